@@ -1,0 +1,41 @@
+# Two commands: `make repro` (set up .venv from pinned deps, run the pipeline on the sample)
+# and `make test`. Everything runs from the project's own .venv.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export DVC_NO_ANALYTICS := 1
+export MPLBACKEND := Agg
+
+.PHONY: venv repro test test-fast sample schemas bench clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+repro: venv
+	dvc repro
+
+test: venv
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+test-fast: venv
+	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+sample: venv
+	dcnet sample --out data/raw/sample
+
+schemas: venv
+	dcnet schemas export
+
+bench: venv
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf data/interim data/validated data/quarantine reports/*.json

@@ -1,0 +1,9 @@
+"""Errors that the CLI turns into a one-line message and a non-zero exit code."""
+
+
+class InputError(Exception):
+    """Bad input that stops a stage: the message names the file and the problem."""
+
+
+class StageFailed(Exception):
+    """A stage ran but its result breaks a configured limit (e.g. too much quarantined)."""
