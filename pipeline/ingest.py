@@ -1,0 +1,345 @@
+"""Ingest stage: a raw dump folder -> every canonical table of model.TABLES, plus a report.
+
+Files are detected by content (gzip magic, JSON / NDJSON / CSV), never by name; parsing is in
+pipeline/formats.py. This module finds the files, fans the work out to `workers` processes,
+and concatenates the results in file order, so the output does not depend on scheduling.
+
+Work units: a file is one unit, except big files, which are cut at object boundaries into
+chunks of ~CHUNK_BYTES (positions are kept), so that one huge file still uses every worker and
+no process ever holds more than one chunk's decoded objects.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections import deque
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from pipeline.errors import InputError
+
+# Tunables (params keys of the same name in lower case override them; tests use tiny values).
+SPLIT_ABOVE_BYTES = 48 << 20  # decoded files above this are split into chunks
+CHUNK_BYTES = 16 << 20
+POOL_MIN_BYTES = 16 << 20     # below this total, process start-up costs more than it saves
+
+ON_BAD_FILE = ("error", "skip")
+
+
+@dataclass
+class Unit:
+    file_idx: int
+    rel: str
+    path: str | None = None      # whole file, read by the worker
+    data: bytes | None = None    # whole file given in memory
+    chunk: object = None         # formats.Chunk of a big file (read from `path` unless it has data)
+    fmt: str = ""                # format of a chunked file
+    gz: bool = False
+    last: bool = True            # last unit of its file
+
+
+def discover(raw_dir: Path) -> list[str]:
+    """Data files under raw_dir (recursive), as sorted dataset-relative posix paths.
+    Hidden files/folders and README* are documentation, not data."""
+    out = []
+    for root, dirs, files in os.walk(raw_dir):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for f in files:
+            if f.startswith(".") or f.lower().startswith("readme"):
+                continue
+            p = Path(root, f)
+            if p.is_file():
+                out.append(p.relative_to(raw_dir).as_posix())
+    return sorted(out)
+
+
+def _check_params(params: dict) -> tuple[str, int, dict]:
+    on_bad = str(params.get("on_bad_file", "error"))
+    if on_bad not in ON_BAD_FILE:
+        raise InputError(f"params ingest.on_bad_file must be one of {', '.join(ON_BAD_FILE)}, got '{on_bad}'")
+    sizes = {}
+    for key, default in (("workers", 1), ("split_above_bytes", SPLIT_ABOVE_BYTES),
+                         ("chunk_bytes", CHUNK_BYTES), ("pool_min_bytes", POOL_MIN_BYTES)):
+        try:
+            sizes[key] = max(1, int(params.get(key, default) or default))
+        except (TypeError, ValueError):
+            raise InputError(f"params ingest.{key} must be an integer, got {params.get(key)!r}") from None
+    return on_bad, sizes.pop("workers"), sizes
+
+
+def ingest_dir(raw_dir: Path, params: dict, on_file: Callable[[int, int, str], None] | None = None):
+    """Read every data file under `raw_dir` into the canonical tables.
+
+    Returns (tables, report): tables maps every name of model.TABLES to a conformed DataFrame
+    (empty ones included); report is JSON-able (per-file formats, kinds and row counts, table
+    counts, unknown and skipped files). Raises InputError for a missing/empty folder and, unless
+    params["on_bad_file"] == "skip", for the first bad file in path order.
+
+    With workers > 1 and enough data, parsing runs in a "forkserver" process pool, so a script
+    calling this must guard its entry point with `if __name__ == "__main__":` (as usual with
+    multiprocessing); the dcnet CLI, pytest and notebooks need nothing.
+    """
+    raw_dir = Path(raw_dir)
+    on_bad, workers, tun = _check_params(params)
+    if not raw_dir.is_dir():
+        raise InputError(f"{raw_dir}: input folder does not exist")
+    files = discover(raw_dir)
+    if not files:
+        raise InputError(f"{raw_dir}: no data files found (hidden files and README* are ignored)")
+    sizes = [(raw_dir / f).stat().st_size for f in files]
+    use_pool = workers > 1 and sum(sizes) >= tun["pool_min_bytes"]
+    units = _plan_files(raw_dir, files, sizes, tun["split_above_bytes"], tun["chunk_bytes"])
+    return _ingest(units, files, sizes, str(raw_dir), on_bad, workers if use_pool else 1, on_file)
+
+
+def ingest_payloads(payloads: dict[str, bytes], params: dict, label: str = "<memory>"):
+    """Same as ingest_dir over in-memory files {relative path: bytes}, in this process."""
+    on_bad, _, _ = _check_params(params)
+    files = sorted(payloads)
+    units = (Unit(i, rel, data=payloads[rel]) for i, rel in enumerate(files))
+    return _ingest(units, files, [len(payloads[f]) for f in files], label, on_bad, 1, None)
+
+
+def _plan_files(raw_dir: Path, files: list[str], sizes: list[int], split_above: int,
+                chunk: int) -> Iterator[Unit]:
+    """Units in file order; big files are read and split here, lazily, as workers free up."""
+    for i, (rel, size) in enumerate(zip(files, sizes)):
+        path = raw_dir / rel
+        if size > split_above // 8:  # gzip: JSON compresses ~8x, look inside to decide
+            split = _split_file(i, rel, path, size, split_above, chunk)
+            if split is not None:
+                yield from split
+                continue
+        yield Unit(i, rel, path=str(path))
+
+
+def _split_file(i: int, rel: str, path: Path, size: int, split_above: int,
+                chunk: int) -> Iterator[Unit] | None:
+    import mmap
+
+    from pipeline import formats
+
+    with open(path, "rb") as fh:
+        gz = fh.read(2) == formats.GZIP_MAGIC
+        if not gz:
+            if size <= split_above:
+                return None
+            # mmap: the boundary scan needs no copy of the file, and workers read their own range
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                chunks = formats.plan_chunks(mm, chunk)
+            if chunks is None:
+                return None
+            fmt = "ndjson" if chunks[0].mode == "ndjson" else "json"
+            return (Unit(i, rel, path=str(path), chunk=ch, fmt=fmt, last=k == len(chunks) - 1)
+                    for k, ch in enumerate(chunks))
+    try:
+        data, _ = formats.decompress(path.read_bytes())
+    except (formats.BadFile, OSError):
+        return None  # the whole-file unit reports the problem precisely
+    if len(data) <= split_above:
+        return None
+    chunks = formats.plan_chunks(data, chunk)
+    if chunks is None:
+        return None
+    fmt = "ndjson" if chunks[0].mode == "ndjson" else "json"
+
+    def gen():  # slices are cut only when a worker is about to take them
+        for k, ch in enumerate(chunks):
+            yield Unit(i, rel, chunk=replace(ch, data=data[ch.start:ch.end]), fmt=fmt, gz=True,
+                       last=k == len(chunks) - 1)
+
+    return gen()
+
+
+def _run_unit(u: Unit):
+    """Parse one unit. Returns ("ok", tables, summary) or ("bad", problem)."""
+    from pipeline import formats
+
+    try:
+        if u.chunk is not None:
+            col = formats.parse_chunk(u.chunk, u.path)
+            fmt, gz = u.fmt, u.gz
+        else:
+            data = u.data
+            if data is None:
+                with open(u.path, "rb") as fh:
+                    data = fh.read()
+            col, fmt, gz = formats.parse_payload(data)
+            del data
+        kinds = {t: len(r) for t, r in col.recs.items() if r}
+        if col.labels:
+            kinds["project_labels"] = len(col.labels)
+        tables = formats.build_tables(col, u.rel)
+    except formats.BadFile as e:
+        return ("bad", str(e))
+    except OSError as e:
+        return ("bad", f"cannot read the file ({e.strerror or e})")
+    summary = {"format": fmt, "gzip": gz, "objects": kinds,
+               "rows": {t: tbl.num_rows for t, tbl in tables.items()},
+               "unknown": col.unknown, "ignored_keys": sorted(col.ignored_keys)}
+    return ("ok", tables, summary)
+
+
+def _one_line(msg: str) -> str:
+    # file names and CSV header cells may hold line breaks; the CLI promises one line
+    return msg.replace("\r", "\\r").replace("\n", "\\n")
+
+
+@contextmanager
+def _no_gc():
+    # Decoded JSON has no reference cycles; the cyclic collector would otherwise rescan
+    # millions of fresh dicts again and again (measured: parsing 3x slower).
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _worker_init() -> None:
+    gc.disable()
+
+
+def _execute(units: Iterable[Unit], workers: int, on_bad: str, label: str,
+             on_unit: Callable[[Unit, tuple], None]) -> dict[int, str]:
+    """Run units (in a process pool when workers > 1) and hand results over in unit order.
+    Returns {file index: problem} for bad files; raises at the first one unless skipping."""
+    bad: dict[int, str] = {}
+
+    def handle(u: Unit, res: tuple) -> None:
+        if u.file_idx in bad:  # an earlier chunk of this file was bad (skip mode)
+            return
+        if res[0] == "bad":
+            problem = _one_line(res[1])
+            if on_bad == "error":
+                raise InputError(_one_line(f"{Path(label, u.rel).as_posix()}: {problem}"))
+            bad[u.file_idx] = problem
+            return
+        on_unit(u, res)
+
+    if workers <= 1:
+        for u in units:
+            handle(u, _run_unit(u))
+        return bad
+
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    # forkserver, not fork: the CLI's progress bar runs a thread, and forking a threaded
+    # process can deadlock; the server preloads the parsing modules once.
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["pipeline.formats"])
+    inflight: deque = deque()
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init) as ex:
+        try:
+            for u in units:
+                while len(inflight) >= 2 * workers:
+                    v, fut = inflight.popleft()
+                    handle(v, fut.result())
+                inflight.append((u, ex.submit(_run_unit, u)))
+            while inflight:
+                v, fut = inflight.popleft()
+                handle(v, fut.result())
+        except BaseException:
+            for _, fut in inflight:
+                fut.cancel()
+            raise
+    return bad
+
+
+def _ingest(units, files, sizes, label, on_bad, workers, on_file):
+    import pyarrow as pa
+
+    from pipeline import model
+
+    n = len(files)
+    per_file: list[list] = [[] for _ in files]
+    if on_file:
+        on_file(0, n, files[0])
+
+    def on_unit(u: Unit, res: tuple) -> None:
+        per_file[u.file_idx].append(res)
+        if u.last and on_file:
+            on_file(u.file_idx + 1, n, u.rel)
+
+    with _no_gc():
+        bad = _execute(units, workers, on_bad, label, on_unit)
+
+        parts: dict[str, list] = {t: [] for t in model.TABLES}
+        file_reports, unknown_files, skipped = [], [], []
+        for i, rel in enumerate(files):
+            if i in bad:
+                skipped.append({"file": rel, "reason": bad[i]})
+                continue
+            rep = _file_report(rel, sizes[i], per_file[i])
+            file_reports.append(rep)
+            for reason, (count, first) in sorted(rep.pop("_unknown").items(), key=lambda kv: kv[1][1]):
+                unknown_files.append({"file": rel, "reason": reason, "objects": count, "first_pos": first})
+            for _, tables, _ in per_file[i]:
+                for t, tbl in tables.items():
+                    parts[t].append(tbl)
+            per_file[i] = []
+        n_err = {t: sum(x.num_rows - x.column("ingest_errors").null_count for x in parts[t]) for t in parts}
+        frames = {t: _to_frame(t, parts.pop(t), pa) for t in list(parts)}
+
+    report = {
+        "input": label,
+        "files_total": n,
+        "files_ingested": len(file_reports),
+        "objects": sum(sum(f["objects"].values()) for f in file_reports),
+        "unknown_objects": sum(u["objects"] for u in unknown_files),
+        "tables": {t: int(len(df)) for t, df in frames.items()},
+        "rows_with_ingest_errors": n_err,
+        "files": file_reports,
+        "unknown_files": unknown_files,
+        "skipped_files": skipped,
+    }
+    return frames, report
+
+
+def _file_report(rel: str, size: int, results: list) -> dict:
+    objects: dict[str, int] = {}
+    rows: dict[str, int] = {}
+    unknown: dict[str, list] = {}
+    ignored: set = set()
+    fmt, gz = "", False
+    for _, _, s in results:
+        fmt, gz = fmt or s["format"], gz or s["gzip"]
+        for k, v in s["objects"].items():
+            objects[k] = objects.get(k, 0) + v
+        for k, v in s["rows"].items():
+            rows[k] = rows.get(k, 0) + v
+        for reason, (count, first) in s["unknown"].items():
+            u = unknown.setdefault(reason, [0, first])
+            u[0] += count
+            u[1] = min(u[1], first)
+        ignored.update(s["ignored_keys"])
+    return {"file": rel, "format": fmt, "gzip": gz, "bytes": size,
+            "objects": dict(sorted(objects.items())), "rows": dict(sorted(rows.items())),
+            "unknown_objects": sum(u[0] for u in unknown.values()),
+            "ignored_keys": sorted(ignored), "_unknown": unknown}
+
+
+_EMPTY: dict = {}
+
+
+def _to_frame(name: str, tables: list, pa):
+    import pandas as pd
+
+    from pipeline import formats, model
+
+    if not tables:
+        # cached: building an empty frame costs milliseconds, per table, per call
+        if name not in _EMPTY:
+            _EMPTY[name] = _to_frame(name, [formats.SCHEMAS[name].empty_table()], pa)
+        return _EMPTY[name].copy()
+    tbl = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+    mapper = {pa.string(): pd.StringDtype("pyarrow"), pa.int64(): pd.Int64Dtype(),
+              pa.bool_(): pd.BooleanDtype(), pa.float64(): pd.Float64Dtype()}
+    df = tbl.to_pandas(types_mapper=mapper.get)
+    return model.conform(df, name)
