@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 export MPLBACKEND := Agg
 
-.PHONY: venv repro test test-fast sample schemas bench clean
+.PHONY: venv repro test test-fast sample schemas bench bench-sdv clean
 
 venv: $(VENV)/.installed
 
@@ -36,6 +36,20 @@ schemas: venv
 
 bench: venv
 	$(BIN)/python benchmarks/run.py
+
+# Synthesis vs SDV (benchmark only; SDV is BSL-licensed and needs pandas<3 + torch, so it
+# lives in its own gitignored venv). torch first: the CPU wheel on disk, not a CUDA download.
+SDV_VENV := benchmarks/.sdv-venv
+SDV_BIN := $(CURDIR)/$(SDV_VENV)/bin
+
+$(SDV_VENV)/.installed: benchmarks/sdv-requirements.txt
+	test -x $(SDV_BIN)/python || python3 -m venv $(SDV_VENV)
+	$(SDV_BIN)/python -m pip install --quiet torch==2.13.0
+	$(SDV_BIN)/python -m pip install --quiet -r benchmarks/sdv-requirements.txt
+	touch $@
+
+bench-sdv: venv $(SDV_VENV)/.installed
+	$(BIN)/python benchmarks/synth_vs_sdv.py --sdv-python $(SDV_BIN)/python
 
 clean:
 	rm -rf data/interim data/validated data/quarantine reports/*.json

@@ -1,0 +1,691 @@
+"""`dcnet`: one command per pipeline stage. DVC stages call these commands.
+
+Heavy libraries (pandas, pandera, sklearn, mlflow) are imported inside the commands so that
+`dcnet --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(
+    help="dcnet: ingest, validate, classify, synthesize and export data-center network "
+    "configuration datasets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+schemas_app = typer.Typer(help="Schema review files (YAML per table + data dictionary).",
+                          no_args_is_help=True)
+app.add_typer(schemas_app, name="schemas")
+
+PARAMS_OPT = typer.Option(Path("params.yaml"), "--params", help="Parameters file.")
+
+
+def _fail(msg: str, code: int = 1) -> None:
+    # One line on stderr, no traceback: the message names the file and the problem.
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(code)
+
+
+def friendly(fn):
+    """Turn the pipeline's expected errors into one-line messages and an exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from pipeline.errors import InputError, StageFailed
+
+        try:
+            return fn(*args, **kwargs)
+        except InputError as e:
+            _fail(str(e), 2)
+        except StageFailed as e:
+            _fail(str(e), 1)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+
+    return wrapper
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _progress():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=_console(), transient=True,
+                    disable=not sys.stderr.isatty())
+
+
+@app.command()
+@friendly
+def sample(
+    out: Path = typer.Option(Path("data/raw/sample"), help="Folder to write the sample dump to."),
+    params_file: Path = PARAMS_OPT,
+):
+    """Regenerate the embedded sample dataset (reference data center with planted faults)."""
+    from pipeline import io, sample_dc
+
+    p = io.section(io.load_params(params_file), "sample")
+    summary = sample_dc.write_sample(out, p)
+    typer.echo(f"wrote sample dataset to {out}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+
+
+@app.command()
+@friendly
+def ingest(
+    input: Path = typer.Option(..., "--input", "-i", help="Raw dump folder (JSON/NDJSON/CSV, optionally .gz)."),
+    out: Path = typer.Option(Path("data/interim"), "--out", "-o", help="Folder for canonical parquet tables."),
+    report: Optional[Path] = typer.Option(None, help="Ingest report JSON (default: OUT/_ingest_report.json)."),
+    params_file: Path = PARAMS_OPT,
+):
+    """Read a raw dump folder into canonical tables."""
+    from pipeline import ingest as stage
+    from pipeline import io
+
+    p = io.section(io.load_params(params_file), "ingest")
+    with _progress() as prog:
+        task = prog.add_task("ingest", total=None)
+
+        def on_file(i, n, name):
+            prog.update(task, total=n, completed=i, description=f"ingest {name}")
+
+        tables, rep = stage.ingest_dir(input, p, on_file=on_file)
+    io.write_tables(tables, out)
+    io.write_json(rep, report or out / "_ingest_report.json")
+    _print_counts("ingested", {k: len(v) for k, v in tables.items()}, rep.get("unknown_files", []))
+
+
+def _print_counts(title, counts, unknown):
+    from rich.table import Table
+
+    t = Table(title=title)
+    t.add_column("table")
+    t.add_column("rows", justify="right")
+    for k, v in counts.items():
+        t.add_row(k, f"{v:,}")
+    c = _console()
+    c.print(t)
+    for u in unknown:
+        c.print(f"[yellow]warning[/]: {u['file']}: {u['reason']}")
+
+
+@app.command()
+@friendly
+def validate(
+    input: Path = typer.Option(Path("data/interim"), "--input", "-i", help="Ingested tables."),
+    out: Path = typer.Option(Path("data/validated"), "--out", "-o", help="Valid rows."),
+    quarantine: Path = typer.Option(Path("data/quarantine"), help="Quarantined rows with reasons."),
+    report: Path = typer.Option(Path("reports/validation.json"), help="Row accounting (DVC metric)."),
+    params_file: Path = PARAMS_OPT,
+):
+    """Validate tables against the schemas; quarantine failing rows with a reason."""
+    from pipeline import io
+    from pipeline import validate as stage
+
+    p = io.section(io.load_params(params_file), "validate")
+    tables = io.read_tables(input)
+    result = stage.validate_tables(tables, p)
+    io.write_tables(result.valid, out)
+    io.write_tables(result.quarantine, quarantine)
+    io.write_json(result.report, report)
+    _print_validation(result.report)
+    stage.enforce_limits(result.report, p, quarantine_dir=quarantine)
+
+
+def _print_validation(rep):
+    from rich.table import Table
+
+    t = Table(title="validation")
+    for col in ("table", "rows in", "valid", "quarantined", "warnings"):
+        t.add_column(col, justify="left" if col == "table" else "right")
+    for name, r in rep["tables"].items():
+        t.add_row(name, f"{r['rows_in']:,}", f"{r['rows_valid']:,}", f"{r['rows_quarantined']:,}",
+                  f"{r.get('warnings', 0):,}")
+    _console().print(t)
+
+
+@app.command()
+@friendly
+def features(
+    input: Path = typer.Option(Path("data/validated"), "--input", "-i", help="Validated tables."),
+    out: Path = typer.Option(Path("data/features"), "--out", "-o", help="Folder for feature tables."),
+    params_file: Path = PARAMS_OPT,
+):
+    """Build numeric feature tables: one row per project and one row per port."""
+    from pipeline import features as stage
+    from pipeline import io
+
+    params = io.load_params(params_file)
+    tables = io.read_tables(input)
+    feats = stage.build_features(tables, params)
+    io.write_tables(feats, out)
+    _print_counts("features", {f"{k} ({v.shape[1]} columns)": len(v) for k, v in feats.items()}, [])
+
+
+@app.command()
+@friendly
+def labels(
+    input: Path = typer.Option(Path("data/validated"), "--input", "-i", help="Validated tables."),
+    out: Path = typer.Option(Path("data/labels"), "--out", "-o", help="Folder for label tables."),
+    report: Path = typer.Option(Path("reports/labels.json"), help="Label report (counts, conflicts)."),
+    params_file: Path = PARAMS_OPT,
+):
+    """Label every task in params.yaml `tasks:` (source precedence, conflicts reported)."""
+    from pipeline import io
+    from pipeline import labels as stage
+    from pipeline.errors import InputError
+
+    params = io.load_params(params_file)
+    tasks = params.get("tasks") or {}
+    if not tasks:
+        raise InputError(f"{params_file}: no `tasks:` section, nothing to label")
+    tables = io.read_tables(input)
+    written, rep = {}, {}
+    for task in tasks:
+        try:
+            lab, cand, rep[task] = stage.task_labels(tables, params, task)
+        except stage.LabelConfigError as e:
+            raise InputError(f"{params_file}: tasks.{task}: {e}") from e
+        written[task], written[f"{task}_all"] = lab, cand
+    io.write_tables(written, out)
+    io.write_json(rep, report)
+    _print_counts("labels", {k: len(v) for k, v in written.items()}, [])
+
+
+@schemas_app.command("export")
+@friendly
+def schemas_export(
+    out: Path = typer.Option(Path("schemas"), help="Folder for review/ YAML files and DATA_DICTIONARY.md."),
+):
+    """Write schemas/review/<table>.yaml and schemas/DATA_DICTIONARY.md."""
+    from schemas import review
+
+    written = review.export(out)
+    typer.echo(f"wrote {len(written)} files under {out}")
+
+
+@schemas_app.command("check")
+@friendly
+def schemas_check(
+    out: Path = typer.Option(Path("schemas"), help="Folder holding the committed review files."),
+):
+    """Fail when the committed review files differ from what the schemas generate."""
+    from schemas import review
+
+    stale = review.stale(out)
+    if stale:
+        _fail("schema review files are stale, run `dcnet schemas export`: " + ", ".join(stale))
+    typer.echo("schema review files are up to date")
+
+
+TASK_OPT_HELP = "Task name from params.yaml `tasks:`, or `all`."
+
+
+def _task_names(params, task: str, params_file) -> list[str]:
+    from pipeline.errors import InputError
+
+    tasks = params.get("tasks") or {}
+    if not tasks:
+        raise InputError(f"{params_file}: no `tasks:` section, nothing to do")
+    if task == "all":
+        return list(tasks)
+    if task not in tasks:
+        raise InputError(f"{params_file}: unknown task '{task}'; tasks: {', '.join(tasks)}, all")
+    return [task]
+
+
+def _read_frame(path: Path, what: str):
+    import pandas as pd
+
+    from pipeline.errors import InputError
+
+    if not path.exists():
+        raise InputError(f"{path}: {what} missing: run dcnet {what.split()[0]}")
+    try:
+        return pd.read_parquet(path)
+    except Exception as e:  # pyarrow raises several types for corrupt files
+        raise InputError(f"{path}: not a readable parquet file ({e})") from e
+
+
+@app.command()
+@friendly
+def train(
+    task: str = typer.Option("all", "--task", "-t", help=TASK_OPT_HELP),
+    features_dir: Path = typer.Option(Path("data/features"), "--features", help="Feature tables."),
+    labels_dir: Path = typer.Option(Path("data/labels"), "--labels", help="Label tables."),
+    validated: Path = typer.Option(Path("data/validated"), "--validated",
+                                   help="Validated tables (the rule baselines read them)."),
+    models_dir: Path = typer.Option(Path("models"), "--models", help="Writes <models>/<task>/model.skops + meta.json."),
+    report: str = typer.Option("reports/train_{task}.json", "--report",
+                               help="Metrics JSON (DVC metric); {task} is replaced by the task name."),
+    plots: Optional[Path] = typer.Option(None, "--plots", help="Folder for confusion_<task>.csv/.png."),
+    track: bool = typer.Option(True, "--track/--no-track", help="Log the run to MLflow."),
+    params_file: Path = PARAMS_OPT,
+):
+    """Cross-validate a task's model beside its baselines, fit it, log the run to MLflow."""
+    from pipeline import io
+    from pipeline import train as stage
+    from pipeline.errors import InputError
+
+    params = io.load_params(params_file)
+    names = _task_names(params, task, params_file)
+    if len(names) > 1 and "{task}" not in report:
+        raise InputError(f"--report {report}: with several tasks it needs a {{task}} placeholder")
+    tables = None
+    for name in names:
+        cfg = dict(params["tasks"][name] or {})
+        feat_path = features_dir / f"{cfg.get('features', name)}.parquet"
+        lab_path = labels_dir / f"{name}.parquet"
+        feats = _read_frame(feat_path, "features table")
+        labs = _read_frame(lab_path, "labels table")
+        rule = None
+        if cfg.get("rule_baseline"):
+            from pipeline import labels as labeler
+
+            tables = tables if tables is not None else io.read_tables(validated)
+            try:
+                rule = labeler.rule_baseline(cfg["rule_baseline"], tables, params)
+            except (KeyError, ValueError) as e:  # unknown rule, bad naming pattern
+                raise InputError(f"{params_file}: tasks.{name}.rule_baseline: "
+                                 f"{e.args[0] if e.args else e}") from e
+        try:
+            result = stage.train_task(name, feats, labs, rule, params)
+        except stage.LabelsError as e:
+            raise InputError(f"{lab_path}: {e}") from e
+        except stage.FeaturesError as e:
+            raise InputError(f"{feat_path}: {e}") from e
+        except stage.ParamsError as e:
+            raise InputError(f"{params_file}: {e}") from e
+        _write_training(result, models_dir, Path(report.replace("{task}", name)), plots)
+        run_id = None
+        if track:
+            from pipeline import tracking
+            from pipeline.errors import StageFailed
+
+            try:
+                run_id = tracking.log_training(
+                    result, params, dataset_source=str(feat_path),
+                    data_paths=[str(features_dir), str(labels_dir), str(validated)],
+                    confusion_png=(plots / f"confusion_{name}.png") if plots else None,
+                    model_blob=(models_dir / name / "model.skops").read_bytes())
+            except Exception as e:  # MLflow/DB trouble: the files are written, say so plainly
+                raise StageFailed(f"{name}: model written to {models_dir / name} but MLflow "
+                                  f"logging to {tracking.tracking_uri()} failed: "
+                                  f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from e
+        _print_training(result, run_id)
+
+
+def _write_training(result, models_dir: Path, report: Path, plots: Optional[Path]) -> None:
+    import pandas as pd
+
+    from pipeline import io
+    from pipeline import train as stage
+
+    out = models_dir / result.task
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "model.skops").write_bytes(stage.model_bytes(result.model))
+    io.write_json({
+        "task": result.task, "model": result.model_name, "hyperparameters": result.hyperparameters,
+        "seed": result.seed, "cv_folds": result.cv_folds, "classes": result.classes,
+        "feature_names": result.feature_names, "dropped_features": result.dropped_features,
+        "n_labelled": result.metrics["n_labelled"], "format": "skops",
+    }, out / "meta.json")
+    io.write_json(result.metrics, report)
+    if plots:
+        from pipeline import tracking
+
+        plots.mkdir(parents=True, exist_ok=True)
+        # One row per labelled entity, out-of-fold: DVC's confusion template counts them.
+        pd.DataFrame({"actual": result.oof["label"], "predicted": result.oof["model"]}).to_csv(
+            plots / f"confusion_{result.task}.csv", index=False)
+        tracking.write_confusion_png(result, plots / f"confusion_{result.task}.png")
+
+
+def _print_training(result, run_id) -> None:
+    from rich.table import Table
+
+    m = result.metrics
+    ev = m.get("eval") or {}
+    t = Table(title=f"train {result.task}: {result.model_name}, {result.cv_folds}-fold CV, "
+                    f"{m['n_labelled']:,} labelled, {m['n_features']} features")
+    t.add_column("")
+    t.add_column("macro-F1", justify="right")
+    t.add_column("accuracy", justify="right")
+    if ev.get("n"):
+        t.add_column(f"macro-F1 on {result.evaluate_on_source} ({ev['n']:,})", justify="right")
+    for name in ("model", "majority", "rule"):
+        if name not in m:
+            continue
+        row = [name, f"{m[name]['macro_f1']:.3f}", f"{m[name]['accuracy']:.3f}"]
+        if ev.get("n"):
+            row.append(f"{ev.get(f'{name}_macro_f1', float('nan')):.3f}")
+        t.add_row(*row)
+    c = _console()
+    c.print(t)
+    for w in result.warnings:
+        c.print(f"[yellow]warning[/]: {w}")
+    if run_id:
+        c.print(f"MLflow run {run_id}")
+
+
+@app.command()
+@friendly
+def classify(
+    task: str = typer.Option("all", "--task", "-t", help=TASK_OPT_HELP),
+    features_dir: Path = typer.Option(Path("data/features"), "--features", help="Feature tables."),
+    models_dir: Path = typer.Option(Path("models"), "--models", help="Trained models (dcnet train)."),
+    out: Path = typer.Option(Path("data/predictions"), "--out", "-o", help="Writes <out>/<task>.parquet."),
+    params_file: Path = PARAMS_OPT,
+):
+    """Predict every entity (labelled or not) with each task's trained model."""
+    from pipeline import classify as stage
+    from pipeline import io
+    from pipeline.errors import InputError
+    from pipeline.train import load_model
+
+    params = io.load_params(params_file)
+    counts = {}
+    preds = {}
+    for name in _task_names(params, task, params_file):
+        cfg = dict(params["tasks"][name] or {})
+        feat_path = features_dir / f"{cfg.get('features', name)}.parquet"
+        model = load_model(models_dir / name / "model.skops")
+        try:
+            preds[name] = stage.classify(model, _read_frame(feat_path, "features table"))
+        except InputError as e:
+            raise InputError(f"{feat_path}: {e}") from e
+        counts[name] = len(preds[name])
+    if task == "all":
+        io.write_tables(preds, out)
+    else:
+        for name, df in preds.items():
+            io.write_table(df, out / f"{name}.parquet")
+    _print_counts("predictions", counts, [])
+
+
+def _read_optional(path: Path):
+    """A parquet file when it exists (None when not): labels and predictions are optional."""
+    import pandas as pd
+
+    from pipeline.errors import InputError
+
+    if not path.exists():
+        return None
+    try:
+        return pd.read_parquet(path)
+    except Exception as e:  # pyarrow raises several types for corrupt files
+        raise InputError(f"{path}: not a readable parquet file ({e})") from e
+
+
+@app.command()
+@friendly
+def synthesize(
+    input: Path = typer.Option(Path("data/validated"), "--input", "-i",
+                               help="Validated tables of the real data center to learn from."),
+    out: Path = typer.Option(Path("data/synthetic"), "--out", "-o", help="Folder for the synthetic tables."),
+    hosts: Optional[int] = typer.Option(None, help="Compute hosts (default: params synthesize.hosts)."),
+    projects: Optional[int] = typer.Option(None, help="Tenant projects (default: params synthesize.projects)."),
+    seed: Optional[int] = typer.Option(None, help="Random seed (default: params synthesize.seed)."),
+    labels_dir: Path = typer.Option(Path("data/labels"), "--labels",
+                                    help="Label tables: project kinds from <labels>/project_profile.parquet."),
+    predictions_dir: Path = typer.Option(Path("data/predictions"), "--predictions",
+                                         help="Predictions: kinds of unlabelled projects."),
+    model_out: Path = typer.Option(Path("models/synth_model.json"), "--model-out",
+                                   help="The learned model (counts and shares only), for privacy review."),
+    params_file: Path = PARAMS_OPT,
+):
+    """Learn the real data center's structure per project kind and generate a new, valid one."""
+    from pipeline import io
+    from pipeline import synthesize as stage
+    from pipeline.errors import InputError
+    from pipeline.fabric import FabricParamsError
+
+    params = io.load_params(params_file)
+    sp = dict(params.get("synthesize") or {})
+    for key, value in (("hosts", hosts), ("projects", projects), ("seed", seed)):
+        if value is not None:
+            sp[key] = value
+    params = {**params, "synthesize": sp}
+    tables = io.read_tables(input)
+    profiles = stage.profiles_from(_read_optional(labels_dir / "project_profile.parquet"),
+                                   _read_optional(predictions_dir / "project_profile.parquet"),
+                                   tables, params)
+    with _progress() as prog:
+        task = prog.add_task("synthesize", total=len(stage.RUN_STEPS) + 1)
+
+        def on_step(name, i, n):
+            prog.update(task, total=n + 1, completed=i, description=f"synthesize: {name}")
+
+        try:
+            model, syn, summary = stage.run(tables, profiles, params, on_step)
+        except (stage.SynthParamsError, FabricParamsError) as e:
+            raise InputError(f"{params_file}: {e}") from e
+        prog.update(task, description="synthesize: write")
+        io.write_tables(syn, out)
+        io.write_json(model, model_out)
+        prog.update(task, completed=len(stage.RUN_STEPS) + 1)
+    kinds = ", ".join(f"{k} {v}" for k, v in summary["kinds"].items())
+    _print_counts("synthetic data center (0 rows quarantined)", summary["rows"], [])
+    _console().print(f"project kinds: {kinds}")
+    _console().print(f"wrote {out} and {model_out}")
+
+
+@app.command()
+@friendly
+def runs(
+    task: Optional[str] = typer.Option(None, "--task", "-t", help="Only this task's runs."),
+    limit: int = typer.Option(20, "--limit", "-n", help="Runs shown per task."),
+):
+    """MLflow training runs ranked by cross-validated macro-F1 (model vs baselines)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipeline import tracking
+
+    df = tracking.list_runs(task, limit)
+    # A wide table even when piped (rich would wrap it at 80 columns).
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    if df is None:
+        console.print(f"no MLflow runs yet: {tracking.tracking_uri()} does not exist (run dcnet train)")
+        return
+    if not len(df):
+        console.print(f"no finished training runs{f' for task {task}' if task else ''} in "
+                      f"{tracking.tracking_uri()}")
+        return
+
+    def num(row, col):
+        v = row.get(f"metrics.{col}")
+        return "" if v is None or v != v else f"{v:.3f}"
+
+    def text(row, col):
+        v = row.get(col)
+        return "" if v is None or v != v else str(v)  # v != v: NaN for a missing tag
+
+    t = Table(title=f"training runs ({tracking.tracking_uri()}), ranked by CV macro-F1")
+    for col, just in (("task", "left"), ("#", "right"), ("run", "left"), ("run id", "left"),
+                      ("model", "left"), ("DVC exp", "left"), ("macro-F1", "right"),
+                      ("majority", "right"), ("rule", "right"), ("eval macro-F1", "right"),
+                      ("accuracy", "right"), ("started", "left")):
+        t.add_column(col, justify=just)
+    rank = {}
+    for _, row in df.iterrows():
+        rank[row["task"]] = rank.get(row["task"], 0) + 1
+        started = row.get("start_time")
+        t.add_row(row["task"], str(rank[row["task"]]), text(row, "tags.mlflow.runName"),
+                  str(row["run_id"])[:8], text(row, "params.model"),
+                  text(row, "tags.dvc_exp_name"), num(row, "model_macro_f1"),
+                  num(row, "majority_macro_f1"), num(row, "rule_macro_f1"),
+                  num(row, "eval_model_macro_f1"), num(row, "model_accuracy"),
+                  started.strftime("%Y-%m-%d %H:%M:%S") if hasattr(started, "strftime") else str(started))
+    console.print(t)
+
+
+@app.command("evaluate-synthetic")
+@friendly
+def evaluate_synthetic(
+    real: Path = typer.Option(Path("data/validated"), "--real", help="Validated real tables."),
+    synthetic: Path = typer.Option(Path("data/synthetic"), "--synthetic", help="Synthetic tables."),
+    labels_dir: Path = typer.Option(Path("data/labels"), "--labels",
+                                    help="Real project_profile labels (computed when missing)."),
+    predictions_dir: Path = typer.Option(Path("data/predictions"), "--predictions",
+                                         help="Real project_profile predictions (optional)."),
+    models_dir: Path = typer.Option(Path("models"), "--models",
+                                    help="Trained project_profile model, kinds for unlabelled "
+                                         "projects (optional)."),
+    report: Path = typer.Option(Path("reports/synthetic.json"), "--report", help="Metrics JSON (DVC metric)."),
+    plots: Optional[Path] = typer.Option(Path("reports/plots"), "--plots", help="Folder for synthetic_*.png."),
+    track: bool = typer.Option(True, "--track/--no-track", help="Log the run to MLflow (dcnet-synthetic)."),
+    enforce: bool = typer.Option(True, "--enforce/--no-enforce",
+                                 help="Fail (after writing everything) when a gate fails: fidelity "
+                                      "below min_fidelity, or real values in the synthetic data."),
+    params_file: Path = PARAMS_OPT,
+):
+    """Fidelity, utility (TSTR vs TRTR) and privacy of synthetic tables against the real ones."""
+    from pipeline import evaluate_synthetic as stage
+    from pipeline import io
+    from pipeline.errors import StageFailed
+
+    params = io.load_params(params_file)
+    real_tables = io.read_tables(real)
+    synth_tables = io.read_tables(synthetic)
+    task = stage.TASK
+    lab_path, pred_path = labels_dir / f"{task}.parquet", predictions_dir / f"{task}.parquet"
+    model_path = models_dir / task / "model.skops"
+    notes = []
+    real_labels = _read_frame(lab_path, "labels table") if lab_path.exists() else None
+    if real_labels is None:
+        notes.append(f"{lab_path} missing: real labels computed from {real}")
+    real_preds = _read_frame(pred_path, "predictions table") if pred_path.exists() else None
+    model = None
+    if model_path.exists():
+        from pipeline.train import load_model
+
+        model = load_model(model_path)
+    else:
+        notes.append(f"{model_path} missing: unlabelled synthetic projects count as unknown")
+    ev = stage.evaluate(real_tables, synth_tables, params, real_labels=real_labels,
+                        real_predictions=real_preds, model=model)
+    io.write_json(ev.report, report)
+    written = stage.write_plots(ev, plots) if plots else []
+    run_id = None
+    if track:
+        from pipeline import tracking
+
+        try:
+            run_id = stage.log_run(ev.report, params, written, report,
+                                   data_paths=[str(real), str(synthetic), str(labels_dir)])
+        except Exception as e:  # MLflow/DB trouble: the files are written, say so plainly
+            raise StageFailed(f"{report} written but MLflow logging to {tracking.tracking_uri()} "
+                              f"failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from e
+    _print_synthetic(ev.report, run_id, notes)
+    failures = stage.gate_failures(ev.report)
+    if failures and enforce:
+        raise StageFailed("synthetic data failed evaluation: " + "; ".join(failures)
+                          + f" (details in {report})")
+
+
+def _print_synthetic(rep, run_id, notes) -> None:
+    from rich.table import Table
+
+    def f(x):
+        return "n/a" if x is None else f"{x:.3f}"
+
+    fid, util, priv = rep["fidelity"], rep["utility"], rep["privacy"]
+    t = Table(title="synthetic data vs real")
+    t.add_column("measure")
+    t.add_column("value", justify="right")
+    t.add_row("fidelity (overall)", f(fid["overall"]))
+    for k, v in fid["parts"].items():
+        t.add_row(f"  {k.replace('_', ' ')}", f(v))
+    for k, v in fid["structure"]["distributions"].items():
+        t.add_row(f"    {k.replace('_', ' ')}", f(v["ks_complement"]))
+    t.add_row("utility: TSTR macro-F1", f(util.get("tstr_macro_f1")))
+    t.add_row("utility: TRTR macro-F1 (CV)", f(util.get("trtr_macro_f1")))
+    t.add_row("privacy: real values reused", str(priv["exact_overlap"]["total"]))
+    d = priv["dcr"]
+    t.add_row("privacy: DCR median synthetic / holdout",
+              f"{f(d.get('median_synthetic'))} / {f(d.get('median_holdout'))}")
+    t.add_row("privacy: synthetic below holdout p5", f(d.get("share_synthetic_below_holdout_p5")))
+    c = _console()
+    c.print(t)
+    for n in notes:
+        c.print(f"[yellow]note[/]: {n}")
+    for k in ("tstr_error", "trtr_error", "error"):
+        if util.get(k):
+            c.print(f"[yellow]warning[/]: utility: {util[k]}")
+    if d.get("error"):
+        c.print(f"[yellow]warning[/]: DCR: {d['error']}")
+    if run_id:
+        c.print(f"MLflow run {run_id}")
+
+
+@app.command()
+@friendly
+def export(
+    fmt: Optional[str] = typer.Option(None, "--format", "-f",
+                                      help="mininet, merak, alcor, containerlab, graphml, all, or a "
+                                           "comma list (default: params export.formats, else all)."),
+    input: Path = typer.Option(Path("data/synthetic"), "--input", "-i",
+                               help="Canonical tables (validated or synthetic)."),
+    out: Path = typer.Option(Path("data/export"), "--out", "-o", help="Writes OUT/<format>/."),
+    derive_fabric: bool = typer.Option(False, "--derive-fabric",
+                                       help="Build the physical fabric from hosts (params `fabric:`) "
+                                            "instead of reading fabric_switches/fabric_links."),
+    report: Optional[Path] = typer.Option(None, help="Export report JSON (default OUT/_export_report.json)."),
+    params_file: Path = PARAMS_OPT,
+):
+    """Export the topology for emulators: Mininet/Distrinet, Merak, Alcor (+K6), containerlab, GraphML."""
+    from pipeline import export as stage
+    from pipeline import io
+    from pipeline.errors import InputError
+
+    params = io.load_params(params_file)
+    formats = stage.parse_formats(fmt or ",".join((params.get("export") or {}).get("formats") or ["all"]))
+    tables = io.read_tables(input)
+    timings = {}
+    try:
+        rep = stage.export_tables(tables, formats, out, params, derive_fabric,
+                                  on_format=lambda f, s: timings.__setitem__(f, s))
+    except InputError as e:
+        raise InputError(f"{input}: {e}") from e
+    io.write_json(rep, report or out / "_export_report.json")
+    _print_export(rep, timings, out)
+
+
+def _print_export(rep, timings, out) -> None:
+    from rich.table import Table
+
+    s = rep["topology"]
+    t = Table(title=f"export to {out}: {s['fabric']} fabric{' (derived)' if s['fabric_derived'] else ''}, "
+                    f"{s['fabric_switches']:,} switches, {s['compute_hosts']:,} hosts, {s['vms']:,} VMs")
+    t.add_column("format")
+    t.add_column("files")
+    t.add_column("details")
+    t.add_column("seconds", justify="right")
+    for fmt, r in rep["formats"].items():
+        details = ", ".join(f"{k}={v}" for k, v in r.items() if k not in ("files", "by_endpoint"))
+        t.add_row(fmt, ", ".join(r["files"][:4]) + (" ..." if len(r["files"]) > 4 else ""),
+                  details, f"{timings.get(fmt, 0):.1f}")
+    c = _console()
+    c.print(t)
+    if s.get("compute_ports_unplaced"):
+        c.print(f"[yellow]warning[/]: {s['compute_ports_unplaced']:,} compute ports bound to no "
+                f"known host are not in the topology")
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
