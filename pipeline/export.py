@@ -1,0 +1,135 @@
+"""Export stage: canonical tables -> emulator inputs, one module per format.
+
+    dcnet export --format all --input data/synthetic --out data/export
+
+The topology (nodes, links, generated names) is built once by pipeline/topology.py; each
+format module (export_<format>.py) has a `write(topo, out_dir, params) -> summary` and pure
+builders beside it. Every format gets its own folder `<out>/<format>/`, emptied first so no
+stale file from an earlier, larger export survives. JSON/NDJSON outputs are deterministic:
+keys sorted, compact separators (pretty-printed with a fixed 2-space indent where meant to be
+read), rows in a fixed order.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing as mp
+import shutil
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import orjson
+
+FORMATS = ("mininet", "merak", "alcor", "containerlab", "graphml")
+
+
+def dumps(obj) -> bytes:
+    """Compact JSON, keys sorted."""
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+
+
+def dumps_pretty(obj) -> bytes:
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
+
+
+def parse_formats(fmt: str) -> list[str]:
+    from pipeline.errors import InputError
+
+    names = [f.strip() for f in fmt.split(",") if f.strip()]
+    if names == ["all"]:
+        return list(FORMATS)
+    bad = [f for f in names if f not in FORMATS]
+    if bad or not names:
+        raise InputError(f"--format {fmt}: unknown format; choose from {', '.join(FORMATS)}, all")
+    return names
+
+
+def _module(fmt: str):
+    import importlib
+
+    return importlib.import_module(f"pipeline.export_{fmt}")
+
+
+def export_tables(tables: dict, formats: list[str], out: Path, params: dict,
+                  derive_fabric: bool = False, on_format=None) -> dict:
+    """Build the topology and write every requested format under `out/<format>/`.
+
+    params: the whole params.yaml dict (sections `export` and `fabric`). Returns the report
+    (topology summary + per-format summaries), deterministic; timings go to `on_format`."""
+    with _no_gc():
+        return _export(tables, formats, Path(out), params, derive_fabric, on_format)
+
+
+@contextmanager
+def _no_gc():
+    # Exporters build millions of small dicts/lists without reference cycles; the cyclic
+    # collector would rescan them again and again (same finding as ingest: ~2x slower with it).
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _export(tables, formats, out, params, derive_fabric, on_format) -> dict:
+    from pipeline.topology import build_topology
+
+    exp = dict(params.get("export") or {})
+    need_fabric = any(getattr(_module(f), "NEEDS_FABRIC", True) for f in formats)
+    topo = build_topology(tables, dict(params.get("fabric") or {}), derive_fabric,
+                          require_fabric=need_fabric)
+    report = {"topology": topo.summary, "formats": {}}
+    out = Path(out)
+    jobs = []
+    for fmt in formats:
+        target = out / fmt
+        if target.exists():
+            shutil.rmtree(target)
+        target.mkdir(parents=True)
+        jobs.append((fmt, target, exp))
+    workers = min(int(exp.get("workers", 1) or 1), len(jobs))
+    if workers > 1 and "fork" in mp.get_all_start_methods():
+        topo.names_csv()  # shared by three formats: build it once, before forking
+        results = _run_forked(topo, jobs, workers)
+    else:
+        results = {fmt: _write_one(topo, fmt, target, exp) for fmt, target, exp in jobs}
+    for fmt in formats:
+        summary, seconds = results[fmt]
+        report["formats"][fmt] = summary
+        if on_format:
+            on_format(fmt, seconds)
+    return report
+
+
+def _write_one(topo, fmt: str, target: Path, exp: dict):
+    t0 = time.perf_counter()
+    summary = _module(fmt).write(topo, target, exp)
+    return summary, time.perf_counter() - t0
+
+
+# Formats run in forked workers (`export.workers`): the topology is built once in the parent and
+# inherited copy-on-write, never pickled. fork, not forkserver/spawn, for exactly that reason;
+# the CLI starts no threads before this point, and pyarrow re-initialises its pools after fork.
+_FORKED_TOPO = None
+# heaviest first, so two workers finish at about the same time
+_COST = {"alcor": 0, "merak": 1, "graphml": 2, "containerlab": 3, "mininet": 4}
+
+
+def _forked_job(job):
+    fmt, target, exp = job
+    return fmt, _write_one(_FORKED_TOPO, fmt, target, exp)
+
+
+def _run_forked(topo, jobs, workers: int) -> dict:
+    global _FORKED_TOPO
+    _FORKED_TOPO = topo
+    try:
+        ctx = mp.get_context("fork")
+        jobs = sorted(jobs, key=lambda j: _COST.get(j[0], 9))
+        with ctx.Pool(workers) as pool:
+            return dict(pool.imap_unordered(_forked_job, jobs, chunksize=1))
+    finally:
+        _FORKED_TOPO = None

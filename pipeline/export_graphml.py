@@ -1,0 +1,165 @@
+"""GraphML of the whole topology (networkx-readable) and a PNG overview for small ones.
+
+Output (folder `graphml/`):
+- dcnet.graphml: every node of pipeline/topology.py (id = its key, e.g. `vm:<id>`,
+  `host:<id>`, `switch:<id>`) and every link (fabric and VM NIC links, parallel links kept),
+  with their attributes. Written as a stream (networkx's own writer needs lxml to be fast);
+  `networkx.read_graphml(path)` reads it back as a MultiGraph.
+- dcnet.png: drawn in layers (core/spine, aggregation, edge/leaf, compute hosts, VMs) when the
+  topology has at most `max_png_nodes` nodes; when only the VMs make it too big, the fabric and
+  hosts are drawn without them (the title says so); otherwise no PNG (the summary says why).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.topology import Topology, pylist, to_networkx
+
+GRAPHML = "dcnet.graphml"
+PNG = "dcnet.png"
+NODE_ATTRS = [("kind", "string"), ("role", "string"), ("ref_id", "string"), ("name", "string"),
+              ("short", "string"), ("label", "string"), ("pod", "long"), ("rack", "string"),
+              ("zone", "string"), ("ip", "string"), ("mac", "string"), ("project_id", "string"),
+              ("host_key", "string")]
+EDGE_ATTRS = [("kind", "string"), ("ref_id", "string"), ("bandwidth_gbps", "double"),
+              ("mac", "string"), ("ip", "string"), ("ip6", "string"), ("subnet_id", "string"),
+              ("network_id", "string"), ("project_id", "string")]
+# characters XML 1.0 cannot carry, even escaped (RE2 syntax: pyarrow runs it; UTF-8 strings
+# cannot hold surrogates, so they need no rule)
+_BAD_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{FFFE}\x{FFFF}]"
+LAYER = {"core": 0, "spine": 0, "aggregation": 1, "edge": 2, "leaf": 2, "compute": 3, "vm": 4}
+
+
+def _xml_text(col: pd.Series, typ: str) -> pd.Series:
+    """Escaped XML text per value (null stays null), vectorized (pyarrow string kernels)."""
+    if typ == "long":
+        return col.astype("Int64").astype("string")
+    if typ == "double":
+        v = col.astype("float64")
+        return pd.Series([None if x != x else repr(x) for x in v.tolist()], dtype="string")
+    t = col.astype("string")
+    t = pd.Series(pc.replace_substring_regex(pa.array(t.array), _BAD_XML, "\ufffd"), dtype="string",
+                  index=t.index)
+    return t.str.replace("&", "&amp;", regex=False).str.replace("<", "&lt;", regex=False) \
+        .str.replace(">", "&gt;", regex=False)
+
+
+def _xml_attr(col: pd.Series) -> pd.Series:
+    t = _xml_text(col, "string")
+    t = (t.str.replace('"', "&quot;", regex=False).str.replace("\n", "&#10;", regex=False)
+         .str.replace("\r", "&#13;", regex=False).str.replace("\t", "&#9;", regex=False))
+    return '"' + t + '"'
+
+
+def _elements(df: pd.DataFrame, head: pd.Series, attrs, prefix: str, close: str) -> list[str]:
+    parts = head.reset_index(drop=True)
+    for i, (a, t) in enumerate(attrs):
+        if a not in df:
+            continue
+        text = _xml_text(df[a].reset_index(drop=True), t)
+        parts = parts + (f'<data key="{prefix}{i}">' + text + "</data>").fillna("")
+    return pylist(parts + close)
+
+
+CHUNK = 50_000  # rows per vectorised slice: bounds the memory of the string columns
+
+
+def write_graphml(topo: Topology, path: Path) -> None:
+    nodes, links = topo.nodes, topo.links
+    head = ['<?xml version="1.0" encoding="UTF-8"?>',
+            '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
+            'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">']
+    head += [f'  <key id="n{i}" for="node" attr.name="{a}" attr.type="{t}"/>'
+             for i, (a, t) in enumerate(NODE_ATTRS)]
+    head += [f'  <key id="e{i}" for="edge" attr.name="{a}" attr.type="{t}"/>'
+             for i, (a, t) in enumerate(EDGE_ATTRS)]
+    head.append('  <graph id="dcnet" edgedefault="undirected">')
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write("\n".join(head) + "\n")
+        for lo in range(0, len(nodes), CHUNK):
+            part = nodes.iloc[lo:lo + CHUNK].reset_index(drop=True)
+            start = "    <node id=" + _xml_attr(part["key"]) + ">"
+            fh.write("\n".join(_elements(part, start, NODE_ATTRS, "n", "</node>")) + "\n")
+        for lo in range(0, len(links), CHUNK):
+            part = links.iloc[lo:lo + CHUNK].reset_index(drop=True)
+            ids = pd.Series([f"l{r}" for r in range(lo, lo + len(part))], dtype="string")
+            start = ('    <edge id="' + ids + '" source=' + _xml_attr(part["src"])
+                     + " target=" + _xml_attr(part["dst"]) + ">")
+            fh.write("\n".join(_elements(part, start, EDGE_ATTRS, "e", "</edge>")) + "\n")
+        fh.write("  </graph>\n</graphml>\n")
+
+
+def draw_png(topo: Topology, path: Path, max_nodes: int) -> str:
+    """Draw the overview; returns what was drawn ("full", "without_vms") or why not."""
+    n_all = len(topo.nodes)
+    n_fabric = int((topo.nodes["kind"] != "vm").sum())
+    if n_all <= max_nodes:
+        mode = "full"
+    elif n_fabric <= max_nodes:
+        mode = "without_vms"
+    else:
+        return f"skipped: {n_fabric} switches and hosts > max_png_nodes={max_nodes}"
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import networkx as nx
+
+    g = nx.Graph(to_networkx(topo))
+    if mode == "without_vms":
+        g.remove_nodes_from([k for k, d in g.nodes(data=True) if d.get("kind") == "vm"])
+    for k, d in g.nodes(data=True):
+        d["layer"] = LAYER.get(d.get("role"), 2)
+    pos = _layered_layout(g)
+    colors = {"switch": "#1f77b4", "host": "#2ca02c", "vm": "#ff7f0e"}
+    fig, ax = plt.subplots(figsize=(14, 8), dpi=100)
+    order = sorted(g.nodes)
+    nx.draw_networkx_edges(g, pos, ax=ax, width=0.4, alpha=0.4)
+    nx.draw_networkx_nodes(g, pos, nodelist=order, ax=ax, node_size=40 if len(order) > 60 else 200,
+                           node_color=[colors.get(g.nodes[k].get("kind"), "#7f7f7f") for k in order])
+    if len(order) <= 60:
+        nx.draw_networkx_labels(g, pos, labels={k: g.nodes[k].get("short", "") for k in order},
+                                font_size=7, ax=ax)
+    s = topo.summary
+    ax.set_title(f"dcnet {topo.fabric_kind}: {s['fabric_switches']} fabric switches, "
+                 f"{s['compute_hosts']} compute hosts, {s['vms']} VMs"
+                 + (" (VMs not drawn)" if mode == "without_vms" else ""))
+    ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+    return mode
+
+
+def _layered_layout(g) -> dict:
+    """Each layer spread over the full width, top layer first; a node sits under the mean
+    position of its neighbours in the layers above (one barycentre pass: fewer crossings)."""
+    layers: dict[int, list] = {}
+    for k, d in g.nodes(data=True):
+        layers.setdefault(d["layer"], []).append(k)
+    pos: dict = {}
+    for depth, layer in enumerate(sorted(layers)):
+        ks = sorted(layers[layer])
+        if pos:
+            def bary(k):
+                xs = [pos[n][0] for n in g.neighbors(k) if n in pos]
+                return (sum(xs) / len(xs) if xs else 2.0, k)
+            ks.sort(key=bary)
+        n = len(ks)
+        for i, k in enumerate(ks):
+            pos[k] = ((i + 0.5) / n, -float(depth))
+    return pos
+
+
+def write(topo: Topology, out: Path, params: dict) -> dict:
+    write_graphml(topo, out / GRAPHML)
+    png = draw_png(topo, out / PNG, int(params.get("max_png_nodes", 300)))
+    files = [GRAPHML] + ([PNG] if not png.startswith("skipped") else [])
+    return {"files": sorted(files), "nodes": len(topo.nodes), "edges": len(topo.links), "png": png}
