@@ -244,12 +244,15 @@ def _task_names(params, task: str, params_file) -> list[str]:
     return [task]
 
 
-def _read_frame(path: Path, what: str):
+def _read_frame(path: Path, what: str, required: bool = True):
+    """A parquet file, or a one-line error; None for a missing optional one."""
     import pandas as pd
 
     from pipeline.errors import InputError
 
     if not path.exists():
+        if not required:
+            return None
         raise InputError(f"{path}: {what} missing: run dcnet {what.split()[0]}")
     try:
         return pd.read_parquet(path)
@@ -413,20 +416,6 @@ def classify(
     _print_counts("predictions", counts, [])
 
 
-def _read_optional(path: Path):
-    """A parquet file when it exists (None when not): labels and predictions are optional."""
-    import pandas as pd
-
-    from pipeline.errors import InputError
-
-    if not path.exists():
-        return None
-    try:
-        return pd.read_parquet(path)
-    except Exception as e:  # pyarrow raises several types for corrupt files
-        raise InputError(f"{path}: not a readable parquet file ({e})") from e
-
-
 @app.command()
 @friendly
 def synthesize(
@@ -457,9 +446,10 @@ def synthesize(
             sp[key] = value
     params = {**params, "synthesize": sp}
     tables = io.read_tables(input)
-    profiles = stage.profiles_from(_read_optional(labels_dir / "project_profile.parquet"),
-                                   _read_optional(predictions_dir / "project_profile.parquet"),
-                                   tables, params)
+    profiles = stage.profiles_from(
+        _read_frame(labels_dir / "project_profile.parquet", "labels table", required=False),
+        _read_frame(predictions_dir / "project_profile.parquet", "predictions table", required=False),
+        tables, params)
     with _progress() as prog:
         task = prog.add_task("synthesize", total=len(stage.RUN_STEPS) + 1)
 
@@ -562,10 +552,10 @@ def evaluate_synthetic(
     lab_path, pred_path = labels_dir / f"{task}.parquet", predictions_dir / f"{task}.parquet"
     model_path = models_dir / task / "model.skops"
     notes = []
-    real_labels = _read_frame(lab_path, "labels table") if lab_path.exists() else None
+    real_labels = _read_frame(lab_path, "labels table", required=False)
     if real_labels is None:
         notes.append(f"{lab_path} missing: real labels computed from {real}")
-    real_preds = _read_frame(pred_path, "predictions table") if pred_path.exists() else None
+    real_preds = _read_frame(pred_path, "predictions table", required=False)
     model = None
     if model_path.exists():
         from pipeline.train import load_model

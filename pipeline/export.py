@@ -12,14 +12,14 @@ read), rows in a fixed order.
 
 from __future__ import annotations
 
-import gc
 import multiprocessing as mp
 import shutil
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
+
+from pipeline.util import no_gc
 
 FORMATS = ("mininet", "merak", "alcor", "containerlab", "graphml")
 
@@ -57,21 +57,9 @@ def export_tables(tables: dict, formats: list[str], out: Path, params: dict,
 
     params: the whole params.yaml dict (sections `export` and `fabric`). Returns the report
     (topology summary + per-format summaries), deterministic; timings go to `on_format`."""
-    with _no_gc():
+    with no_gc():
         return _export(tables, formats, Path(out), params, derive_fabric, on_format)
 
-
-@contextmanager
-def _no_gc():
-    # Exporters build millions of small dicts/lists without reference cycles; the cyclic
-    # collector would rescan them again and again (same finding as ingest: ~2x slower with it).
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _export(tables, formats, out, params, derive_fabric, on_format) -> dict:
