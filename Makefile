@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 export MPLBACKEND := Agg
 
-.PHONY: venv repro test test-fast sample schemas bench bench-sdv clean
+.PHONY: venv repro test test-fast sample schemas bench bench-ingest bench-synth bench-export bench-sdv clean
 
 venv: $(VENV)/.installed
 
@@ -34,8 +34,17 @@ sample: venv
 schemas: venv
 	dcnet schemas export
 
-bench: venv
+# Benchmarks (results in benchmarks/results/, quoted in benchmarks/README.md)
+bench: bench-ingest bench-synth bench-export
+
+bench-ingest: venv
 	$(BIN)/python benchmarks/run.py
+
+bench-synth: venv
+	$(BIN)/python benchmarks/synth_scale.py
+
+bench-export: venv
+	$(BIN)/python benchmarks/export.py
 
 # Synthesis vs SDV (benchmark only; SDV is BSL-licensed and needs pandas<3 + torch, so it
 # lives in its own gitignored venv). torch first: the CPU wheel on disk, not a CUDA download.
