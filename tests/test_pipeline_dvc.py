@@ -83,8 +83,10 @@ def test_port_role_predictions_ignore_device_owner(repro):
 
 
 def test_exp_run_with_changed_param_is_a_second_mlflow_run(repro):
+    # --temp runs the experiment in a temporary copy under .dvc/tmp: the train stage must
+    # still log to the repo's own mlflow.db (found through DVC_ROOT).
     repo, env, _ = repro
-    run(["dvc", "exp", "run", "-n", "lr", "-S", "train.model=logistic_regression"], repo, env)
+    run(["dvc", "exp", "run", "--temp", "-n", "lr", "-S", "train.model=logistic_regression"], repo, env)
     out = run(["dcnet", "runs", "--task", "project_profile"], repo, env).stdout
     assert "logistic_regression" in out and "random_forest" in out, out
 
