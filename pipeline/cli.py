@@ -52,6 +52,11 @@ def friendly(fn):
     return wrapper
 
 
+def _describe(e: Exception) -> str:
+    """`Type: first line of the message`, for errors from MLflow or its database."""
+    return f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+
+
 def _console():
     from rich.console import Console
 
@@ -246,18 +251,14 @@ def _task_names(params, task: str, params_file) -> list[str]:
 
 def _read_frame(path: Path, what: str, required: bool = True):
     """A parquet file, or a one-line error; None for a missing optional one."""
-    import pandas as pd
-
+    from pipeline import io
     from pipeline.errors import InputError
 
     if not path.exists():
         if not required:
             return None
         raise InputError(f"{path}: {what} missing: run dcnet {what.split()[0]}")
-    try:
-        return pd.read_parquet(path)
-    except Exception as e:  # pyarrow raises several types for corrupt files
-        raise InputError(f"{path}: not a readable parquet file ({e})") from e
+    return io.read_parquet(path)
 
 
 @app.command()
@@ -323,8 +324,7 @@ def train(
                     model_blob=(models_dir / name / "model.skops").read_bytes())
             except Exception as e:  # MLflow/DB trouble: the files are written, say so plainly
                 raise StageFailed(f"{name}: model written to {models_dir / name} but MLflow "
-                                  f"logging to {tracking.tracking_uri()} failed: "
-                                  f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from e
+                                  f"logging to {tracking.tracking_uri()} failed: {_describe(e)}") from e
         _print_training(result, run_id)
 
 
@@ -576,7 +576,7 @@ def evaluate_synthetic(
                                    data_paths=[str(real), str(synthetic), str(labels_dir)])
         except Exception as e:  # MLflow/DB trouble: the files are written, say so plainly
             raise StageFailed(f"{report} written but MLflow logging to {tracking.tracking_uri()} "
-                              f"failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from e
+                              f"failed: {_describe(e)}") from e
     _print_synthetic(ev.report, run_id, notes)
     failures = stage.gate_failures(ev.report)
     if failures and enforce:

@@ -60,6 +60,8 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from schemas import netaddr
+
 TASK = "project_profile"
 DEFAULT_HOLDOUT_SHARE = 0.3
 DEFAULT_SEED = 11
@@ -223,14 +225,12 @@ def _ip_family(col: str) -> Callable[[pd.DataFrame, dict], pd.Series]:
 
 
 def _pool_size_log2(df, t):
+    start = netaddr.as_ints(netaddr.parse_ips(_s(df, "start")))
+    end = netaddr.as_ints(netaddr.parse_ips(_s(df, "end")))
     out = np.full(len(df), np.nan)
-    for i, (a, b) in enumerate(zip(_s(df, "start").fillna(""), _s(df, "end").fillna(""))):
-        try:
-            n = int(ipaddress.ip_address(b)) - int(ipaddress.ip_address(a)) + 1
-        except ValueError:
-            continue
-        if n > 0:
-            out[i] = math.log2(n)  # IPv6 pools exceed 64 bits; ranks are what KS uses
+    for i, (a, b) in enumerate(zip(start, end)):
+        if a != -1 and b != -1 and b >= a:
+            out[i] = math.log2(b - a + 1)  # IPv6 pools exceed 64 bits; ranks are what KS uses
     return pd.Series(out, index=df.index)
 
 
@@ -866,26 +866,6 @@ def _sizes(tables: dict[str, pd.DataFrame]) -> dict[str, int]:
     return {n: int(len(tables[n])) if tables.get(n) is not None else 0 for n in TABLES}
 
 
-def flat_metrics(report: dict[str, Any]) -> dict[str, float]:
-    """Numeric leaves of the report as flat MLflow-safe names (booleans as 0/1)."""
-    from pipeline.tracking import metric_name
-
-    out: dict[str, float] = {}
-
-    def walk(prefix, d):
-        for k, v in d.items():
-            key = f"{prefix}.{k}" if prefix else str(k)
-            if isinstance(v, dict):
-                walk(key, v)
-            elif isinstance(v, bool):
-                out[metric_name(key)] = float(v)
-            elif isinstance(v, (int, float, np.integer, np.floating)) and v == v:
-                out[metric_name(key)] = float(v)
-
-    walk("", report)
-    return out
-
-
 def gate_failures(report: dict[str, Any]) -> list[str]:
     """One line per failed gate (the CLI fails the stage with them after writing everything)."""
     msgs = []
@@ -994,6 +974,7 @@ def log_run(report: dict[str, Any], params: dict[str, Any], plots: list[Path],
     import tempfile
 
     from pipeline import tracking
+    from pipeline.io import write_json
 
     uri = tracking.tracking_uri()
     mlflow = tracking._mlflow(uri)
@@ -1010,7 +991,7 @@ def log_run(report: dict[str, Any], params: dict[str, Any], plots: list[Path],
     with mlflow.start_run(experiment_id=exp_id, run_name=name, tags=tags) as run:
         if run_params:
             mlflow.log_params(run_params)
-        mlflow.log_metrics(flat_metrics(report))
+        mlflow.log_metrics(tracking.flat_metrics(report))
         for p in plots:
             mlflow.log_artifact(str(p), artifact_path="plots")
         if report_path is not None and Path(report_path).exists():
@@ -1018,6 +999,6 @@ def log_run(report: dict[str, Any], params: dict[str, Any], plots: list[Path],
         else:
             with tempfile.TemporaryDirectory() as tmp:
                 f = Path(tmp) / "synthetic.json"
-                f.write_text(json.dumps(report, indent=2, sort_keys=True))
+                write_json(report, f)
                 mlflow.log_artifact(str(f))
         return run.info.run_id

@@ -61,7 +61,6 @@ def export_tables(tables: dict, formats: list[str], out: Path, params: dict,
         return _export(tables, formats, Path(out), params, derive_fabric, on_format)
 
 
-
 def _export(tables, formats, out, params, derive_fabric, on_format) -> dict:
     from pipeline.topology import build_topology
 
@@ -70,7 +69,6 @@ def _export(tables, formats, out, params, derive_fabric, on_format) -> dict:
     topo = build_topology(tables, dict(params.get("fabric") or {}), derive_fabric,
                           require_fabric=need_fabric)
     report = {"topology": topo.summary, "formats": {}}
-    out = Path(out)
     jobs = []
     for fmt in formats:
         target = out / fmt

@@ -24,6 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.util import stripped as _str
+from schemas import netaddr
+
 DEFAULT_BUCKETS = 16
 
 # Security-group profile: ingress rules whose explicit port range covers one of these ports.
@@ -52,7 +55,6 @@ OPENSTACK_OUI = "fa:16:3e"
 
 _UUID_RE = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$")
 _HEXISH_RE = re.compile(r"^[0-9a-f]{8,}$")
-_IPV4_RE = r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -217,10 +219,6 @@ def _buckets(params: dict[str, Any] | None) -> int:
 # ---------------------------------------------------------------------------------------------
 # Small helpers (nullable columns in, plain numpy-backed values out).
 
-def _str(s: pd.Series) -> pd.Series:
-    return s.astype("string").fillna("").str.strip()
-
-
 def _flag(s: pd.Series) -> pd.Series:
     """Nullable boolean -> 1/0 with NA = 0."""
     return s.astype("boolean").fillna(False).astype("int64")
@@ -271,27 +269,9 @@ def _json_ips(s: pd.Series) -> set[str]:
 
 
 def _ip_ints(s: pd.Series) -> np.ndarray:
-    """Addresses as Python ints in an object array; -1 when missing or invalid.
-
-    IPv4 is parsed vectorized (dumps have millions of port addresses); only the rest
-    (IPv6, odd spellings) goes through ipaddress one by one.
-    """
-    v = _str(s)
-    out = np.full(len(v), -1, dtype=object)
-    is4 = v.str.match(_IPV4_RE).to_numpy(dtype=bool)
-    if is4.any():
-        parts = v[is4].str.split(".", expand=True).astype("int64").to_numpy()
-        ok = (parts <= 255).all(axis=1)
-        ints = (parts[:, 0] << 24) | (parts[:, 1] << 16) | (parts[:, 2] << 8) | parts[:, 3]
-        vals = np.where(ok, ints, -1).astype(object)
-        out[np.flatnonzero(is4)] = [int(x) for x in vals]
-    for i in np.flatnonzero(~is4):
-        if v.iat[i]:
-            try:
-                out[i] = int(ipaddress.ip_address(v.iat[i]))
-            except ValueError:
-                pass
-    return out
+    """Addresses as Python ints in an object array; -1 when missing or invalid (vectorized
+    parsing: dumps have millions of port addresses)."""
+    return netaddr.as_ints(netaddr.parse_ips(_str(s)))
 
 
 def _subnet_geometry(subnets: pd.DataFrame, pools: pd.DataFrame) -> pd.DataFrame:

@@ -49,10 +49,18 @@ def write_tables(tables: dict[str, Any], out_dir: Path) -> None:
         write_table(df.reset_index(drop=True), out_dir / f"{name}.parquet")
 
 
-def read_tables(in_dir: Path, names: list[str] | None = None) -> dict[str, Any]:
-    """Read canonical tables from a folder; tables missing on disk come back empty."""
+def read_parquet(path: Path):
+    """One parquet file as a DataFrame; an unreadable file is an InputError naming it."""
     import pandas as pd
 
+    try:
+        return pd.read_parquet(path)
+    except Exception as e:  # pyarrow raises several types for corrupt files
+        raise InputError(f"{path}: not a readable parquet file ({e})") from e
+
+
+def read_tables(in_dir: Path, names: list[str] | None = None) -> dict[str, Any]:
+    """Read canonical tables from a folder; tables missing on disk come back empty."""
     from pipeline.model import TABLES, conform, empty_frame
 
     in_dir = Path(in_dir)
@@ -63,10 +71,7 @@ def read_tables(in_dir: Path, names: list[str] | None = None) -> dict[str, Any]:
     for name in names:
         path = in_dir / f"{name}.parquet"
         if path.exists():
-            try:
-                df = pd.read_parquet(path)
-            except Exception as e:  # pyarrow raises several types for corrupt files
-                raise InputError(f"{path}: not a readable parquet file ({e})") from e
+            df = read_parquet(path)
             out[name] = conform(df, name) if name in TABLES else df
         else:
             out[name] = empty_frame(name)

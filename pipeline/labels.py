@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline.model import ROUTER_INTERFACE_OWNERS
+from pipeline.util import stripped as _str
 
 LABEL_COLUMNS = ["id", "label", "source"]
 MAX_CONFLICT_EXAMPLES = 20
@@ -34,10 +35,6 @@ class LabelConfigError(ValueError):
 
 PORT_ROLES = ("vm", "router_interface", "router_gateway", "dhcp", "floating_ip", "lb_vip",
               "unbound", "other")
-
-
-def _str(s: pd.Series) -> pd.Series:
-    return s.astype("string").fillna("").str.strip()
 
 
 def _frame(ids, labels, source: str) -> pd.DataFrame:

@@ -57,6 +57,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.model import ROUTER_INTERFACE_OWNERS, TABLES, conform, empty_frame
+from pipeline.util import stripped as _str
+from schemas import netaddr as na
 
 MODEL_FORMAT = "dcnet-synth-model/1"
 SOURCE_FILE = "synthetic"
@@ -140,10 +142,6 @@ def _share(mask) -> float | None:
     return round(float(m.mean()), 6) if len(m) else None
 
 
-def _str(s: pd.Series) -> pd.Series:
-    return s.astype("string").fillna("").str.strip()
-
-
 def _starts(counts: np.ndarray) -> np.ndarray:
     c = np.asarray(counts, dtype=np.int64)
     out = np.zeros(len(c), dtype=np.int64)
@@ -195,18 +193,6 @@ def profiles_from(labels: pd.DataFrame | None, predictions: pd.DataFrame | None,
     s = s[(s.index != "") & (s != "")]
     s = s[~s.index.duplicated(keep="first")]
     return s.sort_index().astype("string")
-
-
-def _parse_cidrs(values):
-    from schemas import netaddr as na
-
-    return na.parse_cidrs(values)
-
-
-def _parse_ips(values):
-    from schemas import netaddr as na
-
-    return na.parse_ips(values)
 
 
 def _range_name(addr_lo: np.ndarray, version: np.ndarray) -> np.ndarray:
@@ -413,7 +399,7 @@ def learn(tables: dict[str, pd.DataFrame], profiles: pd.Series | None = None,
     ext = nets["router_external"].fillna(False).astype(bool).to_numpy()
     ext_ids = set(nets.loc[ext, "id"])
     admin = set(nets.loc[ext, "project_id"]) - {""}
-    nc = _parse_cidrs(nets["cidr"].where(_str(nets["cidr"]) != ""))
+    nc = na.parse_cidrs(nets["cidr"].where(_str(nets["cidr"]) != ""))
     nets["vpc_prefix"] = pd.array(np.where(nc.valid, nc.prefix, -1), dtype="Int64")
     nets.loc[~nc.valid, "vpc_prefix"] = pd.NA
 
@@ -429,17 +415,17 @@ def learn(tables: dict[str, pd.DataFrame], profiles: pd.Series | None = None,
     # --- subnets --------------------------------------------------------------------------------
     subs["id"] = _str(subs["id"])
     subs["network_id"] = _str(subs["network_id"])
-    sc = _parse_cidrs(subs["cidr"])
+    sc = na.parse_cidrs(subs["cidr"])
     subs["version"] = sc.version.astype(np.int64)
     subs["prefix"] = sc.prefix.astype(np.int64)
     subs = subs[sc.valid].reset_index(drop=True)
-    sc = _parse_cidrs(subs["cidr"])
+    sc = na.take(sc, np.flatnonzero(sc.valid))
     subs["gateway"] = (_str(subs["gateway_ip"]) != "").to_numpy()
     pools = t["subnet_pools"]
     subs["n_pools"] = _str(subs["id"]).map(_str(pools["subnet_id"]).value_counts()).fillna(0).astype(int)
     first_pool = pools[pools["pool_index"] == pools.groupby("subnet_id")["pool_index"].transform("min")]
     fp = first_pool.drop_duplicates("subnet_id").set_index(_str(first_pool.drop_duplicates("subnet_id")["subnet_id"]))
-    start = _parse_ips(subs["id"].map(fp["start"]).astype("string"))
+    start = na.parse_ips(subs["id"].map(fp["start"]).astype("string"))
     off = np.where((start.version == 4) & (sc.version == 4), start.lo.astype(np.int64) - sc.lo.astype(np.int64), -1)
     subs["pool_offset"] = pd.array(np.where(off >= 0, off, 0), dtype="Int64")
     subs.loc[off < 0, "pool_offset"] = pd.NA
@@ -465,7 +451,7 @@ def learn(tables: dict[str, pd.DataFrame], profiles: pd.Series | None = None,
     subs["n_routes"] = _str(subs["host_routes"]).map(lambda v: n_zones(v) or 0)
     # the network block's RFC 1918 range: the VPC cidr, else the first IPv4 subnet
     first4 = subs[subs["version"] == 4].drop_duplicates("network_id")
-    f4 = _parse_cidrs(first4["cidr"])
+    f4 = na.parse_cidrs(first4["cidr"])
     rng_by_net = pd.Series(_range_name(f4.lo, f4.version), index=first4["network_id"].to_numpy())
     nets["range"] = nets["id"].map(rng_by_net)
     has_vpc = nc.valid & (nc.version == 4)
@@ -478,7 +464,7 @@ def learn(tables: dict[str, pd.DataFrame], profiles: pd.Series | None = None,
     ports["role"] = owner_roles(ports["device_owner"]).to_numpy()
     pi = pips.assign(port_id=_str(pips["port_id"]), subnet_id=_str(pips["subnet_id"]))
     pi = pi.sort_values(["port_id", "ip_index"], kind="stable")
-    pv = _parse_ips(pi["ip_address"]).version
+    pv = na.parse_ips(pi["ip_address"]).version
     pi = pi.assign(version=pv)
     first_sub = pi.drop_duplicates("port_id").set_index("port_id")["subnet_id"]
     v6_ports = set(pi.loc[pi["version"] == 6, "port_id"])

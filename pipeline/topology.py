@@ -30,7 +30,6 @@ for short names, `-2`, `-3` for labels), skipping names already taken. Same inpu
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass, field
 
@@ -38,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import InputError
+from schemas import netaddr
 
 SHORT_MAX = 8
 LABEL_MAX = 40
@@ -244,11 +244,10 @@ def _first_ips(tables: dict, port_set: set) -> tuple[dict, dict, dict]:
         return {}, {}, {}
     plen = {}
     if sn is not None and len(sn):
-        for sid, cidr in zip(pylist(sn["id"]), pylist(sn["cidr"])):
-            try:
-                plen[sid] = ipaddress.ip_network(cidr, strict=False).prefixlen
-            except (ValueError, TypeError):
-                pass
+        c = netaddr.parse_cidrs(sn["cidr"], require_prefix=False)
+        for sid, prefix, ok in zip(pylist(sn["id"]), c.prefix.tolist(), c.valid.tolist()):
+            if ok:
+                plen[sid] = prefix
     best4: dict = {}
     best6: dict = {}
     bestsub: dict = {}

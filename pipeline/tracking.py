@@ -18,7 +18,7 @@ entity id, name, MAC or IP: frames are logged without `id`/`project_id`.
 
 from __future__ import annotations
 
-import json
+import numbers
 import os
 import re
 import subprocess
@@ -165,6 +165,23 @@ def metric_name(name: str) -> str:
     return re.sub(r"[^\w.\-/ ]", "_", name)
 
 
+def flat_metrics(report: dict[str, Any], sep: str = ".") -> dict[str, float]:
+    """Numeric leaves of a nested report as {MLflow-safe name: value}, the path joined by
+    `sep` (e.g. model_macro_f1 with sep="_"); booleans become 0/1, NaN leaves are dropped."""
+    out: dict[str, float] = {}
+
+    def walk(prefix, d):
+        for k, v in d.items():
+            key = f"{prefix}{sep}{k}" if prefix else str(k)
+            if isinstance(v, dict):
+                walk(key, v)
+            elif isinstance(v, numbers.Real) and v == v:  # numpy scalars are Real too
+                out[metric_name(key)] = float(v)
+
+    walk("", report)
+    return out
+
+
 # ---------------------------------------------------------------- reports shared with the CLI
 
 def confusion_figure(result):
@@ -216,7 +233,8 @@ def log_training(result, params: dict[str, Any], *, dataset_source: str | None =
     """Record one trained task as an MLflow run; returns the run id."""
     import tempfile
 
-    from pipeline.train import flat_metrics, model_bytes, trusted_types
+    from pipeline.io import write_json
+    from pipeline.train import model_bytes, trusted_types
 
     uri = tracking_uri()
     mlflow = _mlflow(uri)
@@ -234,7 +252,7 @@ def log_training(result, params: dict[str, Any], *, dataset_source: str | None =
     run_params |= {f"hp.{k}": v for k, v in sorted(result.hyperparameters.items())}
     for k, v in sorted(task_cfg.items()):
         run_params[f"task.{k}"] = ",".join(map(str, v)) if isinstance(v, (list, tuple)) else v
-    metrics = {metric_name(k): v for k, v in flat_metrics(result.metrics).items()}
+    metrics = flat_metrics(result.metrics, sep="_")
     tags = {"task": result.task} | provenance_tags(data_paths or [])
     if result.dropped_features:
         tags["dropped_features"] = ",".join(result.dropped_features)[:4000]
@@ -262,7 +280,7 @@ def log_training(result, params: dict[str, Any], *, dataset_source: str | None =
             mlflow.log_artifact(str(png), artifact_path="plots")
             result.importances.to_csv(tmp / "feature_importances.csv", index=False)
             mlflow.log_artifact(str(tmp / "feature_importances.csv"))
-            (tmp / "metrics.json").write_text(json.dumps(result.metrics, indent=2, sort_keys=True))
+            write_json(result.metrics, tmp / "metrics.json")
             mlflow.log_artifact(str(tmp / "metrics.json"))
             if result.warnings:
                 (tmp / "warnings.txt").write_text("\n".join(result.warnings) + "\n")

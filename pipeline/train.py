@@ -140,7 +140,7 @@ class TrainResult:
     model: Any                      # fitted on every labelled row
     feature_names: list[str]
     classes: list[str]
-    metrics: dict[str, Any]         # nested; see flat_metrics() for the flat names
+    metrics: dict[str, Any]         # nested; see tracking.flat_metrics() for the flat names
     oof: pd.DataFrame               # id, label, source, fold, model, model_proba, majority[, rule]
     confusion: pd.DataFrame         # counts, index = actual, columns = predicted (model, CV)
     importances: pd.DataFrame       # feature, importance, std, method (sorted, descending)
@@ -268,22 +268,6 @@ def _metric_block(s: dict[str, Any], per_class: bool) -> dict[str, Any]:
     out = {"macro_f1": _r(s["macro_f1"]), "accuracy": _r(s["accuracy"])}
     if per_class:
         out["per_class_f1"] = {k: _r(v) for k, v in s["per_class_f1"].items()}
-    return out
-
-
-def flat_metrics(metrics: dict[str, Any], sep: str = "_") -> dict[str, float]:
-    """Nested report -> flat {name: number}, e.g. model_macro_f1, eval_rule_macro_f1."""
-    out: dict[str, float] = {}
-
-    def walk(prefix, d):
-        for k, v in d.items():
-            key = f"{prefix}{sep}{k}" if prefix else str(k)
-            if isinstance(v, dict):
-                walk(key, v)
-            elif isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
-                out[key] = float(v)
-
-    walk("", metrics)
     return out
 
 

@@ -1,4 +1,4 @@
-"""Small helpers shared by stages."""
+"""Small helpers shared by stages (no heavy imports: the CLI imports stages lazily)."""
 
 from __future__ import annotations
 
@@ -21,3 +21,8 @@ def no_gc():
     finally:
         if was:
             gc.enable()
+
+
+def stripped(s):
+    """A pandas column as text: stripped strings, missing values as ""."""
+    return s.astype("string").fillna("").str.strip()

@@ -44,14 +44,8 @@ def np_bool(arr) -> np.ndarray:
     return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-@dataclass(frozen=True)
-class Addrs:
-    """Parsed addresses; `version` is 0 where the input is null or not an address."""
-
-    version: np.ndarray  # int8: 0, 4 or 6
-    hi: np.ndarray  # uint64
-    lo: np.ndarray  # uint64
-    present: np.ndarray  # bool: input was not null
+class _Parsed:
+    """Validity shared by Addrs and Cidrs (both have `version` and `present`)."""
 
     @property
     def valid(self) -> np.ndarray:
@@ -59,8 +53,18 @@ class Addrs:
 
     @property
     def invalid(self) -> np.ndarray:
-        """Present but not an address (what `ip_invalid` flags)."""
+        """Present but not parsable (what `ip_invalid` / `cidr_invalid` flag)."""
         return self.present & (self.version == 0)
+
+
+@dataclass(frozen=True)
+class Addrs(_Parsed):
+    """Parsed addresses; `version` is 0 where the input is null or not an address."""
+
+    version: np.ndarray  # int8: 0, 4 or 6
+    hi: np.ndarray  # uint64
+    lo: np.ndarray  # uint64
+    present: np.ndarray  # bool: input was not null
 
 
 def parse_ips(values) -> Addrs:
@@ -93,6 +97,16 @@ def parse_ips(values) -> Addrs:
     return Addrs(version, hi, lo, present)
 
 
+def as_ints(a: Addrs) -> np.ndarray:
+    """Addresses as Python ints in an object array (IPv6 needs 128 bits); -1 where invalid."""
+    out = np.full(len(a.version), -1, dtype=object)
+    is4 = a.version == 4
+    out[is4] = a.lo[is4].tolist()
+    for i in np.flatnonzero(a.version == 6):
+        out[i] = (int(a.hi[i]) << 64) | int(a.lo[i])
+    return out
+
+
 def low_ones(bits: np.ndarray) -> np.ndarray:
     """uint64 with the lowest `bits` (0..64) bits set."""
     b = np.asarray(bits, dtype=np.int64)
@@ -109,7 +123,7 @@ def host_masks(version: np.ndarray, prefix: np.ndarray) -> tuple[np.ndarray, np.
 
 
 @dataclass(frozen=True)
-class Cidrs:
+class Cidrs(_Parsed):
     """Parsed CIDR blocks; `version` is 0 where null or malformed.
 
     `hi`/`lo` hold the network address with host bits cleared, so a block with host bits set
@@ -124,14 +138,6 @@ class Cidrs:
     host_lo: np.ndarray
     host_bits_set: np.ndarray
     present: np.ndarray
-
-    @property
-    def valid(self) -> np.ndarray:
-        return self.version > 0
-
-    @property
-    def invalid(self) -> np.ndarray:
-        return self.present & (self.version == 0)
 
     @property
     def last_hi(self) -> np.ndarray:
