@@ -129,6 +129,18 @@ def subnet_name_labels(names: pd.Series, params: dict[str, Any] | None = None) -
     return s.map(cache).astype("string")
 
 
+def naming_vocabulary(tables: dict[str, pd.DataFrame], params: dict[str, Any] | None = None) -> set[str]:
+    """Classes a naming label may take: `labels.classes`, the alias targets, and the classes
+    of the ground-truth labels file."""
+    lp = _label_params(params)
+    vocab = {str(c).lower() for c in (lp.get("classes") or [])}
+    vocab |= {str(v).lower() for v in (lp.get("naming_aliases") or {}).values()}
+    gt = tables.get("project_labels")
+    if gt is not None and len(gt):
+        vocab |= set(_str(gt["profile"]).str.lower()) - {""}
+    return vocab
+
+
 def naming_labels(tables: dict[str, pd.DataFrame], params: dict[str, Any] | None = None) -> pd.DataFrame:
     """A project's weak label: the majority label over its subnets whose name matches the
     pattern, kept when its share of those subnets is >= min_naming_share (ties are dropped)."""
@@ -137,7 +149,11 @@ def naming_labels(tables: dict[str, pd.DataFrame], params: dict[str, Any] | None
     subs = tables["subnets"]
     df = pd.DataFrame({"project_id": _str(subs["project_id"]),
                        "label": subnet_name_labels(subs["name"], params)})
-    df = df[(df["project_id"] != "") & df["label"].notna()]
+    # Only tokens that name a known class count: any other token is a fragment of a real
+    # name, which must not become a class (it would travel into models, MLflow and synthetic
+    # data as a "kind", and it identifies the few projects that use it).
+    vocab = naming_vocabulary(tables, params)
+    df = df[(df["project_id"] != "") & df["label"].isin(vocab)]
     if not len(df):
         return _frame([], [], "naming")
     counts = df.groupby(["project_id", "label"]).size().rename("n").reset_index()

@@ -797,6 +797,10 @@ def _concat(parts: list[pa.Array]) -> pa.Array:
 # =============================================================================================
 # Exclusions: real values the synthetic data must not reuse (never stored in the model)
 
+# Names every cloud uses (Neutron's per-project default security group): never identifying.
+GENERIC_NAMES = frozenset({"default"})
+
+
 @dataclass
 class Exclusions:
     ids: pa.Array
@@ -822,7 +826,11 @@ class Exclusions:
                                         "routers": ["name"], "fabric_switches": ["name"]}.items()
                  for c in cols]
         macs = vals([("hosts", "mac_address"), ("hosts", "host_dvr_mac"), ("ports", "mac_address")])
-        return cls(ids=vals(id_cols), names=vals(names),
+        real_names = vals(names)
+        # Neutron names every project's default group "default": it identifies nobody, and
+        # renaming it would hide the default groups from anyone learning from the output.
+        real_names = pc.filter(real_names, pc.invert(pc.is_in(real_names, pa.array(sorted(GENERIC_NAMES), LS))))
+        return cls(ids=vals(id_cols), names=real_names,
                    hosts=vals([("hosts", "node_name"), ("ports", "binding_host_id")]),
                    mac_prefixes=frozenset(str(m).lower()[:5] for m in macs.to_pylist()))
 

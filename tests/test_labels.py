@@ -78,9 +78,16 @@ def test_pattern_without_label_group_is_rejected():
 def test_naming_majority_and_min_share(tables):
     got = dict(zip(*L.naming_labels(tables, PARAMS)[["id", "label"]].to_numpy().T))
     assert got == {"pA": "kubernetes", "pC": "devtest", "pE": "hpc", "pF": "web"}
-    # a stricter share drops the 2/3 and 3/5 majorities
+    # a stricter share drops the 2/3 and 3/5 majorities; pC's "x" names no class, so pC's
+    # named subnets are 2/2 devtest
     strict = {"labels": {**LABEL_PARAMS, "min_naming_share": 0.7}}
-    assert set(L.naming_labels(tables, strict)["id"]) == {"pE"}
+    assert set(L.naming_labels(tables, strict)["id"]) == {"pC", "pE"}
+    # a token becomes a label only when it names a class (labels.classes, alias target,
+    # ground truth): "x" is a fragment of a name until declared
+    only_x = _tables({"subnets": _subnets("pX", ["px-x-1", "px-x-2"])})
+    assert len(L.naming_labels(only_x, PARAMS)) == 0
+    declared = {"labels": {**LABEL_PARAMS, "classes": ["x"]}}
+    assert L.naming_labels(only_x, declared)["label"].tolist() == ["x"]
     # a lenient share keeps pG's plurality (2/5) but never a tie (pB)
     lenient = {"labels": {**LABEL_PARAMS, "min_naming_share": 0.3}}
     got = dict(zip(*L.naming_labels(tables, lenient)[["id", "label"]].to_numpy().T))

@@ -414,6 +414,8 @@ def test_cli_synthesize_writes_tables_and_model(tmp_path, real):
     assert sorted(p.stem for p in (tmp_path / "syn").glob("*.parquet")) == sorted(TABLES)
     groups = pd.read_parquet(tmp_path / "syn" / "security_groups.parquet")
     assert groups["project_id"].nunique() == 12  # every project has its default group
+    # ... named as Neutron names it (a shared name, not a real identifier to avoid)
+    assert (groups["name"] == "default").sum() == 12
     assert len(pd.read_parquet(tmp_path / "syn" / "project_labels.parquet")) <= 12
     m = json.loads((tmp_path / "models" / "synth_model.json").read_text())
     assert m["format"] == S.MODEL_FORMAT and "web" in m["kinds"]  # kinds from the labeler
