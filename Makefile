@@ -60,5 +60,7 @@ $(SDV_VENV)/.installed: benchmarks/sdv-requirements.txt
 bench-sdv: venv $(SDV_VENV)/.installed
 	$(BIN)/python benchmarks/synth_vs_sdv.py --sdv-python $(SDV_BIN)/python
 
+# Removes pipeline outputs (DVC restores them from its cache); committed reports stay.
 clean:
-	rm -rf data/interim data/validated data/quarantine reports/*.json
+	rm -rf data/interim data/validated data/quarantine data/features data/labels \
+		data/predictions data/synthetic data/export

@@ -107,7 +107,10 @@ def ingest(
         tables, rep = stage.ingest_dir(input, p, on_file=on_file)
     io.write_tables(tables, out)
     io.write_json(rep, report or out / "_ingest_report.json")
-    _print_counts("ingested", {k: len(v) for k, v in tables.items()}, rep.get("unknown_files", []))
+    # Skipped (unreadable) and unknown files are both shown: neither may pass unnoticed.
+    _print_counts("ingested", {k: len(v) for k, v in tables.items()},
+                  [{**f, "reason": f"skipped, {f['reason']}"} for f in rep.get("skipped_files", [])]
+                  + rep.get("unknown_files", []))
 
 
 def _print_counts(title, counts, unknown):
@@ -204,7 +207,10 @@ def labels(
         written[task], written[f"{task}_all"] = lab, cand
     io.write_tables(written, out)
     io.write_json(rep, report)
-    _print_counts("labels", {k: len(v) for k, v in written.items()}, [])
+    outside = [{"file": f"tasks.{t}", "reason": f"labels outside labels.classes (typo?): "
+                + ", ".join(f"{k} ({v})" for k, v in r["classes_outside_vocabulary"].items())}
+               for t, r in rep.items() if r.get("classes_outside_vocabulary")]
+    _print_counts("labels", {k: len(v) for k, v in written.items()}, outside)
 
 
 @schemas_app.command("export")
@@ -466,7 +472,7 @@ def synthesize(
         prog.update(task, completed=len(stage.RUN_STEPS) + 1)
     kinds = ", ".join(f"{k} {v}" for k, v in summary["kinds"].items())
     _print_counts("synthetic data center (0 rows quarantined)", summary["rows"], [])
-    _console().print(f"project kinds: {kinds}")
+    _console().print(f"project kinds: {kinds or 'none (no labels, predictions or naming matches)'}")
     _console().print(f"wrote {out} and {model_out}")
 
 
@@ -656,7 +662,8 @@ def _print_export(rep, timings, out) -> None:
     from rich.table import Table
 
     s = rep["topology"]
-    t = Table(title=f"export to {out}: {s['fabric']} fabric{' (derived)' if s['fabric_derived'] else ''}, "
+    fabric = "no" if s['fabric'] in (None, "none") else s['fabric']
+    t = Table(title=f"export to {out}: {fabric} fabric{' (derived)' if s['fabric_derived'] else ''}, "
                     f"{s['fabric_switches']:,} switches, {s['compute_hosts']:,} hosts, {s['vms']:,} VMs")
     t.add_column("format")
     t.add_column("files")

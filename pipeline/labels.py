@@ -249,6 +249,13 @@ def task_labels(tables: dict[str, pd.DataFrame], params: dict[str, Any], task: s
     sources = list(t.get("label_sources") or sorted(cand["source"].unique()))
     labels, report = build_labels(cand, sources)
     report = {"labeler": name, **report}
+    declared = {str(c).lower() for c in (_label_params(params).get("classes") or [])}
+    if declared and name == "project_profile":  # labels.classes is the profile vocabulary
+        # A class outside labels.classes is usually a typo in the labels file ("webb"): say
+        # so here rather than let it surface later as a class too small for the folds.
+        outside = labels[~labels["label"].str.lower().isin(declared)]
+        report["classes_outside_vocabulary"] = {str(k): int(v) for k, v in
+                                                outside["label"].value_counts().sort_index().items()}
     return labels, cand, report
 
 

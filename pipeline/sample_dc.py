@@ -1515,6 +1515,7 @@ def counts(w: World) -> dict[str, int]:
 
 def readme(w: World, files: dict[str, list[dict]]) -> str:
     c = counts(w)
+    n_warn = sum(1 for f in w.faults if f.get("warning"))
     kinds = "\n".join(f"- **{k}** ({c['projects_' + k]} projects): {PROFILES[k]['doc']}" for k in KINDS)
     listing = "\n".join(f"- `{name}`" for name in sorted(list(files) + [F_NODES, F_INVENTORY, F_LABELS])
                         if not name.startswith(("neutron_port_show_", "osc_", "neutron_router_show_")))
@@ -1553,8 +1554,10 @@ ports have an empty project, as Neutron creates them.
 
 ## Planted faults
 
-{c['faults']} rows are wrong on purpose; the manifest `<this folder's name>_faults.json` beside
-this folder lists each one (table, source_file, source_pos, check). Everything else is coherent:
+{c['faults'] - n_warn} rows are wrong on purpose and {n_warn} ports carry an unknown `device_owner`
+(a validation warning; they stay valid). The manifest `<folder>_faults.json` beside this folder
+(`sample_faults.json` for `data/raw/sample`) lists each one (table, source_file, source_pos,
+check). Everything else is coherent:
 subnets of a network do not overlap and lie in the VPC `cidr` when there is one, gateways are
 the first host address, pools exclude the gateway, fixed IPs are unique and lie in their
 subnet's pools (router interfaces hold the gateway), MACs are unique.

@@ -224,8 +224,11 @@ def _labelled(labels_df: pd.DataFrame, X: pd.DataFrame) -> tuple[pd.DataFrame, l
 
 def _check_classes(y: pd.Series, folds: int, task: str) -> None:
     counts = y.value_counts()
+    if not len(counts):
+        raise LabelsError("no labelled rows: give the dataset a labels.csv (project_id,profile) or "
+                          "subnet names matching labels.naming_pattern")
     if len(counts) < 2:
-        only = f" (only '{counts.index[0]}')" if len(counts) else ""
+        only = f" (only '{counts.index[0]}')"
         raise LabelsError(f"{len(y)} labelled rows but fewer than 2 classes{only}: "
                           "a classifier needs at least two classes")
     small = counts[counts < folds].sort_values(kind="stable")

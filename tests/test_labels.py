@@ -254,3 +254,13 @@ def test_cli_labels(tmp_path, tables):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(bad))
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 2 and "unknown labeler" in r.output
+
+
+def test_labels_outside_the_declared_classes_are_reported(tables):
+    params = {**PARAMS, "labels": {**LABEL_PARAMS, "classes": ["kubernetes", "web", "devtest", "hpc"]}}
+    _, _, rep = L.task_labels(tables, params, "project_profile")
+    # ground truth says pG is "bigdata", not a declared class: a likely typo, reported
+    assert rep["classes_outside_vocabulary"] == {"bigdata": 1}
+    declared_all = {**PARAMS, "labels": {**LABEL_PARAMS, "classes": ["kubernetes", "web", "bigdata"]}}
+    _, _, rep = L.task_labels(tables, declared_all, "project_profile")
+    assert rep["classes_outside_vocabulary"] == {"hpc": 1}  # pE, labelled by its subnet names
