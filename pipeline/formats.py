@@ -948,34 +948,47 @@ def _flat_fixed_ips(ids, poss, fips):
     return pid, idx, [f.get("subnet_id") for f in flat], [f.get("ip_address") for f in flat], pos, par
 
 
+def _unnest(rows: Rows, values, field: str, parse_str, expect: str, keys: frozenset, item=None):
+    """(row, index, item) for every object of a nested list column (`fixed_ips`,
+    `allocation_pools`): OSC's one-string form is parsed first; a value that is not a list, or
+    an item that is not an object, is reported on its row; a value with such items or unknown
+    keys is kept verbatim in the row's `extra`. `item` may turn a non-object item into one."""
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        if type(v) is str:
+            v = parse_str(v)
+        if type(v) is not list:
+            rows.bad(i, field, values[i], f"expected a list of {expect}")
+            continue
+        keep = False
+        for j, f in enumerate(v):
+            if type(f) is not dict and item is not None:
+                f = item(f)
+            if type(f) is not dict:
+                rows.error(i, f"{field}[{j}]: expected an object, got {show(f)}")
+                keep = True
+                continue
+            if not f.keys() <= keys:
+                keep = True
+            yield i, j, f
+        if keep:
+            rows.extra(i)[field] = values[i]
+
+
+def _bare_ip(f):
+    # a bare address string is a fixed IP without its subnet
+    return {"ip_address": f} if type(f) is str else f
+
+
 def _slow_fixed_ips(rows: Rows, ids, fips):
     pid, idx, sub, ip, pos, par = [], [], [], [], [], []
     if fips is None:
         return pid, idx, sub, ip, pos, par
-    for i, v in enumerate(fips):
-        if v is None:
-            continue
-        if type(v) is str:
-            v = _osc_fixed_ips(v)
-        if type(v) is not list:
-            rows.bad(i, "fixed_ips", fips[i], "expected a list of {subnet_id, ip_address}")
-            continue
-        keep = False
-        for j, f in enumerate(v):
-            if type(f) is dict:
-                if not f.keys() <= _FIP_KEYS:
-                    keep = True
-                s, a = f.get("subnet_id"), f.get("ip_address")
-            elif type(f) is str:
-                s, a = None, f
-            else:
-                rows.error(i, f"fixed_ips[{j}]: expected an object, got {show(f)}")
-                keep = True
-                continue
-            pid.append(ids[i]); idx.append(j); sub.append(s); ip.append(a); pos.append(rows.poss[i])
-            par.append(i)
-        if keep:
-            rows.extra(i)["fixed_ips"] = fips[i]
+    for i, j, f in _unnest(rows, fips, "fixed_ips", _osc_fixed_ips, "{subnet_id, ip_address}",
+                           _FIP_KEYS, _bare_ip):
+        pid.append(ids[i]); idx.append(j); sub.append(f.get("subnet_id")); ip.append(f.get("ip_address"))
+        pos.append(rows.poss[i]); par.append(i)
     return pid, idx, sub, ip, pos, par
 
 
@@ -1041,26 +1054,9 @@ def _osc_fixed_ips(s: str):
 def _subnet_pools(rows: Rows, pools) -> pa.Table:
     ids = rows.cols.get("id") or [None] * rows.n
     sid, idx, st, en, pos = [], [], [], [], []
-    for i, v in enumerate(pools):
-        if v is None:
-            continue
-        if type(v) is str:
-            v = _osc_pools(v)
-        if type(v) is not list:
-            rows.bad(i, "allocation_pools", pools[i], "expected a list of {start, end}")
-            continue
-        keep = False
-        for j, p in enumerate(v):
-            if type(p) is not dict:
-                rows.error(i, f"allocation_pools[{j}]: expected an object, got {show(p)}")
-                keep = True
-                continue
-            if not p.keys() <= _POOL_KEYS:
-                keep = True
-            sid.append(ids[i]); idx.append(j); st.append(p.get("start")); en.append(p.get("end"))
-            pos.append(rows.poss[i])
-        if keep:
-            rows.extra(i)["allocation_pools"] = pools[i]
+    for i, j, p in _unnest(rows, pools, "allocation_pools", _osc_pools, "{start, end}", _POOL_KEYS):
+        sid.append(ids[i]); idx.append(j); st.append(p.get("start")); en.append(p.get("end"))
+        pos.append(rows.poss[i])
     cr = Rows("subnet_pools", len(sid), pos, rows.source_file)
     cr.cols = {"subnet_id": sid, "pool_index": idx, "start": cr.coerce("start", st, model.STR),
                "end": cr.coerce("end", en, model.STR)}
