@@ -475,19 +475,6 @@ def structure(real_counts: dict[str, np.ndarray], synth_counts: dict[str, np.nda
 # =============================================================================================
 # Profile mix
 
-def task_labels(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -> pd.DataFrame:
-    """Project-profile training labels (id, label, source) of a set of tables, by the same
-    labeler and source precedence as `dcnet labels`."""
-    from pipeline import labels as labeler
-
-    p = dict(params or {})
-    if TASK not in (p.get("tasks") or {}):
-        p["tasks"] = {**(p.get("tasks") or {}),
-                      TASK: {"labeler": TASK, "label_sources": ["ground_truth", "naming"]}}
-    lab, _cand, _rep = labeler.task_labels(tables, p, TASK)
-    return lab
-
-
 def project_kinds(features: pd.DataFrame, labels: pd.DataFrame | None = None,
                   predictions: pd.DataFrame | None = None, model: Any = None
                   ) -> tuple[pd.Series, dict[str, int]]:
@@ -820,8 +807,10 @@ def evaluate(real: dict[str, pd.DataFrame], synthetic: dict[str, pd.DataFrame],
 
     rfeat = project_features(real, params)
     sfeat = project_features(synthetic, params)
-    rlab = real_labels if real_labels is not None else task_labels(real, params)
-    slab = task_labels(synthetic, params)
+    from pipeline.labels import training_labels
+
+    rlab = real_labels if real_labels is not None else training_labels(real, params, TASK)
+    slab = training_labels(synthetic, params, TASK)
     # A synthetic label naming a kind the real data does not have (e.g. the naming convention
     # read off the synthesizer's own external network name) is no kind: the model decides.
     known = set(rlab["label"].astype(str))

@@ -259,6 +259,17 @@ def task_labels(tables: dict[str, pd.DataFrame], params: dict[str, Any], task: s
     return labels, cand, report
 
 
+def training_labels(tables: dict[str, pd.DataFrame], params: dict[str, Any] | None,
+                    task: str = "project_profile") -> pd.DataFrame:
+    """A task's training labels (id, label, source) exactly as `dcnet labels` makes them; a
+    task absent from params falls back to its labeler's name and sources ground_truth, naming."""
+    p = dict(params or {})
+    tasks = dict(p.get("tasks") or {})
+    tasks.setdefault(task, {"labeler": task, "label_sources": ["ground_truth", "naming"]})
+    lab, _cand, _rep = task_labels(tables, {**p, "tasks": tasks}, task)
+    return lab
+
+
 # ---------------------------------------------------------------------------------------------
 # Rule baselines
 

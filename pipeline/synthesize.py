@@ -177,10 +177,9 @@ def profiles_from(labels: pd.DataFrame | None, predictions: pd.DataFrame | None,
     classifier's predictions for the rest. Without a labels table (None) the labels are
     computed from `tables` as the labels stage does. Empty when nothing is available."""
     if labels is None and tables is not None:
-        from pipeline import labels as labeler
+        from pipeline.labels import training_labels
 
-        cand = labeler.project_profile(tables, params)
-        labels, _ = labeler.build_labels(cand, ["ground_truth", "naming"])
+        labels = training_labels(tables, params)
     parts = []
     if labels is not None and len(labels) and {"id", "label"} <= set(labels.columns):
         parts.append(pd.Series(_str(labels["label"]).to_numpy(), index=_str(labels["id"]).to_numpy()))
