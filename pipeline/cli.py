@@ -109,11 +109,11 @@ def ingest(
     io.write_json(rep, report or out / "_ingest_report.json")
     # Skipped (unreadable) and unknown files are both shown: neither may pass unnoticed.
     _print_counts("ingested", {k: len(v) for k, v in tables.items()},
-                  [{**f, "reason": f"skipped, {f['reason']}"} for f in rep.get("skipped_files", [])]
-                  + rep.get("unknown_files", []))
+                  [f"{f['file']}: skipped, {f['reason']}" for f in rep.get("skipped_files", [])]
+                  + [f"{f['file']}: {f['reason']}" for f in rep.get("unknown_files", [])])
 
 
-def _print_counts(title, counts, unknown):
+def _print_counts(title, counts, warnings=()):
     from rich.table import Table
 
     t = Table(title=title)
@@ -123,8 +123,8 @@ def _print_counts(title, counts, unknown):
         t.add_row(k, f"{v:,}")
     c = _console()
     c.print(t)
-    for u in unknown:
-        c.print(f"[yellow]warning[/]: {u['file']}: {u['reason']}")
+    for w in warnings:
+        c.print(f"[yellow]warning[/]: {w}")
 
 
 @app.command()
@@ -177,7 +177,7 @@ def features(
     tables = io.read_tables(input)
     feats = stage.build_features(tables, params)
     io.write_tables(feats, out)
-    _print_counts("features", {f"{k} ({v.shape[1]} columns)": len(v) for k, v in feats.items()}, [])
+    _print_counts("features", {f"{k} ({v.shape[1]} columns)": len(v) for k, v in feats.items()})
 
 
 @app.command()
@@ -207,8 +207,8 @@ def labels(
         written[task], written[f"{task}_all"] = lab, cand
     io.write_tables(written, out)
     io.write_json(rep, report)
-    outside = [{"file": f"tasks.{t}", "reason": f"labels outside labels.classes (typo?): "
-                + ", ".join(f"{k} ({v})" for k, v in r["classes_outside_vocabulary"].items())}
+    outside = [f"tasks.{t}: labels outside labels.classes (typo?): "
+               + ", ".join(f"{k} ({v})" for k, v in r["classes_outside_vocabulary"].items())
                for t, r in rep.items() if r.get("classes_outside_vocabulary")]
     _print_counts("labels", {k: len(v) for k, v in written.items()}, outside)
 
@@ -419,7 +419,7 @@ def classify(
     else:
         for name, df in preds.items():
             io.write_table(df, out / f"{name}.parquet")
-    _print_counts("predictions", counts, [])
+    _print_counts("predictions", counts)
 
 
 @app.command()
@@ -471,7 +471,7 @@ def synthesize(
         io.write_json(model, model_out)
         prog.update(task, completed=len(stage.RUN_STEPS) + 1)
     kinds = ", ".join(f"{k} {v}" for k, v in summary["kinds"].items())
-    _print_counts("synthetic data center (0 rows quarantined)", summary["rows"], [])
+    _print_counts("synthetic data center (0 rows quarantined)", summary["rows"])
     _console().print(f"project kinds: {kinds or 'none (no labels, predictions or naming matches)'}")
     _console().print(f"wrote {out} and {model_out}")
 
