@@ -680,6 +680,53 @@ def _print_export(rep, timings, out) -> None:
                 f"known host are not in the topology")
 
 
+@app.command("check-export")
+@friendly
+def check_export(
+    export_dir: Path = typer.Argument(Path("data/export"), help="Export folder (holds alcor/, merak/, ...)."),
+    consumer: Optional[list[str]] = typer.Option(None, "--consumer", "-c",
+                                                 help="Only this consumer (repeatable): alcor, merak, "
+                                                      "distrinet, containerlab."),
+    report: Optional[Path] = typer.Option(None, help="Write the findings as JSON here "
+                                                     "(default DIR/_check_report.json)."),
+):
+    """Check an export folder against the consumers' contracts; exit 1 on any violation."""
+    from pipeline import io
+    from pipeline.check_export import CHECKERS, check_export as run_checks
+    from pipeline.errors import InputError
+
+    if not export_dir.is_dir():
+        raise InputError(f"{export_dir}: export folder does not exist")
+    bad = [c for c in consumer or [] if c not in CHECKERS]
+    if bad:
+        raise InputError(f"--consumer {bad[0]}: unknown; choose from {', '.join(CHECKERS)}")
+    reports = run_checks(export_dir, consumer or None)
+    if not any(r.present for r in reports):
+        raise InputError(f"{export_dir}: no consumer folder (alcor/, merak/, mininet/, containerlab/) "
+                         f"to check")
+    io.write_json({"consumers": [r.to_dict() for r in reports]},
+                  report or export_dir / "_check_report.json")
+    _print_check(reports, export_dir)
+    if any(not r.ok for r in reports):
+        raise typer.Exit(1)
+
+
+def _print_check(reports, export_dir) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"check-export {export_dir}")
+    for col in ("consumer", "checked", "rule", "violations", "first example"):
+        t.add_column(col)
+    for r in reports:
+        checked = f"{r.checked:,} {r.unit}" if r.present else "absent"
+        if r.ok:
+            t.add_row(r.consumer, checked, "", "0" if r.present else "", "")
+        for i, (rule, v) in enumerate(sorted(r.violations.items())):
+            t.add_row(r.consumer if i == 0 else "", checked if i == 0 else "", rule,
+                      f"{v.count:,}", v.example[:120])
+    _console().print(t)
+
+
 def main() -> None:  # pragma: no cover
     app()
 

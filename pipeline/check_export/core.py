@@ -1,0 +1,58 @@
+"""What a consumer check reports: how much it read and every violated rule.
+
+A rule id names one acceptance rule of a consumer (e.g. `R-NCM-FIRST` for Alcor, a JSON Schema
+tag such as `A-PORT-VIF`); each rule counts its violations and keeps the first example, so a
+report stays small on a data center of millions of requests.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "schemas" / "consumers"
+
+
+def load_contract(name: str) -> dict:
+    """A vendored JSON Schema from `schemas/consumers/` (e.g. `alcor.requests.schema.json`)."""
+    return json.loads((CONTRACTS_DIR / name).read_text())
+
+
+@dataclass
+class RuleCount:
+    count: int = 0
+    example: str = ""
+    evidence: str = ""
+
+
+@dataclass
+class ConsumerReport:
+    """One consumer's verdict on one export folder."""
+
+    consumer: str
+    unit: str  # what `checked` counts: "requests", "files", "nodes", ...
+    checked: int = 0
+    present: bool = True  # False when the export has no folder for this consumer
+    violations: dict[str, RuleCount] = field(default_factory=dict)
+
+    def violate(self, rule: str, example: str, evidence: str = "") -> None:
+        """Record one violation of `rule`; the first example (trimmed) is kept."""
+        entry = self.violations.get(rule)
+        if entry is None:
+            entry = self.violations[rule] = RuleCount(example=str(example)[:300], evidence=evidence)
+        entry.count += 1
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def to_dict(self) -> dict:
+        return {
+            "consumer": self.consumer,
+            "present": self.present,
+            "unit": self.unit,
+            "checked": self.checked,
+            "violations": {rule: {"count": v.count, "example": v.example, "evidence": v.evidence}
+                           for rule, v in sorted(self.violations.items())},
+        }
