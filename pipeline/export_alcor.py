@@ -75,6 +75,7 @@ NODES_PER_BULK = 1000
 ACA_SERVER_PORT = 50001  # Alcor control agent's default gRPC port
 NCM_URI = "http://localhost:9014"  # network_config_manager's default base URL
 FLAT_SEGMENTATION_ID = 0  # any integer: Alcor only needs one for flat networks (no NPE)
+RENAMED_DEFAULT = "dcnet-default"  # a default group posted as an ordinary group
 
 SERVICES = {  # service -> default base URL (Alcor's default per-service ports)
     "vpc_manager": "http://localhost:9001",
@@ -199,7 +200,7 @@ def _children(df, parent: str, order: str, fields: tuple[str, ...], single: bool
 @lru_cache(maxsize=65536)
 def _p(v) -> str:
     """A path segment from the data, percent-encoded (ids repeat: cached)."""
-    return quote(str(v), safe="") if v is not None else "none"
+    return quote(str(v), safe="") if v is not None and v != "" else "none"
 
 
 
@@ -488,12 +489,21 @@ def _gateway_info(gw_cols, i: int, vpcs: dict, subnets: dict, counts: Counts) ->
     return gw
 
 
-def _security_groups(sgs, counts: Counts):
-    """Group requests without Alcor's own `default` groups; {default group id: project}."""
-    reqs, defaults, posted = [], {}, {}
-    for obj in resources(sgs, "security_groups"):
-        if obj.get("name") == "default":
-            defaults[obj["id"]] = obj.get("project_id")
+def _default_groups(sg_objs: list) -> dict:
+    """{id of a group named default: its project}."""
+    return {obj["id"]: obj.get("project_id") for obj in sg_objs if obj.get("name") == "default"}
+
+
+def _security_groups(sg_objs: list, defaults: dict, renamed: set, counts: Counts):
+    """Group requests without Alcor's own `default` groups (a default group whose id cannot be
+    captured is posted under RENAMED_DEFAULT instead); {posted group id: project}."""
+    reqs, posted = [], {}
+    for obj in sg_objs:
+        if obj["id"] in renamed:
+            obj["name"] = RENAMED_DEFAULT
+            counts.change(f"default group posted as {RENAMED_DEFAULT!r}: no port of its project "
+                          f"to capture Alcor's default id from (R-SG-DEFAULT-EXPORT)")
+        elif obj["id"] in defaults:
             counts.change("security group named default not posted: Alcor's own default group "
                           "of the project is used (R-SG-DEFAULT-EXPORT)")
             continue
@@ -501,7 +511,7 @@ def _security_groups(sgs, counts: Counts):
         reqs.append(_req("security_group", "security_group_manager", "POST",
                          f"/project/{_p(obj.get('project_id'))}/security-groups",
                          {"security_group": obj}))
-    return reqs, defaults, posted
+    return reqs, posted
 
 
 def _port_objects(ports, port_ips, node_names: set, vpcs: dict, subnets: dict, counts: Counts):
@@ -610,7 +620,7 @@ def _default_sg_probes(port_objs, port_groups: dict, rules: list, defaults: dict
             only_default.setdefault(project, obj)
         elif not groups:
             no_groups.setdefault(project, obj)
-    probes = {}
+    probes = {}  # projects left without a probe get their default group posted renamed
     for project in sorted(needed, key=str):
         obj = only_default.get(project) or no_groups.get(project)
         if obj is None:
@@ -619,7 +629,7 @@ def _default_sg_probes(port_objs, port_groups: dict, rules: list, defaults: dict
             counts.change("port without security groups gets its project's default group "
                           "(capture probe, R-SG-DEFAULT-EXPORT)")
         probes[project] = obj
-    return probes
+    return probes, needed
 
 
 def _port_security_groups(obj: dict, groups: list, defaults: dict, posted: dict,
@@ -799,14 +809,20 @@ def iter_requests(tables: dict, params: dict | None = None, counts: Counts | Non
     routers, ifaces = _routers(get("routers"), get("router_interfaces"), vpcs, subnets, counts)
     yield "router", routers
     yield "router_interface", ifaces
-    sg_reqs, defaults, posted = _security_groups(get("security_groups"), counts)
-    yield "security_group", sg_reqs
+    del routers, ifaces
 
+    sg_objs = resources(get("security_groups"), "security_groups")
+    defaults = _default_groups(sg_objs)
     port_objs = _port_objects(get("ports"), get("port_ips"), node_names, vpcs, subnets, counts)
     port_groups = _children(get("port_security_groups"), "port_id", "security_group_id",
                             ("security_group_id",), single=True)
     rule_objs = resources(get("security_group_rules"), "security_group_rules")
-    probes = _default_sg_probes(port_objs, port_groups, rule_objs, defaults, counts)
+    probes, needed = _default_sg_probes(port_objs, port_groups, rule_objs, defaults, counts)
+    renamed = {g for g, project in defaults.items() if project in needed and project not in probes}
+    sg_reqs, posted = _security_groups(sg_objs, defaults, renamed, counts)
+    defaults = {g: project for g, project in defaults.items() if g not in renamed}
+    yield "security_group", sg_reqs
+    del sg_objs, sg_reqs
     captured = set(probes)
     probe_ids = {obj["id"] for obj in probes.values()}
     yield "default_sg_capture", [
