@@ -461,8 +461,9 @@ def _routers(routers_df, ifaces_df, vpcs: dict, subnets: dict, counts: Counts):
                 ifaces.append(_req("router_interface", "route_manager", "PUT",
                                    f"/project/{project}/routers/{_p(body['id'])}/add_router_interface",
                                    {"subnet_id": sid}))
+    sent = {r[4]["router"]["id"] for r in reqs}
     for rid in attach:
-        if rid not in {r[4]["router"]["id"] for r in reqs}:
+        if rid not in sent:
             counts.out("router interface of a router not exported", len(attach[rid]))
     return reqs, ifaces
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +33,8 @@ STREAM = "alcor_requests.ndjson"
 SCHEMA = "alcor.requests.schema.json"
 DUMMY_ID = "00000000-0000-4000-8000-000000000000"  # placeholders, for the schema only
 PLACEHOLDER = re.compile(r"\{\{([^{}]+)\}\}")
+PLACEHOLDER_BYTES = re.compile(rb'\{\{[^{}"]+\}\}')  # inside a JSON string of a raw line
+DUMMY_BYTES = DUMMY_ID.encode()
 LINE_KEYS = frozenset({"service", "method", "path", "body", "phase", "resource", "capture"})
 VIF_TYPES = frozenset({"ovs", "macvtap", "hw_veb", "hostdev_physical", "vhostuser",
                        "distributed", "other"})
@@ -289,7 +292,8 @@ def endpoints() -> tuple[Endpoint, ...]:
         schema = {**base, "allOf": [branch, thens[name]]}
         out.append(Endpoint(name, branch["properties"]["method"]["const"],
                             re.compile(branch["properties"]["path"]["pattern"]), schema))
-    return tuple(out)
+    frequent = ("ports.create", "security_group_rules.create")  # most lines: tried first
+    return tuple(sorted(out, key=lambda ep: ep.name not in frequent))
 
 
 def endpoint_of(method, path) -> Endpoint | None:
@@ -298,17 +302,6 @@ def endpoint_of(method, path) -> Endpoint | None:
             if ep.method == method and ep.path.match(path):
                 return ep
     return None
-
-
-def _substitute(value):
-    """A copy of `value` with every `{{variable}}` replaced by a fixed UUID."""
-    if isinstance(value, str):
-        return PLACEHOLDER.sub(DUMMY_ID, value)
-    if isinstance(value, dict):
-        return {k: _substitute(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_substitute(v) for v in value]
-    return value
 
 
 def _placeholders(value, found: list) -> list:
@@ -327,7 +320,7 @@ def _placeholders(value, found: list) -> list:
 # Reading the stream
 # ---------------------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class Line:
     n: int  # 1-based line number
     phase: int
@@ -336,12 +329,19 @@ class Line:
     path: str
     body: object
     project: str | None  # the path's project, when it has one
+    key: str | None = None  # the body's wrapper key (e.g. "port") ...
+    obj: dict = field(default_factory=dict)  # ... and the object under it
 
     def where(self) -> str:
         return f"line {self.n} (phase {self.phase}, {self.endpoint})"
 
 
 PROJECT_IN_PATH = re.compile(r"^/(?:project|v4)/([^/]+)/")
+WRAPPER = {"ncms.register": "ncm_info", "vpcs.create": "network", "subnets.create": "subnet",
+           "security_groups.create": "security_group",
+           "security_group_rules.create": "security_group_rule", "routers.create": "router",
+           "ports.create": "port", "elasticip_ranges.create": "elasticip-range",
+           "elasticips.create": "elasticip"}
 
 
 @dataclass
@@ -355,7 +355,8 @@ class Stream:
 
 
 def read_stream(path: Path, report: ConsumerReport) -> Stream:
-    """Parse, check the line format and the schema; the lines that parse, for the rules."""
+    """Parse and check the line format; the lines that parse, for the rules (the schema is
+    checked apart, by `schema_violations`)."""
     stream = Stream()
     last_phase = 0
     with open(path, "rb") as fh:
@@ -371,21 +372,21 @@ def read_stream(path: Path, report: ConsumerReport) -> Stream:
             if not isinstance(obj, dict):
                 report.violate("STREAM-FORMAT", f"line {n}: not an object", EVIDENCE["STREAM-FORMAT"])
                 continue
-            line = _line(n, obj, report)
+            ep = endpoint_of(obj.get("method"), obj.get("path"))
+            line = _line(n, obj, ep, report)
             if line is None:
                 continue
             if line.phase < last_phase:
                 report.violate("STREAM-FORMAT", f"{line.where()}: after phase {last_phase}; "
                                f"lines must be sorted by phase", EVIDENCE["STREAM-FORMAT"])
             last_phase = max(last_phase, line.phase)
-            _schema(line, obj, b"{{" in raw, report)
             _capture(line, obj.get("capture"), stream, report)
             stream.lines.append(line)
             stream.by_endpoint.setdefault(line.endpoint, []).append(line)
     return stream
 
 
-def _line(n: int, obj: dict, report: ConsumerReport) -> Line | None:
+def _line(n: int, obj: dict, ep, report: ConsumerReport) -> Line | None:
     bad = sorted(set(obj) - LINE_KEYS)
     phase, resource = obj.get("phase"), obj.get("resource")
     problem = None
@@ -395,7 +396,6 @@ def _line(n: int, obj: dict, report: ConsumerReport) -> Line | None:
         problem = f"phase {phase!r} is not an integer >= 1"
     elif not isinstance(resource, str) or not resource:
         problem = "no resource"
-    ep = endpoint_of(obj.get("method"), obj.get("path"))
     if problem is None and ep is not None and RESOURCE_OF_ENDPOINT.get(ep.name, resource) != resource:
         problem = f"resource {resource!r} for {ep.name} (expected {RESOURCE_OF_ENDPOINT[ep.name]!r})"
     if problem:
@@ -404,27 +404,47 @@ def _line(n: int, obj: dict, report: ConsumerReport) -> Line | None:
             return None
     path = obj.get("path") if isinstance(obj.get("path"), str) else ""
     m = PROJECT_IN_PATH.match(path)
+    body = obj.get("body")
+    key = WRAPPER.get(ep.name) if ep else None
+    inner = body.get(key) if key and isinstance(body, dict) else None
     return Line(n, phase if isinstance(phase, int) else 0, resource or "",
-                ep.name if ep else f"{obj.get('method')} {path}", path, obj.get("body"),
-                m.group(1) if m else None)
+                ep.name if ep else f"{obj.get('method')} {path}", path, body,
+                m.group(1) if m else None, key, inner if isinstance(inner, dict) else {})
 
 
-def _schema(line: Line, obj: dict, has_placeholder: bool, report: ConsumerReport) -> None:
+def schema_violations(path: Path) -> list[tuple[str, str]]:
+    """(rule, example) for every schema violation of the stream, in line order; placeholders
+    are replaced by DUMMY_ID first. One count per rule and line."""
+    out = []
+    with open(path, "rb") as fh:
+        for n, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                obj = orjson.loads(PLACEHOLDER_BYTES.sub(DUMMY_BYTES, raw) if b"{{" in raw else raw)
+            except orjson.JSONDecodeError:
+                continue  # reported as STREAM-FORMAT
+            if isinstance(obj, dict):
+                out.extend(_schema(n, obj))
+    return out
+
+
+def _schema(n: int, obj: dict) -> list[tuple[str, str]]:
     ep = endpoint_of(obj.get("method"), obj.get("path"))
-    request = {k: obj[k] for k in ("service", "method", "path", "body") if k in obj}
-    if has_placeholder:
-        request = _substitute(request)
     if ep is None:
-        report.violate("A-ENDPOINT", f"line {line.n}: {obj.get('method')} {obj.get('path')} is "
-                       f"not a setup endpoint of Alcor", "schemas/consumers/" + SCHEMA)
-        return
+        return [("A-ENDPOINT", f"line {n}: {obj.get('method')} {obj.get('path')} is not a setup "
+                 f"endpoint of Alcor")]
+    request = {k: obj[k] for k in ("service", "method", "path", "body") if k in obj}
     if ep.valid(request):
-        return
-    seen = set()
+        return []
+    found: dict = {}
     for tag, message in ep.errors(request):
-        if tag not in seen:  # one count per rule and line
-            seen.add(tag)
-            report.violate(tag, f"{line.where()}: {message}", "schemas/consumers/" + SCHEMA)
+        found.setdefault(tag, f"line {n} ({ep.name}): {message}")
+    return list(found.items())
+
+
+def _schema_in_child(path: str) -> list[tuple[str, str]]:
+    return schema_violations(Path(path))
 
 
 def _capture(line: Line, capture, stream: Stream, report: ConsumerReport) -> None:
@@ -451,6 +471,9 @@ def _capture(line: Line, capture, stream: Stream, report: ConsumerReport) -> Non
 # ---------------------------------------------------------------------------------------------
 
 def _obj(line: Line, key: str) -> dict:
+    """The object under `key` in the line's body ({} when there is none)."""
+    if line.key == key:
+        return line.obj
     body = line.body if isinstance(line.body, dict) else {}
     inner = body.get(key)
     return inner if isinstance(inner, dict) else {}
@@ -644,11 +667,11 @@ def _gateway(sub: dict):
 
 def gw_port(s, c, refs, report) -> None:
     """R-GW-PORT: no port of the stream at a subnet's gateway address."""
-    gateways = {sid: _gateway(_obj(line, "subnet")) for sid, line in c.subnets.items()}
+    gateways = {sid: str(_gateway(_obj(line, "subnet"))) for sid, line in c.subnets.items()}
     for line in s.of("ports.create"):
         for ip in _obj(line, "port").get("fixed_ips") or ():
             if isinstance(ip, dict) and ip.get("ip_address") and \
-                    gateways.get(ip.get("subnet_id")) == _addr(ip["ip_address"]):
+                    gateways.get(ip.get("subnet_id")) == ip["ip_address"]:
                 _violate(report, "R-GW-PORT", line, f"port at gateway {ip['ip_address']}")
 
 
@@ -835,15 +858,13 @@ def sgr_minmax(s, c, refs, report) -> None:
 
 
 def port_sg(s, c, refs, report) -> None:
-    """R-PORT-SG: every group of a port exists, earlier, in the port's project."""
+    """R-PORT-SG: every group of a port exists, created earlier. (The group is fetched by id
+    alone: security_group_manager's getSecurityGroup ignores the path's project, so a group of
+    another project is found.)"""
     for line in s.of("ports.create"):
         for g in _obj(line, "port").get("security_groups") or ():
-            if g in c.default_groups:
-                continue  # R-SG-DEFAULT-OWNED
-            if refs.ok(g, c.groups, line, "R-PORT-SG", "security group") and g in c.groups \
-                    and c.groups[g].project != line.project:
-                _violate(report, "R-PORT-SG", line, f"group {g!r} is in project "
-                         f"{c.groups[g].project!r}, not {line.project!r}")
+            if g not in c.default_groups:  # those are R-SG-DEFAULT-OWNED
+                refs.ok(g, c.groups, line, "R-PORT-SG", "security group")
 
 
 def port_fixedip(s, c, refs, report) -> None:
@@ -857,12 +878,24 @@ def port_fixedip(s, c, refs, report) -> None:
             sid, text = ip["subnet_id"], ip.get("ip_address")
             if not refs.ok(sid, c.subnets, line, "R-PORT-FIXEDIP", "fixed_ips subnet_id") or not text:
                 continue
-            addr, net = _addr(text), nets.get(sid)
-            if addr is not None and net is not None and (addr.version != net.version or addr not in net):
+            net = nets.get(sid)
+            if net is not None and not _inside(text, net):
                 _violate(report, "R-PORT-FIXEDIP", line, f"{text} outside its subnet {net}")
             elif (sid, text) in used:
                 _violate(report, "R-PORT-FIXEDIP", line, f"{text} already taken in its subnet")
             used.add((sid, text))
+
+
+def _inside(text: str, net) -> bool:
+    """Whether address `text` lies in `net` (IPv4 compared as integers: millions of ports)."""
+    if net.version == 4 and ":" not in text:
+        try:
+            value = int.from_bytes(socket.inet_aton(text), "big")
+        except OSError:
+            return False
+        return int(net.network_address) <= value <= int(net.broadcast_address)
+    addr = _addr(text)
+    return addr is not None and addr.version == net.version and addr in net
 
 
 def port_vif(s, c, refs, report) -> None:
@@ -1000,8 +1033,33 @@ def check(folder: Path) -> ConsumerReport:
     if not path.is_file():
         report.violate("STREAM-FORMAT", f"{path}: no request stream", EVIDENCE["STREAM-FORMAT"])
         return report
-    stream = read_stream(path, report)
-    made, refs = created(stream), Refs(stream, report)
-    for rule in RULES:
-        rule(stream, made, refs, report)
+    from pipeline.util import no_gc
+
+    with no_gc():  # hundreds of thousands of decoded lines, no cycles among them
+        pending, pool = _start_schema(path)
+        stream = read_stream(path, report)
+        made, refs = created(stream), Refs(stream, report)
+        for rule in RULES:
+            rule(stream, made, refs, report)
+        found = pending.get() if pool else schema_violations(path)
+        if pool:
+            pool.close()
+            pool.join()
+    for rule, example in found:
+        report.violate(rule, example, "schemas/consumers/" + SCHEMA)
     return report
+
+
+# The schema pass costs about as much as everything else: on a large stream it runs in a
+# forked child, beside the rules (measured in benchmarks/README.md).
+PARALLEL_MIN_BYTES = 20 * 2**20
+
+
+def _start_schema(path: Path):
+    import multiprocessing as mp
+
+    if path.stat().st_size < PARALLEL_MIN_BYTES or "fork" not in mp.get_all_start_methods():
+        return None, None
+    endpoints()  # parsed once, inherited by the child
+    pool = mp.get_context("fork").Pool(1)
+    return pool.apply_async(_schema_in_child, (str(path),)), pool
