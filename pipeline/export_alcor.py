@@ -932,6 +932,7 @@ const requests = new SharedArray('alcor-requests', () =>
   open(STREAM).split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l)));
 
 function resourceOf(r) {
+  if (r.resource) return r.resource; // the stream names it (dcnet >= the phase/capture format)
   const p = r.path;
   if (p.indexOf('/segments/') === 0) return 'segment';
   if (p.indexOf('/nodes') === 0) return 'node';
