@@ -435,3 +435,43 @@ def test_schema_runs_in_a_child_on_large_streams(tmp_path, monkeypatch):
     single = alcor.check(tmp_path).to_dict()
     monkeypatch.setattr(alcor, "PARALLEL_MIN_BYTES", 0)
     assert alcor.check(tmp_path).to_dict() == single
+
+
+def test_cli_validated_sample_with_derived_fabric_then_planted_violation(tmp_path, sample_tables):  # noqa: F811
+    """`dcnet export --input <validated> --derive-fabric` then `dcnet check-export -c alcor`:
+    0 violations, exit 0; one planted violation: exit 1, the rule printed and reported."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from pipeline import io
+    from pipeline.cli import app
+
+    io.write_tables(sample_tables, tmp_path / "validated")
+    out = tmp_path / "export"
+    res = CliRunner().invoke(app, ["export", "-f", "alcor", "--input", str(tmp_path / "validated"),
+                                   "--derive-fabric", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "alcor: left out:" in res.output  # the reasons are printed
+    res = CliRunner().invoke(app, ["check-export", str(out), "-c", "alcor"])
+    assert res.exit_code == 0, res.output
+    stream = out / "alcor" / "alcor_requests.ndjson"
+    lines = stream.read_bytes().splitlines()
+    bad = orjson.loads(lines[-1])
+    bad["path"] = "/v2.0/floatingips"
+    stream.write_bytes(b"\n".join(lines[:-1] + [orjson.dumps(bad)]) + b"\n")
+    res = CliRunner().invoke(app, ["check-export", str(out), "-c", "alcor"])
+    assert res.exit_code == 1
+    assert "R-SVC-NEUTRON" in res.output
+    found = json.loads((out / "_check_report.json").read_text())["consumers"][0]["violations"]
+    assert found["R-SVC-NEUTRON"]["count"] == 1 and "A-ENDPOINT" in found
+
+
+def test_synthetic_data_center_export_passes(tmp_path, sample_tables):  # noqa: F811
+    synth = pytest.importorskip("pipeline.synthesize")
+    tables = synth.generate(synth.learn(sample_tables), {"synthesize": {"seed": 5, "hosts": 60,
+                                                                        "projects": 20}})
+    summary = export(tables, tmp_path)
+    report = alcor.check(tmp_path)
+    assert report.ok, report.to_dict()["violations"]
+    assert report.checked == summary["requests"] > 500
