@@ -211,21 +211,33 @@ TAG = re.compile(r"\[([A-Z][A-Z0-9-]+)\]")
 
 @dataclass
 class Endpoint:
+    """One setup endpoint of the schema: its method, path pattern and own schema."""
+
     name: str
     method: str
     path: re.Pattern
     schema: dict
-    fast: object = None  # fastjsonschema validator, compiled on first use
-    slow: object = None  # jsonschema validator, built on the first failing line
+    any_path: re.Pattern  # what the schema asks of every line's path
+    fast: object = None  # fastjsonschema validator of the body, compiled on first use
+    slow: object = None  # jsonschema validator of the line, built on the first failing line
 
     def valid(self, line: dict) -> bool:
+        """Whether the line (method and path already matched to this endpoint) passes the
+        endpoint's schema: the envelope checked here, the body by a compiled validator."""
         import fastjsonschema
 
+        then = self.schema["allOf"][1]
         if self.fast is None:
-            draft7 = {**self.schema, "$schema": "http://json-schema.org/draft-07/schema#"}
-            self.fast = fastjsonschema.compile(draft7)
+            body = then.get("properties", {}).get("body", {})
+            self.fast = fastjsonschema.compile({"$schema": "http://json-schema.org/draft-07/schema#",
+                                                "$defs": self.schema["$defs"], **body})
+        if line.get("service") != then["properties"]["service"]["const"] \
+                or not self.any_path.match(line["path"]):
+            return False
+        if "body" not in line:
+            return "body" not in then.get("required", ())
         try:
-            self.fast(line)
+            self.fast(line["body"])
         except fastjsonschema.JsonSchemaException:
             return False
         return True
@@ -291,7 +303,8 @@ def endpoints() -> tuple[Endpoint, ...]:
         name = ENDPOINT_COMMENT.search(branch["$comment"]).group(1)
         schema = {**base, "allOf": [branch, thens[name]]}
         out.append(Endpoint(name, branch["properties"]["method"]["const"],
-                            re.compile(branch["properties"]["path"]["pattern"]), schema))
+                            re.compile(branch["properties"]["path"]["pattern"]), schema,
+                            re.compile(contract["properties"]["path"]["pattern"])))
     frequent = ("ports.create", "security_group_rules.create")  # most lines: tried first
     return tuple(sorted(out, key=lambda ep: ep.name not in frequent))
 
@@ -533,6 +546,9 @@ class Refs:
     def ok(self, value, table: dict, line: Line, rule: str, what: str) -> bool:
         """True when `value` was created before `line`'s phase; else one violation (of `rule`
         when it does not exist at all, R-PHASE-ORDER when it comes too late)."""
+        source = table.get(value) if isinstance(value, str) else None
+        if source is not None and source.phase < line.phase:
+            return True  # the common case, first
         if isinstance(value, str) and "{{" in value:
             names = PLACEHOLDER.findall(value)
             maker = [self.stream.captures[v][0] for v in names if v in self.stream.captures]
@@ -542,7 +558,6 @@ class Refs:
                 return False
             source = max(maker, key=lambda m: m.phase)
         else:
-            source = table.get(value)
             if source is None:
                 self.report.violate(rule, f"{line.where()}: {what} {value!r} is never created",
                                     EVIDENCE.get(rule, ""))
@@ -718,7 +733,7 @@ def subnet_gw_range(s, c, refs, report) -> None:
 def subnet_bulk(s, c, refs, report) -> None:
     """R-SUBNET-BULK: the subnet bulk endpoint creates nothing."""
     for line in s.lines:
-        if re.search(r"/subnets/bulk/?$", line.path):
+        if "/subnets/bulk" in line.path and re.search(r"/subnets/bulk/?$", line.path):
             _violate(report, "R-SUBNET-BULK", line, "POST .../subnets/bulk is a stub")
 
 
@@ -870,7 +885,7 @@ def port_sg(s, c, refs, report) -> None:
 def port_fixedip(s, c, refs, report) -> None:
     """R-PORT-FIXEDIP: a fixed IP names an earlier subnet, lies inside it and is free."""
     used: set = set()
-    nets = {sid: _net(_obj(line, "subnet").get("cidr")) for sid, line in c.subnets.items()}
+    nets = {sid: _bounds(_net(_obj(line, "subnet").get("cidr"))) for sid, line in c.subnets.items()}
     for line in s.of("ports.create"):
         for ip in _obj(line, "port").get("fixed_ips") or ():
             if not isinstance(ip, dict) or ip.get("subnet_id") is None:
@@ -878,24 +893,33 @@ def port_fixedip(s, c, refs, report) -> None:
             sid, text = ip["subnet_id"], ip.get("ip_address")
             if not refs.ok(sid, c.subnets, line, "R-PORT-FIXEDIP", "fixed_ips subnet_id") or not text:
                 continue
-            net = nets.get(sid)
-            if net is not None and not _inside(text, net):
-                _violate(report, "R-PORT-FIXEDIP", line, f"{text} outside its subnet {net}")
+            bounds = nets.get(sid)
+            if bounds is not None and not _inside(text, bounds):
+                _violate(report, "R-PORT-FIXEDIP", line, f"{text} outside its subnet {bounds[3]}")
             elif (sid, text) in used:
                 _violate(report, "R-PORT-FIXEDIP", line, f"{text} already taken in its subnet")
             used.add((sid, text))
 
 
-def _inside(text: str, net) -> bool:
-    """Whether address `text` lies in `net` (IPv4 compared as integers: millions of ports)."""
-    if net.version == 4 and ":" not in text:
+def _bounds(net):
+    """(version, first, last address as integers, the network) of a subnet; None if unparsable."""
+    if net is None:
+        return None
+    return net.version, int(net.network_address), int(net.broadcast_address), net
+
+
+def _inside(text: str, bounds) -> bool:
+    """Whether address `text` lies in the subnet of `bounds` (IPv4 compared as integers:
+    hundreds of thousands of ports)."""
+    version, lo, hi, _ = bounds
+    if version == 4 and ":" not in text:
         try:
             value = int.from_bytes(socket.inet_aton(text), "big")
         except OSError:
             return False
-        return int(net.network_address) <= value <= int(net.broadcast_address)
+        return lo <= value <= hi
     addr = _addr(text)
-    return addr is not None and addr.version == net.version and addr in net
+    return addr is not None and addr.version == version and lo <= int(addr) <= hi
 
 
 def port_vif(s, c, refs, report) -> None:
@@ -1013,7 +1037,7 @@ def phase_order(s, c, refs, report) -> None:
     for line in s.of("ports.create"):
         refs.ok(_obj(line, "port").get("network_id"), c.vpcs, line, "R-PHASE-ORDER", "network_id")
     for line in s.lines:
-        for var in _placeholders(line.path, []):
+        for var in _placeholders(line.path, []) if "{{" in line.path else ():
             if var not in s.captures:
                 report.violate("STREAM-CAPTURE", f"{line.where()}: path uses {var!r}, never captured",
                                EVIDENCE["STREAM-CAPTURE"])
