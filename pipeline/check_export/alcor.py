@@ -197,6 +197,9 @@ EVIDENCE = {
     "STREAM-FORMAT": ("dcnet stream format: pipeline/export_alcor.py module doc",),
     "STREAM-CAPTURE": ("dcnet stream format: pipeline/export_alcor.py module doc",),
 }
+# Facts of alcor-rules.md that no stream can violate (Alcor overwrites exported VNIs; unknown
+# keys are ignored): kept for their evidence, checked by no function.
+INFORMATIONAL = ("R-VPC-SEGID", "R-UNKNOWN-KEYS")
 EVIDENCE = {rule: "alcor " + "; ".join(parts) if not rule.startswith("STREAM") else "; ".join(parts)
             for rule, parts in EVIDENCE.items()}
 
