@@ -475,3 +475,23 @@ def test_synthetic_data_center_export_passes(tmp_path, sample_tables):  # noqa: 
     report = alcor.check(tmp_path)
     assert report.ok, report.to_dict()["violations"]
     assert report.checked == summary["requests"] > 500
+
+
+def test_malformed_values_never_crash_the_checker(tmp_path):
+    """Every key of every line (the line, its body, the object in it) set to a value of another
+    JSON type: the checker reports, it never raises."""
+    base = good_stream()
+    runs = 0
+    for i, ln in enumerate(base):
+        places = [("line", k) for k in ln] + [("body", k) for k in ln["body"]]
+        if inner(ln) is not ln["body"]:
+            places += [("inner", k) for k in inner(ln)]
+        for where, key in places:
+            for value in ([[1]], None, 5, {}):
+                lines = copy.deepcopy(base)
+                target = {"line": lines[i], "body": lines[i]["body"]}.get(where) or inner(lines[i])
+                target[key] = value
+                write(tmp_path, lines)
+                alcor.check(tmp_path)
+                runs += 1
+    assert runs > 500

@@ -511,32 +511,32 @@ class Created:
 def created(stream: Stream) -> Created:
     c = Created()
     for line in stream.of("vpcs.create"):
-        c.vpcs.setdefault(_obj(line, "network").get("id"), line)
+        c.vpcs.setdefault(_key(_obj(line, "network").get("id")), line)
     for line in stream.of("subnets.create"):
-        c.subnets.setdefault(_obj(line, "subnet").get("id"), line)
+        c.subnets.setdefault(_key(_obj(line, "subnet").get("id")), line)
     for line in stream.of("routers.create"):
-        c.routers.setdefault(_obj(line, "router").get("id"), line)
+        c.routers.setdefault(_key(_obj(line, "router").get("id")), line)
     for line in stream.of("security_groups.create"):
         group = _obj(line, "security_group")
         target = c.default_groups if group.get("name") == "default" else c.groups
-        target.setdefault(group.get("id"), line)
+        target.setdefault(_key(group.get("id")), line)
     for line in stream.of("ports.create"):
-        c.ports.setdefault(_obj(line, "port").get("id"), line)
+        c.ports.setdefault(_key(_obj(line, "port").get("id")), line)
     for line in stream.of("ncms.register"):
-        c.ncms.setdefault(_obj(line, "ncm_info").get("id"), line)
+        c.ncms.setdefault(_key(_obj(line, "ncm_info").get("id")), line)
     for line in stream.of("nodes.bulk") + stream.of("nodes.create"):
         for host in _hosts(line):
-            if host.get("node_name"):
+            if _key(host.get("node_name")):
                 c.nodes.setdefault(host["node_name"], line)
-    c.vpcs.pop(None, None)
-    c.subnets.pop(None, None)
+    for table in (c.vpcs, c.subnets, c.routers, c.groups, c.default_groups, c.ports, c.ncms):
+        table.pop(None, None)
     return c
 
 
 def _hosts(line: Line) -> list[dict]:
     body = line.body if isinstance(line.body, dict) else {}
     hosts = body.get("host_infos") if "host_infos" in body else [body.get("host_info")]
-    return [h for h in hosts or () if isinstance(h, dict)]
+    return [h for h in _items(hosts) if isinstance(h, dict)]
 
 
 class Refs:
@@ -572,20 +572,39 @@ class Refs:
         return True
 
 
-@lru_cache(maxsize=None)
 def _net(cidr):
+    return _parse_net(cidr) if isinstance(cidr, str) else None
+
+
+def _addr(text):
+    return _parse_addr(text) if isinstance(text, str) else None
+
+
+@lru_cache(maxsize=None)
+def _parse_net(cidr: str):
     try:
         return ipaddress.ip_network(cidr, strict=False)
-    except (ValueError, TypeError):
+    except ValueError:
         return None
 
 
 @lru_cache(maxsize=None)
-def _addr(text):
+def _parse_addr(text: str):
     try:
         return ipaddress.ip_address(text)
-    except (ValueError, TypeError):
+    except ValueError:
         return None
+
+
+# Values read from the stream may have any JSON type (the schema reports wrong ones): the rules
+# look at them through these, so a malformed line is a violation, never a crash.
+def _key(value):
+    """An id usable as a dict key (strings only), else None."""
+    return value if isinstance(value, str) else None
+
+
+def _items(value) -> list:
+    return value if isinstance(value, list) else []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -610,7 +629,8 @@ def seg_once(s: Stream, c: Created, refs: Refs, report: ConsumerReport) -> None:
 def ncm_first(s, c, refs, report) -> None:
     """R-NCM-FIRST: a host's non-null ncm_id names an NCM registered in an earlier phase."""
     for line in s.of("nodes.bulk") + s.of("nodes.create"):
-        for ncm in {h.get("ncm_id") for h in _hosts(line) if h.get("ncm_id")}:
+        for ncm in sorted({_key(h.get("ncm_id")) or repr(h["ncm_id"]) for h in _hosts(line)
+                           if h.get("ncm_id")}):
             refs.ok(ncm, c.ncms, line, "R-NCM-FIRST", "ncm_id")
 
 
@@ -624,7 +644,7 @@ def ncm_none(s, c, refs, report) -> None:
 def ncm_one_per_bulk(s, c, refs, report) -> None:
     """R-NCM-ONE-PER-BULK: the hosts of one bulk share one NCM (or none)."""
     for line in s.of("nodes.bulk"):
-        ncms = {h.get("ncm_id") or None for h in _hosts(line)}
+        ncms = {_key(h.get("ncm_id")) or None for h in _hosts(line)}
         if len(ncms) > 1:
             _violate(report, "R-NCM-ONE-PER-BULK", line,
                      f"one bulk mixes NCMs {sorted(map(str, ncms))}")
@@ -639,9 +659,9 @@ def node_name(s, c, refs, report) -> None:
             name = h.get("node_name")
             if not name:
                 _violate(report, "R-NODE-NAME", line, f"node {h.get('node_id')!r} without node_name")
-            elif name in seen:
+            elif not isinstance(name, str) or name in seen:
                 _violate(report, "R-NODE-NAME", line, f"node_name {name!r} registered twice")
-            seen.add(name)
+            seen.add(_key(name))
     for line in s.of("ports.create"):
         host = _obj(line, "port").get("binding:host_id")
         if host:
@@ -670,7 +690,7 @@ def ipv6(s, c, refs, report) -> None:
         if sub.get("ip_version") == 6 or ":" in str(sub.get("cidr") or ""):
             _violate(report, "R-IPV6", line, f"IPv6 subnet {sub.get('cidr')!r}")
     for line in s.of("ports.create"):
-        for ip in _obj(line, "port").get("fixed_ips") or ():
+        for ip in _items(_obj(line, "port").get("fixed_ips")):
             if isinstance(ip, dict) and ":" in str(ip.get("ip_address") or ""):
                 _violate(report, "R-IPV6", line, f"IPv6 fixed IP {ip['ip_address']!r}")
 
@@ -687,9 +707,9 @@ def gw_port(s, c, refs, report) -> None:
     """R-GW-PORT: no port of the stream at a subnet's gateway address."""
     gateways = {sid: str(_gateway(_obj(line, "subnet"))) for sid, line in c.subnets.items()}
     for line in s.of("ports.create"):
-        for ip in _obj(line, "port").get("fixed_ips") or ():
+        for ip in _items(_obj(line, "port").get("fixed_ips")):
             if isinstance(ip, dict) and ip.get("ip_address") and \
-                    gateways.get(ip.get("subnet_id")) == ip["ip_address"]:
+                    gateways.get(_key(ip.get("subnet_id"))) == ip["ip_address"]:
                 _violate(report, "R-GW-PORT", line, f"port at gateway {ip['ip_address']}")
 
 
@@ -697,10 +717,11 @@ def subnet_vpc(s, c, refs, report) -> None:
     """R-SUBNET-VPC: a subnet's VPC exists, created earlier under the same path project."""
     for line in s.of("subnets.create"):
         vpc = _obj(line, "subnet").get("network_id")
-        if refs.ok(vpc, c.vpcs, line, "R-SUBNET-VPC", "network_id") and \
-                c.vpcs[vpc].project != line.project:
+        made = c.vpcs.get(_key(vpc))
+        if refs.ok(vpc, c.vpcs, line, "R-SUBNET-VPC", "network_id") and made is not None \
+                and made.project != line.project:
             _violate(report, "R-SUBNET-VPC", line, f"VPC {vpc!r} is in project "
-                     f"{c.vpcs[vpc].project!r}, not {line.project!r}")
+                     f"{made.project!r}, not {line.project!r}")
 
 
 def subnet_inside(s, c, refs, report) -> None:
@@ -709,13 +730,13 @@ def subnet_inside(s, c, refs, report) -> None:
     for line in s.of("subnets.create"):
         sub = _obj(line, "subnet")
         net = _net(sub.get("cidr"))
-        vpc_line = c.vpcs.get(sub.get("network_id"))
+        vpc_line = c.vpcs.get(_key(sub.get("network_id")))
         if net is None or vpc_line is None:
             continue
         vpc_net = _net(_obj(vpc_line, "network").get("cidr") or None)
         if vpc_net is not None and (vpc_net.version != net.version or not net.subnet_of(vpc_net)):
             _violate(report, "R-SUBNET-INSIDE", line, f"{net} outside VPC cidr {vpc_net}")
-        others = by_vpc.setdefault(sub.get("network_id"), [])
+        others = by_vpc.setdefault(_key(sub.get("network_id")), [])
         if any(o.version == net.version and net.overlaps(o) for o in others):
             _violate(report, "R-SUBNET-INSIDE", line, f"{net} overlaps another subnet of its VPC")
         others.append(net)
@@ -760,7 +781,7 @@ def rif_by_subnet(s, c, refs, report) -> None:
 def _rif_target(line: Line) -> tuple:
     m = re.match(r"^/project/[^/]+/routers/([^/]+)/add_router_interface", line.path)
     body = line.body if isinstance(line.body, dict) else {}
-    return (m.group(1) if m else None), body.get("subnet_id")
+    return (m.group(1) if m else None), _key(body.get("subnet_id"))
 
 
 def rif_order(s, c, refs, report) -> None:
@@ -823,13 +844,13 @@ def sg_default_owned(s, c, refs, report) -> None:
     if not c.default_groups:
         return
     for line in s.of("ports.create"):
-        for g in _obj(line, "port").get("security_groups") or ():
-            if g in c.default_groups:
+        for g in _items(_obj(line, "port").get("security_groups")):
+            if _key(g) in c.default_groups:
                 _violate(report, "R-SG-DEFAULT-OWNED", line, f"port references default group {g!r}")
     for line in s.of("security_group_rules.create"):
         rule = _obj(line, "security_group_rule")
         for key in ("security_group_id", "remote_group_id"):
-            if rule.get(key) in c.default_groups:
+            if _key(rule.get(key)) in c.default_groups:
                 _violate(report, "R-SG-DEFAULT-OWNED", line, f"{key} is a POSTed default group")
 
 
@@ -861,7 +882,7 @@ def sgr_order(s, c, refs, report) -> None:
     for line in s.of("security_group_rules.create"):
         rule = _obj(line, "security_group_rule")
         for key in ("security_group_id", "remote_group_id"):
-            if rule.get(key) is not None and rule.get(key) not in c.default_groups:
+            if rule.get(key) is not None and _key(rule.get(key)) not in c.default_groups:
                 refs.ok(rule[key], c.groups, line, "R-SGR-ORDER", key)
 
 
@@ -880,8 +901,8 @@ def port_sg(s, c, refs, report) -> None:
     alone: security_group_manager's getSecurityGroup ignores the path's project, so a group of
     another project is found.)"""
     for line in s.of("ports.create"):
-        for g in _obj(line, "port").get("security_groups") or ():
-            if g not in c.default_groups:  # those are R-SG-DEFAULT-OWNED
+        for g in _items(_obj(line, "port").get("security_groups")):
+            if _key(g) is None or g not in c.default_groups:  # those are R-SG-DEFAULT-OWNED
                 refs.ok(g, c.groups, line, "R-PORT-SG", "security group")
 
 
@@ -890,11 +911,12 @@ def port_fixedip(s, c, refs, report) -> None:
     used: set = set()
     nets = {sid: _bounds(_net(_obj(line, "subnet").get("cidr"))) for sid, line in c.subnets.items()}
     for line in s.of("ports.create"):
-        for ip in _obj(line, "port").get("fixed_ips") or ():
+        for ip in _items(_obj(line, "port").get("fixed_ips")):
             if not isinstance(ip, dict) or ip.get("subnet_id") is None:
                 continue
             sid, text = ip["subnet_id"], ip.get("ip_address")
-            if not refs.ok(sid, c.subnets, line, "R-PORT-FIXEDIP", "fixed_ips subnet_id") or not text:
+            if not refs.ok(sid, c.subnets, line, "R-PORT-FIXEDIP", "fixed_ips subnet_id") \
+                    or not isinstance(text, str):
                 continue
             bounds = nets.get(sid)
             if bounds is not None and not _inside(text, bounds):
@@ -929,7 +951,7 @@ def port_vif(s, c, refs, report) -> None:
     """R-PORT-VIF (A4): binding:vif_type is one of Alcor's VifType values."""
     for line in s.of("ports.create"):
         vif = _obj(line, "port").get("binding:vif_type")
-        if vif is not None and vif not in VIF_TYPES:
+        if vif is not None and (not isinstance(vif, str) or vif not in VIF_TYPES):
             _violate(report, "R-PORT-VIF", line, f"vif_type {vif!r}")
 
 
@@ -937,12 +959,17 @@ def _ranges(s: Stream) -> dict:
     """ip_version -> [lines of elastic-IP ranges], in stream order."""
     out: dict = {}
     for line in s.of("elasticip_ranges.create"):
-        out.setdefault(_obj(line, "elasticip-range").get("ip_version") or 4, []).append(line)
+        out.setdefault(_version(_obj(line, "elasticip-range").get("ip_version")), []).append(line)
     return out
 
 
-def _eip_version(eip: dict) -> int:
-    return eip.get("elastic_ip_version") or 4
+def _version(value):
+    """An IP version as Alcor reads it (null -> 4); other types kept apart, as text."""
+    return 4 if value is None else value if isinstance(value, int) else repr(value)
+
+
+def _eip_version(eip: dict):
+    return _version(eip.get("elastic_ip_version"))
 
 
 def eip_range_first(s, c, refs, report) -> None:
@@ -967,7 +994,8 @@ def eip_one_range(s, c, refs, report) -> None:
         first = ranges.get(_eip_version(eip), [None])[0]
         if addr is None or first is None:
             continue
-        if not any(_in_range(addr, r) for r in _obj(first, "elasticip-range").get("allocation_ranges") or ()):
+        ranges_of_first = _items(_obj(first, "elasticip-range").get("allocation_ranges"))
+        if not any(_in_range(addr, r) for r in ranges_of_first):
             _violate(report, "R-EIP-ONE-RANGE", line, f"{addr} outside the first IPv{addr.version} range")
 
 
@@ -983,7 +1011,7 @@ def eip_range_order(s, c, refs, report) -> None:
     """R-EIP-RANGE-ORDER: each allocation range has start <= end."""
     for lines in _ranges(s).values():
         for line in lines:
-            for rng in _obj(line, "elasticip-range").get("allocation_ranges") or ():
+            for rng in _items(_obj(line, "elasticip-range").get("allocation_ranges")):
                 if not isinstance(rng, dict):
                     continue
                 lo, hi = _addr(rng.get("start")), _addr(rng.get("end"))
@@ -1016,9 +1044,9 @@ def eip_port(s, c, refs, report) -> None:
         if made is not None and made.project != line.project:
             _violate(report, "R-EIP-PORT", line, f"port {port!r} is in project {made.project!r}")
         private = eip.get("private_ip")
-        if private is None or made is None:
+        if not isinstance(private, str) or made is None:
             continue
-        fixed = {ip.get("ip_address") for ip in _obj(made, "port").get("fixed_ips") or ()
+        fixed = {ip.get("ip_address") for ip in _items(_obj(made, "port").get("fixed_ips"))
                  if isinstance(ip, dict)}
         if private not in fixed:
             _violate(report, "R-EIP-PORT", line, f"private_ip {private} is not a fixed IP of {port!r}")
