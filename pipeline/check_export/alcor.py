@@ -405,10 +405,11 @@ def read_stream(path: Path, report: ConsumerReport) -> Stream:
 def _line(n: int, obj: dict, ep, report: ConsumerReport) -> Line | None:
     bad = sorted(set(obj) - LINE_KEYS)
     phase, resource = obj.get("phase"), obj.get("resource")
+    phase_ok = isinstance(phase, int) and not isinstance(phase, bool) and phase >= 1
     problem = None
     if bad:
         problem = f"unknown keys {bad}"
-    elif not isinstance(phase, int) or isinstance(phase, bool) or phase < 1:
+    elif not phase_ok:
         problem = f"phase {phase!r} is not an integer >= 1"
     elif not isinstance(resource, str) or not resource:
         problem = "no resource"
@@ -416,14 +417,16 @@ def _line(n: int, obj: dict, ep, report: ConsumerReport) -> Line | None:
         problem = f"resource {resource!r} for {ep.name} (expected {RESOURCE_OF_ENDPOINT[ep.name]!r})"
     if problem:
         report.violate("STREAM-FORMAT", f"line {n}: {problem}", EVIDENCE["STREAM-FORMAT"])
-        if not isinstance(phase, int):
-            return None
+    if not phase_ok:
+        if phase is not None:
+            return None  # cannot be placed in the order
+        phase = n  # a line without phase: replayed in stream order, so its own phase
     path = obj.get("path") if isinstance(obj.get("path"), str) else ""
     m = PROJECT_IN_PATH.match(path)
     body = obj.get("body")
     key = WRAPPER.get(ep.name) if ep else None
     inner = body.get(key) if key and isinstance(body, dict) else None
-    return Line(n, phase if isinstance(phase, int) else 0, resource or "",
+    return Line(n, phase, resource if isinstance(resource, str) else "",
                 ep.name if ep else f"{obj.get('method')} {path}", path, body,
                 m.group(1) if m else None, key, inner if isinstance(inner, dict) else {})
 
