@@ -495,3 +495,16 @@ def test_malformed_values_never_crash_the_checker(tmp_path):
                 alcor.check(tmp_path)
                 runs += 1
     assert runs > 500
+
+
+def test_stream_without_phases_is_checked_in_order(tmp_path):
+    """An older stream without `phase`/`resource`: a format violation per line, and the rules
+    still run, each line being its own phase."""
+    lines = good_stream()
+    rif_port(lines)
+    for x in lines:
+        del x["phase"], x["resource"]
+    found = violations(tmp_path, lines)
+    assert found["STREAM-FORMAT"] == len(lines)
+    assert found["R-RIF-BY-SUBNET"] == 1
+    assert "R-PHASE-ORDER" not in found  # stream order is a valid order here
