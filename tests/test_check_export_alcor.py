@@ -508,3 +508,33 @@ def test_stream_without_phases_is_checked_in_order(tmp_path):
     assert found["STREAM-FORMAT"] == len(lines)
     assert found["R-RIF-BY-SUBNET"] == 1
     assert "R-PHASE-ORDER" not in found  # stream order is a valid order here
+
+
+def test_unusual_data_is_adapted_counted_and_passes(tmp_path):
+    """Values Alcor cannot take, each adapted or left out with a counted reason, and the
+    stream still passes every rule."""
+    tables = small_dc()
+    nets, subnets, hosts = tables["networks"], tables["subnets"], tables["hosts"]
+    nets.loc[nets["id"] == "net-b", "network_type"] = "geneve"
+    nets.loc[nets["id"] == "net-a", "cidr"] = "10.99.0.0/16"  # its subnet lies outside
+    subnets.loc[subnets["id"] == "sub-ext", "cidr"] = "203.0.113.0/30"  # prefix Alcor refuses
+    hosts.loc[hosts["node_name"] == "cn05", "node_name"] = "cn 05&x"
+    hosts["ncm_id"] = ""
+    rules = tables["security_group_rules"]
+    rules.loc[rules["id"] == "r1", "protocol"] = "6"
+    rules.loc[rules["id"] == "r3", "protocol"] = "sctp"
+    summary = export(tables, tmp_path)
+    report = alcor.check(tmp_path)
+    assert report.ok, report.to_dict()["violations"]
+    changed, left = summary["changed"], summary["left_out"]
+    assert changed["network type 'geneve' not an Alcor type: provider fields left out"] == 1
+    assert changed["VPC cidr left out: a subnet lies outside it (R-SUBNET-INSIDE)"] == 1
+    assert left["subnet cidr not IPv4 /16../28"] == 1
+    assert left["host whose node_name has URL-unsafe characters (R-NODE-NAME-URL)"] == 1
+    assert changed["binding:host_id naming no registered node omitted (R-NODE-NAME)"] == 2
+    assert left["rule protocol 'sctp' not mapped by Alcor's data plane (A-SGR-PROTO)"] == 1
+    reqs = [orjson.loads(x) for x in (tmp_path / "alcor_requests.ndjson").read_bytes().splitlines()]
+    assert not [r for r in reqs if r["resource"] == "ncm"]
+    r1 = next(r["body"]["security_group_rule"] for r in reqs if r["resource"] == "security_group_rule"
+              and r["body"]["security_group_rule"]["id"] == "r1")
+    assert r1["protocol"] == "tcp"
