@@ -307,10 +307,13 @@ def _nodes(hosts, cfg: dict, counts: Counts):
             info["server_port"] = server_port
             counts.change("host server_port set to export.alcor.server_port")
         ncm = info.get("ncm_id") or None
+        uri = info.pop("ncm_uri", None)  # node_manager fills it from the NCM registry
+        if uri is not None:
+            counts.change("host ncm_uri not sent per host: the NCM registration carries it")
         if ncm is None:
             info.pop("ncm_id", None)  # "" is not read as absent by node_manager (R-NCM-NONE)
-        elif ncm not in ncm_uri and str(info.get("ncm_uri") or "").startswith(("http://", "https://")):
-            ncm_uri[ncm] = info["ncm_uri"]
+        elif ncm not in ncm_uri and str(uri or "").startswith(("http://", "https://")):
+            ncm_uri[ncm] = uri
         groups.setdefault(ncm, []).append(info)
     ncms = []
     for ncm in sorted(k for k in groups if k is not None):

@@ -255,7 +255,7 @@ def check_merak(doc: dict, topo) -> None:
 # Columns the Alcor export changes on purpose (pipeline/export_alcor.py, counted per reason in
 # its summary): not compared by the round trip.
 ALCOR_CHANGED = {
-    "hosts": {"server_port", "ncm_id"},
+    "hosts": {"server_port", "ncm_id", "ncm_uri"},
     "networks": {"segmentation_id", "cidr"},
     "subnets": {"attached_router_id", "gateway_ip", "project_id"},
     "ports": {"binding_host_id", "binding_vif_type", "binding_vnic_type", "mac_address"},
