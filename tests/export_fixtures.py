@@ -252,9 +252,26 @@ def check_merak(doc: dict, topo) -> None:
         assert set(r["subnet-gw"]) <= gateways and r["subnet-gw"] == r["subnet_gateways"]
 
 
+# Columns the Alcor export changes on purpose (pipeline/export_alcor.py, counted per reason in
+# its summary): not compared by the round trip.
+ALCOR_CHANGED = {
+    "hosts": {"server_port", "ncm_id", "ncm_uri"},
+    "networks": {"segmentation_id", "cidr"},
+    "subnets": {"attached_router_id", "gateway_ip", "project_id"},
+    "ports": {"binding_host_id", "binding_vif_type", "binding_vnic_type", "mac_address"},
+    "routers": {"routes", "gateway_network_id", "enable_snat", "external_fixed_ips"},
+    "security_groups": {"name"},
+    "security_group_rules": {"security_group_id", "remote_group_id", "protocol"},
+    "floating_ips": {"floating_network_id", "router_id", "status", "port_id", "fixed_ip_address"},
+}
+ALCOR_ROWS_BY_KEY = ("hosts", "networks", "subnets", "subnet_pools", "ports", "security_groups",
+                     "security_group_rules", "routers", "floating_ips")
+
+
 def alcor_round_trip(stream: Path, tables: dict, tmp: Path) -> dict:
-    """Ingest the stream's bodies with dcnet's own ingest; assert the tables come back equal
-    on the model columns. Returns the re-ingested tables."""
+    """Ingest the stream's bodies with dcnet's own ingest: every row that comes back equals
+    the exported table's row on the model columns the export does not change on purpose, and
+    nothing comes back that was not exported (split routers aside). Returns the tables."""
     from pipeline.export_alcor import stream_to_dump
     from pipeline.ingest import ingest_dir
 
@@ -263,13 +280,26 @@ def alcor_round_trip(stream: Path, tables: dict, tmp: Path) -> dict:
     (dump / "alcor_bodies.ndjson").write_bytes(stream_to_dump(stream.read_bytes().splitlines()))
     back, rep = ingest_dir(dump, {})
     assert not rep["unknown_files"] and not rep["skipped_files"]
-    for name in ROUND_TRIP_TABLES:
+    for name in ALCOR_ROWS_BY_KEY:
         t = model.TABLES[name]
-        cols = [c for c in t.column_names if c not in PROVENANCE]
+        cols = [c for c in t.column_names if c not in PROVENANCE and c not in ALCOR_CHANGED.get(name, ())]
         key = list(t.key)
-        a = tables[name][cols].sort_values(key).reset_index(drop=True)
-        b = back[name][cols].sort_values(key).reset_index(drop=True)
-        pd.testing.assert_frame_equal(a, b, check_dtype=False, obj=name)
+        a = tables[name][cols].set_index(key)
+        b = back[name][cols].set_index(key)
+        if name == "routers":  # a router spanning VPCs comes back as one router per VPC
+            b = b[b.index.isin(a.index)]
+        assert b.index.isin(a.index).all(), (name, list(b.index[~b.index.isin(a.index)][:5]))
+        a = a.loc[b.index]
+        pd.testing.assert_frame_equal(a.sort_index(), b.sort_index(), check_dtype=False, obj=name)
+    ips = set(zip(tables["port_ips"]["port_id"], tables["port_ips"]["subnet_id"],
+                  tables["port_ips"]["ip_address"]))
+    assert set(zip(back["port_ips"]["port_id"], back["port_ips"]["subnet_id"],
+                   back["port_ips"]["ip_address"])) <= ips
+    groups = set(zip(tables["port_security_groups"]["port_id"],
+                     tables["port_security_groups"]["security_group_id"]))
+    for pid, sg in zip(back["port_security_groups"]["port_id"],
+                       back["port_security_groups"]["security_group_id"]):
+        assert (pid, sg) in groups or sg.startswith("{{default_sg."), (pid, sg)
     return back
 
 

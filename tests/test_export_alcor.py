@@ -13,19 +13,9 @@ from export_fixtures import alcor_round_trip, sample_tables, small_dc  # noqa: F
 from pipeline import export_alcor
 from pipeline.topology import build_topology
 
-PHASES = ["segment", "node", "vpc", "subnet", "security_group", "security_group_rule", "router",
-          "port", "router_interface", "port", "floatingip"]
-
-
-def resource_of(path: str) -> str:
-    if path.startswith("/segments/"):
-        return "segment"
-    if path.startswith("/nodes"):
-        return "node"
-    last = path.rsplit("/", 1)[-1]
-    return {"add_router_interface": "router_interface", "security-group-rules": "security_group_rule",
-            "security-groups": "security_group", "vpcs": "vpc", "subnets": "subnet",
-            "routers": "router", "ports": "port", "floatingips": "floatingip"}[last]
+PHASES = ["segment", "node", "vpc", "subnet", "router", "router_interface", "security_group",
+          "security_group_rule", "port", "elasticip_range", "elasticip"]
+LINE_KEYS = {"service", "method", "path", "body", "phase", "resource"}
 
 
 def export(tables, out, params=None):
@@ -37,44 +27,174 @@ def read_stream(path):
     return [orjson.loads(line) for line in path.read_bytes().splitlines()]
 
 
+def of(reqs, resource):
+    return [r for r in reqs if r["resource"] == resource]
+
+
+def bodies(reqs, resource):
+    return [next(iter(r["body"].values())) for r in of(reqs, resource)]
+
+
 def test_stream_follows_alcor_setup_order(tmp_path):
-    tables = small_dc()
-    export(tables, tmp_path)
+    export(small_dc(), tmp_path)
     reqs = read_stream(tmp_path / "alcor_requests.ndjson")
-    assert all(set(r) == {"service", "method", "path", "body"} for r in reqs)
+    assert all(LINE_KEYS <= set(r) <= LINE_KEYS | {"capture"} for r in reqs)
+    phases = [r["phase"] for r in reqs]
+    assert phases == sorted(phases) and phases[0] == 1
+    assert sorted(set(phases)) == list(range(1, max(phases) + 1))  # consecutive
     runs = []
     for r in reqs:
-        res = resource_of(r["path"])
-        if not runs or runs[-1] != res:
-            runs.append(res)
-    assert runs == PHASES
-    # interface ports exist before add_router_interface names them, which follows the router
-    iface = [r for r in reqs if r["path"].endswith("add_router_interface")]
-    assert sorted(r["body"]["port_id"] for r in iface) == ["port-if-a", "port-if-b"]
-    assert all(r["method"] == "PUT" and r["path"] == "/project/pa/routers/rtr-1/add_router_interface"
-               for r in iface)
-    # node registration: node_name equals the ports' binding:host_id
-    nodes = {h["node_name"] for r in reqs if r["path"] == "/nodes/bulk" for h in r["body"]["host_infos"]}
-    bound = {r["body"]["port"]["binding:host_id"] for r in reqs if "port" in r["body"]}
-    assert bound and bound <= nodes
-    ports = [r["body"]["port"] for r in reqs if "port" in r["body"]]
-    vm = next(p for p in ports if p["id"] == "port-00001")
-    assert vm["fixed_ips"] == [{"ip_address": "192.168.5.61", "subnet_id": "sub-b"},
-                               {"ip_address": "fd00:5::11", "subnet_id": "sub-b6"}]
-    assert vm["security_groups"] == ["sg-db"] and vm["tenant_id"] == vm["project_id"] == "pa"
-    rtr = next(r["body"]["router"] for r in reqs if "router" in r["body"])
-    assert rtr["external_gateway_info"] == {
-        "network_id": "net-ext", "enable_snat": True,
-        "external_fixed_ips": [{"ip_address": "203.0.113.5", "subnet_id": "sub-ext"}]}
-    services = {resource_of(r["path"]): r["service"] for r in reqs}
+        if not runs or runs[-1] != (r["phase"], r["resource"]):
+            runs.append((r["phase"], r["resource"]))
+    assert [res for _, res in runs] == PHASES
+    services = {r["resource"]: r["service"] for r in reqs}
     assert services["port"] == "port_manager" and services["node"] == "node_manager"
-    assert services["security_group_rule"] == "security_group_manager"
+    assert services["elasticip"] == services["elasticip_range"] == "elastic_ip_manager"
+    # node registration: node_name equals the ports' binding:host_id
+    nodes = {h["node_name"] for b in of(reqs, "node") for h in b["body"]["host_infos"]}
+    bound = {p["binding:host_id"] for p in bodies(reqs, "port") if "binding:host_id" in p}
+    assert bound and bound <= nodes
+    vm = next(p for p in bodies(reqs, "port") if p["id"] == "port-00001")
+    # dual stack: the IPv6 address is left out, the IPv4 one kept
+    assert vm["fixed_ips"] == [{"ip_address": "192.168.5.61", "subnet_id": "sub-b"}]
+    assert vm["security_groups"] == ["sg-db"] and vm["tenant_id"] == vm["project_id"] == "pa"
+
+
+def test_routers_attach_by_subnet_one_vpc_each(tmp_path):
+    """rtr-1 has interfaces in net-a and net-b: split into one router per VPC, attached by
+    subnet_id; no interface ports of dcnet's own (Alcor creates the gateway port)."""
+    summary = export(small_dc(), tmp_path)
+    reqs = read_stream(tmp_path / "alcor_requests.ndjson")
+    routers = bodies(reqs, "router")
+    assert [r["id"] for r in routers][0] == "rtr-1" and len(routers) == 2
+    assert "external_gateway_info" in routers[0] and "external_gateway_info" not in routers[1]
+    ifaces = {r["path"].split("/")[4]: r["body"] for r in of(reqs, "router_interface")}
+    assert ifaces == {"rtr-1": {"subnet_id": "sub-a"}, routers[1]["id"]: {"subnet_id": "sub-b"}}
+    assert not {"port-if-a", "port-if-b"} & {p["id"] for p in bodies(reqs, "port")}
+    assert summary["left_out"]["router interface port (Alcor creates the gateway port with the "
+                               "subnet, R-GW-PORT)"] == 2
+    assert summary["changed"]["router split: extra router for a further VPC (R-ROUTER-ONE-VPC)"] == 1
+    assert all("routes" not in r for r in routers)
+
+
+def test_ipv6_and_unsupported_values_left_out_and_counted(tmp_path):
+    tables = small_dc()
+    ports = tables["ports"]
+    ports.loc[ports["id"] == "port-00002", "binding_vif_type"] = "unbound"
+    ports.loc[ports["id"] == "port-00003", "binding_vif_type"] = "bridge"
+    ports.loc[ports["id"] == "port-dhcp", "binding_host_id"] = ""
+    summary = export(tables, tmp_path)
+    reqs = read_stream(tmp_path / "alcor_requests.ndjson")
+    assert "sub-b6" not in {s["id"] for s in bodies(reqs, "subnet")}
+    assert not any(":" in ip["ip_address"] for p in bodies(reqs, "port") for ip in p.get("fixed_ips", ()))
+    by_id = {p["id"]: p for p in bodies(reqs, "port")}
+    assert "binding:vif_type" not in by_id["port-00002"]
+    assert by_id["port-00003"]["binding:vif_type"] == "other"
+    assert "binding:host_id" not in by_id["port-dhcp"]
+    flat = next(n for n in bodies(reqs, "vpc") if n["id"] == "net-ext")
+    assert flat["provider:network_type"] == "flat" and flat["provider:segmentation_id"] == 0
+    assert all("attached_router_id" not in s for s in bodies(reqs, "subnet"))
+    left, changed = summary["left_out"], summary["changed"]
+    assert left["IPv6 subnet (Alcor subnets are IPv4 only, R-IPV6)"] == 1
+    assert left["IPv6 fixed IP of a port (R-IPV6)"] == sum(
+        1 for p in by_id.values() if p.get("fixed_ips", [{}])[0].get("subnet_id") == "sub-b")
+    assert changed["vif_type 'unbound' omitted: Alcor's default applies (A4)"] == 1
+    assert changed["vif_type 'bridge' sent as 'other' (A4)"] == 1
+    assert changed["empty binding:host_id omitted: unbound port (R-NODE-UNBOUND)"] == 1
+    assert changed["flat network given provider:segmentation_id (A7)"] == 1
+
+
+def test_ncms_registered_before_nodes_one_ncm_per_bulk(tmp_path):
+    tables = small_dc()
+    hosts = tables["hosts"]
+    hosts["ncm_id"] = ["ncm-b", "ncm-a", None, "ncm-a", "", "ncm-b"]
+    hosts.loc[1, "ncm_uri"] = "http://10.0.0.7:9014"
+    hosts["server_port"] = [50001, None, 50001, None, 50001, 50001]
+    hosts["server_port"] = hosts["server_port"].astype("Int64")
+    summary = export(tables, tmp_path, {"alcor": {"nodes_per_request": 1000, "server_port": 6000}})
+    reqs = read_stream(tmp_path / "alcor_requests.ndjson")
+    ncms = of(reqs, "ncm")
+    assert [r["body"]["ncm_info"] for r in ncms] == [
+        {"id": "ncm-a", "uri": "http://10.0.0.7:9014"}, {"id": "ncm-b", "uri": "http://localhost:9014"}]
+    bulks = [r["body"]["host_infos"] for r in of(reqs, "node")]
+    assert [sorted({h.get("ncm_id") for h in b}, key=str) for b in bulks] == [["ncm-a"], ["ncm-b"], [None]]
+    assert all("ncm_id" not in h for h in bulks[2]) and len(bulks[2]) == 2  # None and "" alike
+    assert max(r["phase"] for r in ncms) < min(r["phase"] for r in of(reqs, "node"))
+    assert sorted(h["server_port"] for b in bulks for h in b) == [6000, 6000] + [50001] * 4
+    assert summary["changed"]["host server_port set to export.alcor.server_port"] == 2
 
 
 def test_node_registration_is_chunked(tmp_path):
     export(small_dc(), tmp_path, {"alcor": {"nodes_per_request": 4}})
-    bulks = [r for r in read_stream(tmp_path / "alcor_requests.ndjson") if r["path"] == "/nodes/bulk"]
+    bulks = of(read_stream(tmp_path / "alcor_requests.ndjson"), "node")
     assert [len(r["body"]["host_infos"]) for r in bulks] == [4, 2]
+
+
+def test_default_groups_resolved_through_a_capture(tmp_path):
+    """No `default` group is posted. A project whose default group is referenced gets one port
+    (its only group being the default) sent first without security_groups, capturing the id
+    Alcor answers; rules and multi-group ports use {{default_sg.<project>}}; ports whose only
+    group is the default omit security_groups."""
+    tables = small_dc()
+    psg = tables["port_security_groups"]
+    psg.loc[psg["port_id"] == "port-00000", "security_group_id"] = "sg-default-a"  # only default
+    psg.loc[len(psg)] = ["port-00002", "sg-default-a"] + [None] * (psg.shape[1] - 2)
+    rules = tables["security_group_rules"]
+    rules.loc[rules["id"] == "r1", "remote_ip_prefix"] = None
+    rules.loc[rules["id"] == "r1", "remote_group_id"] = "sg-default-a"
+    rules.loc[rules["id"] == "r2", "security_group_id"] = "sg-default-a"  # default's egress: kept
+    summary = export(tables, tmp_path)
+    reqs = read_stream(tmp_path / "alcor_requests.ndjson")
+    assert "default" not in {g["name"] for g in bodies(reqs, "security_group")}
+    probe = [r for r in reqs if "capture" in r]
+    assert len(probe) == 1 and probe[0]["capture"] == {"default_sg.pa": "/port/security_groups/0"}
+    assert probe[0]["body"]["port"]["id"] == "port-00000"
+    assert "security_groups" not in probe[0]["body"]["port"]
+    rule_phase = of(reqs, "security_group_rule")[0]["phase"]
+    assert probe[0]["phase"] < rule_phase < max(r["phase"] for r in of(reqs, "port"))
+    by_rule = {r["id"]: r for r in bodies(reqs, "security_group_rule")}
+    assert by_rule["r1"]["remote_group_id"] == by_rule["r2"]["security_group_id"] == "{{default_sg.pa}}"
+    two = next(p for p in bodies(reqs, "port") if p["id"] == "port-00002")
+    assert set(two["security_groups"]) == {"sg-db", "{{default_sg.pa}}"}  # a pb port, pa default
+    assert summary["changed"]["security group named default not posted: Alcor's own default "
+                              "group of the project is used (R-SG-DEFAULT-EXPORT)"] == 2
+
+
+def test_default_group_renamed_when_nothing_can_capture_it(tmp_path):
+    tables = small_dc()
+    rules = tables["security_group_rules"]
+    rules.loc[rules["id"] == "r3", "remote_group_id"] = "sg-default-b"  # no port of pb has it alone
+    ports = tables["ports"]
+    # every port of pb has a group, so no port can be the capture probe
+    summary = export(tables, tmp_path)
+    reqs = read_stream(tmp_path / "alcor_requests.ndjson")
+    groups = {g["id"]: g["name"] for g in bodies(reqs, "security_group")}
+    assert groups["sg-default-b"] == "dcnet-default" and "sg-default-a" not in groups
+    assert not [r for r in reqs if "capture" in r] and len(ports)
+    r3 = next(r for r in bodies(reqs, "security_group_rule") if r["id"] == "r3")
+    assert r3["remote_group_id"] == "sg-default-b"
+    assert any("dcnet-default" in k for k in summary["changed"])
+
+
+def test_allow_all_egress_rules_left_to_alcor(tmp_path):
+    summary = export(small_dc(), tmp_path)  # r2: sg-web egress, any protocol, any peer
+    reqs = read_stream(tmp_path / "alcor_requests.ndjson")
+    assert "r2" not in {r["id"] for r in bodies(reqs, "security_group_rule")}
+    assert summary["left_out"]["allow-all rule Alcor creates with the group itself (R-SG-AUTO-RULES)"] == 1
+
+
+def test_floating_ips_as_elastic_ips_after_one_range_per_version(tmp_path):
+    export(small_dc(), tmp_path)
+    reqs = read_stream(tmp_path / "alcor_requests.ndjson")
+    assert not any(r["path"].startswith("/v2.0") for r in reqs)
+    (rng,) = bodies(reqs, "elasticip_range")
+    assert rng["ip_version"] == 4 and rng["allocation_ranges"] == [
+        {"start": "203.0.113.20", "end": "203.0.113.20"}]
+    (eip,) = of(reqs, "elasticip")
+    assert eip["path"] == "/project/pa/elasticips"
+    assert eip["body"]["elasticip"] == {
+        "id": "fip-1", "project_id": "pa", "tenant_id": "pa", "elastic_ip_version": 4,
+        "elastic_ip": "203.0.113.20", "port_id": "port-00000", "private_ip": "10.10.1.60"}
 
 
 def test_round_trip_through_ingest_small(tmp_path):
@@ -84,9 +204,9 @@ def test_round_trip_through_ingest_small(tmp_path):
 
 
 def test_round_trip_through_ingest_sample(tmp_path, sample_tables):  # noqa: F811
-    export(sample_tables, tmp_path / "out")
+    summary = export(sample_tables, tmp_path / "out")
     back = alcor_round_trip(tmp_path / "out" / "alcor_requests.ndjson", sample_tables, tmp_path)
-    assert len(back["ports"]) == len(sample_tables["ports"]) > 1000
+    assert len(back["ports"]) == summary["by_resource"]["port"] > 1000
 
 
 def test_path_segments_from_data_are_escaped_and_output_deterministic(tmp_path):
@@ -177,8 +297,8 @@ def test_k6_script_replays_the_whole_stream_in_order(tmp_path):
     assert th["dropped_iterations"] == ["count==0"] and "checks" in th
 
     # rate and concurrency from the environment, phases can be skipped
-    res2 = run_k6_script(tmp_path, script, {**env, "RATE": "100", "VUS": "7", "SKIP": "floatingip"})
+    res2 = run_k6_script(tmp_path, script, {**env, "RATE": "100", "VUS": "7", "SKIP": "elasticip"})
     sc2 = res2["options"]["scenarios"]
     assert {s["rate"] for s in sc2.values()} == {100} and {s["maxVUs"] for s in sc2.values()} == {7}
-    assert "floatingip" not in {s["tags"]["resource"] for s in sc2.values()}
-    assert len(res2["calls"]) == len(reqs) - sum(resource_of(r["path"]) == "floatingip" for r in reqs)
+    assert "elasticip" not in {s["tags"]["resource"] for s in sc2.values()}
+    assert len(res2["calls"]) == len(reqs) - sum(r["resource"] == "elasticip" for r in reqs)
