@@ -1,13 +1,9 @@
-"""Alcor request stream: setup order, round trip through dcnet's ingest, and the K6 replay."""
+"""Alcor request stream: setup order and round trip through dcnet's ingest (the K6 replay:
+test_alcor_k6.py)."""
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-
 import orjson
-import pytest
 
 from export_fixtures import alcor_round_trip, sample_tables, small_dc  # noqa: F401
 from pipeline import export_alcor
@@ -107,78 +103,3 @@ def test_path_segments_from_data_are_escaped_and_output_deterministic(tmp_path):
     a = (tmp_path / "a" / "alcor_requests.ndjson").read_bytes()
     assert a == (tmp_path / "b" / "alcor_requests.ndjson").read_bytes()
     assert b", " not in a and b'": ' not in a  # compact separators
-
-
-RUNNER = r"""
-import fs from 'node:fs';
-const calls = [];
-const baseEnv = JSON.parse(process.env.K6ENV || '{}');
-globalThis.__ENV = Object.assign({}, baseEnv);
-globalThis.open = (p) => fs.readFileSync(p, 'utf8');
-const execState = { scenario: { iterationInTest: 0 } };
-globalThis.__k6 = {
-  http: { request: (method, url, body, params) => {
-    calls.push({ method, url, body: JSON.parse(body), resource: params.tags.resource });
-    return { status: 201 }; } },
-  check: (res, checks) => Object.values(checks).every((f) => f(res)),
-  exec: execState,
-  SharedArray: function (name, fn) { return fn(); },
-};
-const mod = await import('./script.mjs');
-for (const sc of Object.values(mod.options.scenarios)) {
-  // what constant-arrival-rate does: rate x duration iterations, each with the scenario env
-  const total = sc.rate * parseInt(sc.duration, 10);
-  for (let i = 0; i < total; i++) {
-    globalThis.__ENV = Object.assign({}, baseEnv, sc.env);
-    execState.scenario.iterationInTest = i;
-    mod[sc.exec]();
-  }
-}
-console.log(JSON.stringify({ options: mod.options, calls }));
-"""
-
-
-def run_k6_script(tmp_path, script: str, env: dict) -> dict:
-    shimmed = (script
-               .replace("import http from 'k6/http';", "const http = globalThis.__k6.http;")
-               .replace("import { check } from 'k6';", "const { check } = globalThis.__k6;")
-               .replace("import exec from 'k6/execution';", "const exec = globalThis.__k6.exec;")
-               .replace("import { SharedArray } from 'k6/data';",
-                        "const { SharedArray } = globalThis.__k6;"))
-    assert "import " not in shimmed.split("const http")[1].split("\n")[0]
-    (tmp_path / "script.mjs").write_text(shimmed)
-    (tmp_path / "runner.mjs").write_text(RUNNER)
-    p = subprocess.run(["node", "runner.mjs"], cwd=tmp_path, capture_output=True, text=True,
-                       env={"PATH": "/usr/bin:/bin", "K6ENV": json.dumps(env)}, timeout=60)
-    assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)
-
-
-@pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
-def test_k6_script_replays_the_whole_stream_in_order(tmp_path):
-    export(small_dc(), tmp_path, {"k6": {"rate": 3, "vus": 2, "p95_ms": {"port": 250}}})
-    reqs = read_stream(tmp_path / "alcor_requests.ndjson")
-    script = (tmp_path / "alcor_k6.js").read_text()
-    env = {"STREAM": "./alcor_requests.ndjson",
-           "ALCOR_PORT_MANAGER_URL": "http://10.0.0.9:19006"}
-    res = run_k6_script(tmp_path, script, env)
-    calls = res["calls"]
-    assert [(c["method"], c["body"]) for c in calls] == [(r["method"], r["body"]) for r in reqs]
-    port_calls = [c for c in calls if c["resource"] == "port"]
-    assert port_calls and all(c["url"].startswith("http://10.0.0.9:19006/project/") for c in port_calls)
-    assert calls[0]["url"] == "http://localhost:9001/segments/createDefaultTable"
-    sc = res["options"]["scenarios"]
-    assert [s["tags"]["resource"] for s in sc.values()] == PHASES
-    assert {s["rate"] for s in sc.values()} == {3} and {s["maxVUs"] for s in sc.values()} == {2}
-    starts = [int(s["startTime"].rstrip("s")) for s in sc.values()]
-    assert starts == sorted(starts) and len(set(starts)) == len(starts)
-    th = res["options"]["thresholds"]
-    assert th["http_req_duration{resource:port}"] == ["p(95)<250"]
-    assert th["dropped_iterations"] == ["count==0"] and "checks" in th
-
-    # rate and concurrency from the environment, phases can be skipped
-    res2 = run_k6_script(tmp_path, script, {**env, "RATE": "100", "VUS": "7", "SKIP": "floatingip"})
-    sc2 = res2["options"]["scenarios"]
-    assert {s["rate"] for s in sc2.values()} == {100} and {s["maxVUs"] for s in sc2.values()} == {7}
-    assert "floatingip" not in {s["tags"]["resource"] for s in sc2.values()}
-    assert len(res2["calls"]) == len(reqs) - sum(resource_of(r["path"]) == "floatingip" for r in reqs)
