@@ -31,6 +31,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import zlib
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote
@@ -55,21 +56,46 @@ def is_request(obj) -> bool:
     return type(obj) is dict and all(type(obj.get(k)) is str for k in REQUEST_KEYS)
 
 
+_NON_SPACE = re.compile(rb"[^ \t\r\n]")
+
+
 def _first_line(data: bytes) -> bytes:
-    data = data.lstrip(b"\xef\xbb\xbf \t\r\n")
-    nl = data.find(b"\n")
-    return data if nl < 0 else data[:nl]
+    """The first non-blank line, at most HEAD_LIMIT bytes, without copying the rest."""
+    start = 3 if data[:3] == b"\xef\xbb\xbf" else 0
+    m = _NON_SPACE.search(data, start)
+    if m is None:
+        return b""
+    begin = m.start()
+    end = data.find(b"\n", begin, begin + HEAD_LIMIT)
+    return data[begin:end if end >= 0 else begin + HEAD_LIMIT]
+
+
+def _gunzip_head(data: bytes) -> bytes:
+    """The start of a gzip member's content, up to its first line break (or HEAD_LIMIT)."""
+    d = zlib.decompressobj(31)
+    out, tail = b"", data
+    try:
+        while len(out) < HEAD_LIMIT and b"\n" not in out:
+            piece = d.decompress(tail, 1 << 16)
+            if not piece:
+                break
+            out += piece
+            tail = d.unconsumed_tail
+    except zlib.error:
+        return b""
+    return out
 
 
 def sniff(data: bytes) -> bool:
-    """True when these (possibly gzipped) bytes start with an Alcor request line."""
+    """True when these (possibly gzipped) bytes start with an Alcor request line. Reads only
+    the first line: every file of a dump is asked."""
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError):
-            return False
+        data = _gunzip_head(data)
+    line = _first_line(data)
+    if line[:1] != b"{" or b'"method"' not in line or b'"path"' not in line:
+        return False
     try:
-        return is_request(orjson.loads(_first_line(data)))
+        return is_request(orjson.loads(line))
     except orjson.JSONDecodeError:
         return False
 
