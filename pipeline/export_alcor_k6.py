@@ -184,14 +184,18 @@ async function sendLine(index, phase, vars, tally) {
     reason = 'no base URL for service ' + line.service + ' (set ALCOR_' + String(line.service).toUpperCase() + '_URL)';
   } else {
     sent.add(1, tags);
-    const res = await http.asyncRequest(line.method, base + path, body, {
-      headers: { 'Content-Type': 'application/json' }, tags: tags, timeout: TIMEOUT,
-      responseType: line.capture ? 'text' : 'none',
-    });
-    if (!(res.status >= 200 && res.status < 300)) {
-      reason = res.status ? 'HTTP ' + res.status : 'no answer (' + (res.error || 'error') + ')';
-    } else if (line.capture) {
-      reason = storeCaptures(line.capture, res.body, vars);
+    try {
+      const res = await http.asyncRequest(line.method, base + path, body, {
+        headers: { 'Content-Type': 'application/json' }, tags: tags, timeout: TIMEOUT,
+        responseType: line.capture ? 'text' : 'none',
+      });
+      if (!(res.status >= 200 && res.status < 300)) {
+        reason = res.status ? 'HTTP ' + res.status : 'no answer (' + (res.error || 'error') + ')';
+      } else if (line.capture) {
+        reason = storeCaptures(line.capture, res.body, vars);
+      }
+    } catch (e) {  // e.g. a malformed URL: counted like any failure, the replay goes on
+      reason = 'request error (' + e + ')';
     }
   }
   const key = phase + '\t' + resource;

@@ -71,6 +71,7 @@ let seq = 0, inFlight = 0, maxInFlight = 0;
 globalThis.__fake = {
   metrics: [],
   request(method, url, body, params) {
+    if (!/^https?:\/\//.test(url)) return Promise.reject(new Error('invalid URL ' + url));
     const id = events.length;
     inFlight++; maxInFlight = Math.max(maxInFlight, inFlight);
     const ev = { method, url, body: body === null ? null : JSON.parse(body),
@@ -380,3 +381,14 @@ def test_node_check_catches_a_replayer_that_does_not_wait(tmp_path, monkeypatch)
     res = node_replay(tmp_path, lines, {"CONCURRENCY": "4"}, seed=5)
     with pytest.raises(AssertionError, match="started before phase"):
         assert_phase_order(res["events"])
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+def test_node_a_request_that_throws_is_counted_not_fatal(tmp_path):
+    """An exception from the HTTP layer (k6 rejects e.g. a malformed URL) fails that line only."""
+    lines = [l for l in hand_stream(n_ports=4) if "{{" not in json.dumps(l) and not l.get("capture")]
+    res = node_replay(tmp_path, lines, {"CONCURRENCY": "2", "ALCOR_PORT_MANAGER_URL": "::bad::"})
+    failed = failed_counts(res["metrics"])
+    n_ports = sum(l["resource"] == "port" for l in lines)
+    assert failed[("10", "port")] == n_ports > 0 and sum(failed.values()) == n_ports
+    assert "elasticip_range" in {e["resource"] for e in res["events"]}  # later phases still sent

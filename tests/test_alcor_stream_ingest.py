@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from alcor_stream_fixtures import alcor_style, default_var, hand_stream
@@ -18,6 +20,7 @@ from pipeline.cli import app
 from pipeline.export_alcor_k6 import k6_script
 from pipeline.source_alcor_stream import GATEWAY_PORT_PREFIX
 from pipeline.topology import build_topology
+from test_ingest_properties import run as ingest_or_input_error
 
 
 def cli(*args):
@@ -203,3 +206,33 @@ def test_big_stream_is_read_whole_not_in_chunks(tmp_path):
     rules = tables["security_group_rules"]
     assert set(rules["security_group_id"]) >= {"default_sg.pa", "default_sg.pb"}
     assert len(tables["ports"]) == 400
+
+
+# whatever a stream's lines hold, ingest gives conformed tables or one InputError line
+_scalars = st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=6) | st.sampled_from(
+    ["{{v}}", "x{{v}}y", "{{default_sg.p}}", "/port/security_groups/0", "/router/id", ""])
+_values = st.recursive(_scalars, lambda c: st.lists(c, max_size=3)
+                       | st.dictionaries(st.sampled_from(["port", "router", "security_groups", "id",
+                                                          "subnet_id", "elasticip", "host_infos",
+                                                          "routes", "x"]), c, max_size=3),
+                       max_leaves=10)
+_lines = st.fixed_dictionaries(
+    {"service": st.sampled_from(["port_manager", "route_manager", "x"]),
+     "method": st.sampled_from(["POST", "PUT", "GET"]),
+     "path": st.sampled_from(["/project/p/ports", "/project/p/routers/{{v}}/add_router_interface",
+                              "/project/p/routers/r/add_extraroutes", "/project/p/elasticips",
+                              "/project/p/security-groups/default/p", "/ncms", "/zzz"]),
+     "body": _values},
+    optional={"phase": st.integers(0, 3), "resource": st.text(max_size=5),
+              "capture": st.dictionaries(st.sampled_from(["v", "default_sg.p"]),
+                                         st.sampled_from(["/port/security_groups/0", "/router/id",
+                                                          "", "/x~1y", 3]), max_size=2)})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_lines, min_size=1, max_size=6))
+def test_any_stream_gives_conformed_tables_or_input_error(lines):
+    data = "".join(json.dumps(l) + "\n" for l in lines).encode()
+    tables, report = ingest_or_input_error({"alcor_requests.ndjson": data})
+    if report is not None:
+        assert report["files"][0]["format"] == "alcor-stream"
