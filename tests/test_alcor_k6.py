@@ -190,8 +190,11 @@ def test_node_phases_in_order_under_random_latency(tmp_path, seed, concurrency):
     assert all(v == 0 for v in failed_counts(res["metrics"]).values())
     assert res["thresholds"]["alcor_failed_requests"] == ["count==0"]
     assert res["thresholds"]["alcor_failed_requests{phase:10,resource:port}"] == ["count==0"]
+    assert res["thresholds"]["alcor_lines_done"] == [f"count=={len(lines)}"]
+    assert sum(m["value"] for m in res["metrics"] if m["metric"] == "alcor_lines_done") == len(lines)
     assert list(res["scenarios"].values()) == [
-        {"executor": "shared-iterations", "vus": 1, "iterations": 1, "maxDuration": "24h"}]
+        {"executor": "shared-iterations", "vus": 1, "iterations": 1, "maxDuration": "24h",
+         "gracefulStop": "0s"}]
     summary = "\n".join(res["logs"])
     assert "alcor replay: 10 | port | 24 | 0 | -" in res["logs"], summary
 
@@ -392,3 +395,13 @@ def test_node_a_request_that_throws_is_counted_not_fatal(tmp_path):
     n_ports = sum(l["resource"] == "port" for l in lines)
     assert failed[("10", "port")] == n_ports > 0 and sum(failed.values()) == n_ports
     assert "elasticip_range" in {e["resource"] for e in res["events"]}  # later phases still sent
+
+
+def test_real_k6_fails_a_replay_cut_short(tmp_path):
+    """MAX_DURATION stops the replay part-way: lines never tried fail the run (exit 99)."""
+    lines = hand_stream(n_ports=40)
+    p, log, _, _ = k6_replay(tmp_path, lines, {"CONCURRENCY": "1", "MAX_DURATION": "1s"},
+                             max_delay_s=0.1)
+    assert len(log) < len(lines)
+    assert p.returncode == 99, (p.stdout + p.stderr)[-3000:]
+    assert "alcor_lines_done" in p.stdout + p.stderr
