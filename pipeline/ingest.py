@@ -106,9 +106,12 @@ def ingest_payloads(payloads: dict[str, bytes], params: dict, label: str = "<mem
 def _plan_files(raw_dir: Path, files: list[str], sizes: list[int], split_above: int,
                 chunk: int) -> Iterator[Unit]:
     """Units in file order; big files are read and split here, lazily, as workers free up."""
+    from pipeline import source_alcor_stream
+
     for i, (rel, size) in enumerate(zip(files, sizes)):
         path = raw_dir / rel
-        if size > split_above // 8:  # gzip: JSON compresses ~8x, look inside to decide
+        # an Alcor request stream is read whole: its captures link lines far apart
+        if size > split_above // 8 and not source_alcor_stream.is_stream_file(path):
             split = _split_file(i, rel, path, size, split_above, chunk)
             if split is not None:
                 yield from split
@@ -156,7 +159,7 @@ def _split_file(i: int, rel: str, path: Path, size: int, split_above: int,
 
 def _run_unit(u: Unit):
     """Parse one unit. Returns ("ok", tables, summary) or ("bad", problem)."""
-    from pipeline import formats
+    from pipeline import formats, source_alcor_stream
 
     try:
         if u.chunk is not None:
@@ -167,6 +170,9 @@ def _run_unit(u: Unit):
             if data is None:
                 with open(u.path, "rb") as fh:
                     data = fh.read()
+            stream = source_alcor_stream.parse_unit(data, u.rel)
+            if stream is not None:
+                return stream
             col, fmt, gz = formats.parse_payload(data)
             del data
         kinds = {t: len(r) for t, r in col.recs.items() if r}
@@ -174,6 +180,8 @@ def _run_unit(u: Unit):
             kinds["project_labels"] = len(col.labels)
         tables = formats.build_tables(col, u.rel)
     except formats.BadFile as e:
+        if u.chunk is None and source_alcor_stream.beside_stream(u.path):
+            return source_alcor_stream.unknown_file()  # e.g. the K6 script
         return ("bad", str(e))
     except OSError as e:
         return ("bad", f"cannot read the file ({e.strerror or e})")

@@ -1,0 +1,238 @@
+"""Round trip through the CLI: `dcnet ingest` reads an Alcor request stream folder back into the
+tables that were exported (for what the stream carries); the K6 script beside it is listed as
+an unknown file, not fatal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from alcor_stream_fixtures import alcor_style, default_var, hand_stream
+from export_fixtures import PROVENANCE, ROUND_TRIP_TABLES, sample_tables, small_dc  # noqa: F401
+from pipeline import export_alcor, io, model
+from pipeline.cli import app
+from pipeline.export_alcor_k6 import k6_script
+from pipeline.source_alcor_stream import GATEWAY_PORT_PREFIX
+from pipeline.topology import build_topology
+from test_ingest_properties import run as ingest_or_input_error
+
+
+def cli(*args):
+    return CliRunner().invoke(app, [*map(str, args)])
+
+
+def dcnet_ingest(folder: Path, out: Path, printed: list | None = None) -> tuple[dict, dict]:
+    """`dcnet ingest` through the CLI: (tables, report); the console text goes to `printed`."""
+    res = cli("ingest", "--input", folder, "--out", out, "--params", out.parent / "none.yaml")
+    assert res.exit_code == 0, res.output
+    if printed is not None:
+        printed.append(" ".join(res.output.split()))
+    rep = json.loads((out / "_ingest_report.json").read_text())
+    return io.read_tables(out), rep
+
+
+def assert_same(expected: dict, back: dict, names=ROUND_TRIP_TABLES) -> None:
+    """Equal on the model columns (provenance and `extra` are not exported), any row order."""
+    for name in names:
+        t = model.TABLES[name]
+        cols = [c for c in t.column_names if c not in PROVENANCE]
+        key = list(t.key)
+        a = model.conform(expected[name].copy(), name)[cols].sort_values(key).reset_index(drop=True)
+        b = back[name][cols].sort_values(key).reset_index(drop=True)
+        pd.testing.assert_frame_equal(a, b, check_dtype=False, obj=name)
+
+
+def write_lines(path: Path, lines: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(l, separators=(",", ":")) + "\n" for l in lines))
+
+
+@pytest.fixture(scope="module")
+def synthetic(sample_tables):  # noqa: F811
+    synth = pytest.importorskip("pipeline.synthesize")
+    learned = synth.learn(sample_tables)
+    return synth.generate(learned, {"synthesize": {"seed": 5, "hosts": 30, "projects": 8},
+                                    "fabric": {"topology": "auto", "hosts_per_rack": 10}})
+
+
+def test_cli_round_trip_of_the_exported_synthetic_dc(tmp_path, synthetic):
+    inp = tmp_path / "synthetic"
+    io.write_tables(synthetic, inp)
+    res = cli("export", "-f", "alcor", "--input", inp, "--out", tmp_path / "export",
+              "--params", tmp_path / "none.yaml")
+    assert res.exit_code == 0, res.output
+    folder = tmp_path / "export" / "alcor"
+    assert (folder / "alcor_k6.js").exists()
+    printed: list = []
+    back, rep = dcnet_ingest(folder, tmp_path / "back", printed)
+    exported = io.read_tables(inp)
+    assert len(back["ports"]) == len(exported["ports"]) > 100
+    assert_same(exported, back)
+    stream = next(f for f in rep["files"] if f["file"] == "alcor_requests.ndjson")
+    assert stream["format"] == "alcor-stream"
+    assert rep["unknown_files"] == [{"file": "alcor_k6.js", "reason": "not a data file (beside an "
+                                     "Alcor request stream)", "objects": 1, "first_pos": 0}]
+    assert not rep["skipped_files"]
+    assert "warning: alcor_k6.js: not a data file (beside an Alcor request stream)" in printed[0]
+
+
+def expected_after_alcor_rules(tables: dict) -> dict:
+    """What a stream written under Alcor's rules carries of `tables`: the default groups are
+    Alcor's (their id is the placeholder variable), interface ports are Alcor's gateway ports
+    (not sent; the router interface names the subnet)."""
+    t = {k: v.copy() for k, v in tables.items()}
+    sg = t["security_groups"]
+    is_default = sg["name"] == "default"
+    new_id = {i: default_var(p) for i, p in zip(sg.loc[is_default, "id"], sg.loc[is_default, "project_id"])}
+    sg.loc[is_default, "id"] = sg.loc[is_default, "id"].map(new_id)
+    sg.loc[is_default, ["description", "stateful"]] = None
+    for name, cols in (("security_group_rules", ("security_group_id", "remote_group_id")),
+                       ("port_security_groups", ("security_group_id",))):
+        for c in cols:
+            t[name][c] = t[name][c].map(lambda v: new_id.get(v, v))
+    owners = t["ports"]["device_owner"].isin(model.ROUTER_INTERFACE_OWNERS)
+    iface = set(t["ports"].loc[owners, "id"])
+    t["ports"] = t["ports"][~owners]
+    for name in ("port_ips", "port_security_groups"):
+        t[name] = t[name][~t[name]["port_id"].isin(iface)]
+    ri = t["router_interfaces"]
+    gw = dict(zip(t["subnets"]["id"], t["subnets"]["gateway_ip"]))
+    net = dict(zip(t["subnets"]["id"], t["subnets"]["network_id"]))
+    ri["port_id"] = GATEWAY_PORT_PREFIX + ri["subnet_id"]
+    ri["ip_address"] = ri["subnet_id"].map(gw)
+    ri["network_id"] = ri["subnet_id"].map(net)
+    return t
+
+
+@pytest.mark.parametrize("source", ["small", "sample"])
+def test_phased_stream_with_captures_round_trips(tmp_path, source, sample_tables):  # noqa: F811
+    tables = small_dc() if source == "small" else sample_tables
+    if source == "small":  # make the little DC use its default groups and an NCM
+        psg = tables["port_security_groups"]
+        psg.loc[psg["port_id"] == "port-00001", "security_group_id"] = "sg-default-b"
+        rules = tables["security_group_rules"]
+        extra = rules.iloc[[0]].assign(id="r5", security_group_id="sg-default-a", remote_group_id="sg-web",
+                                       remote_ip_prefix=None, protocol=None, port_range_min=None,
+                                       port_range_max=None)
+        tables["security_group_rules"] = pd.concat([rules, extra], ignore_index=True)
+        tables["hosts"].loc[:2, "ncm_id"] = "ncm-az1"
+    out = tmp_path / "export"
+    out.mkdir()
+    export_alcor.write(build_topology(tables, require_fabric=False), out, {})
+    lines = [json.loads(x) for x in (out / "alcor_requests.ndjson").read_text().splitlines()]
+    phased = alcor_style(lines)
+    # the shim really uses what the round trip must undo
+    text = json.dumps(phased)
+    assert "{{default_sg." in text and '"/port/security_groups/0"' in text
+    assert '"elasticip"' in text and '"ncm_info"' in text
+    assert not any(l["resource"] == "router_interface" and "port_id" in l["body"] for l in phased)
+    folder = tmp_path / "alcor"
+    write_lines(folder / "alcor_requests.ndjson", phased)
+    (folder / "alcor_k6.js").write_text(k6_script())
+    back, rep = dcnet_ingest(folder, tmp_path / "back")
+    assert_same(expected_after_alcor_rules(tables), back)
+    assert [u["file"] for u in rep["unknown_files"]] == ["alcor_k6.js"]
+    stream = rep["files"][-1]
+    assert stream["format"] == "alcor-stream" and stream["unknown_objects"] == 0
+    assert any(k.startswith("elasticip_range (not a table)") for k in stream["ignored_keys"])
+
+
+def test_hand_stream_reads_back(tmp_path):
+    folder = tmp_path / "alcor"
+    write_lines(folder / "alcor_requests.ndjson", hand_stream(n_ports=6))
+    back, rep = dcnet_ingest(folder, tmp_path / "back")
+    assert not rep["unknown_files"] and not rep["skipped_files"]
+    sg = back["security_groups"].set_index("id")
+    assert sg.loc["default_sg.pa", "name"] == "default" and sg.loc["default_sg.pb", "project_id"] == "pb"
+    assert sg.loc["bound_sg.pa", "name"] == "default"  # bound by Alcor to a port sent without groups
+    psg = back["port_security_groups"]
+    assert list(psg.loc[psg["port_id"] == "port-000", "security_group_id"]) == ["bound_sg.pa"]
+    assert set(psg.loc[psg["port_id"] == "port-001", "security_group_id"]) == {"default_sg.pb", "sg-web-pb"}
+    rules = back["security_group_rules"].set_index("id")
+    assert rules.loc["rule-0", "security_group_id"] == rules.loc["rule-0", "remote_group_id"] == "default_sg.pa"
+    ri = back["router_interfaces"].sort_values("subnet_id")
+    # the router id was assigned by Alcor: the variable's name stands for it
+    assert list(ri["router_id"]) == ["router.edge", "router.edge"]
+    assert list(ri["subnet_id"]) == ["sub-1", "sub-2"] and list(ri["ip_address"]) == ["10.1.0.1", "10.2.0.1"]
+    fip = back["floating_ips"].iloc[0]
+    assert (fip["floating_ip_address"], fip["port_id"]) == ("203.0.113.20", "port-000")
+    assert len(back["hosts"]) == 6
+
+
+def test_non_data_files_are_unknown_only_beside_a_stream(tmp_path):
+    folder = tmp_path / "alcor"
+    write_lines(folder / "alcor_requests.ndjson", hand_stream(n_ports=2))
+    (folder / "alcor_k6.js").write_text(k6_script())
+    (folder / "notes.txt").write_text("replayed on the lab cluster, see ticket 12\n")
+    _, rep = dcnet_ingest(folder, tmp_path / "back")
+    assert sorted(u["file"] for u in rep["unknown_files"]) == ["alcor_k6.js", "notes.txt"]
+    assert rep["files_ingested"] == 3 and not rep["skipped_files"]
+    # the same script in a plain dump folder is still a bad file (one line, exit 2)
+    plain = tmp_path / "dump"
+    plain.mkdir()
+    (plain / "ports.json").write_text('{"ports": []}')
+    (plain / "alcor_k6.js").write_text(k6_script())
+    res = cli("ingest", "--input", plain, "--out", tmp_path / "out2", "--params", tmp_path / "none.yaml")
+    assert res.exit_code == 2 and "alcor_k6.js" in res.output
+
+
+def test_malformed_stream_line_is_one_clear_error(tmp_path):
+    folder = tmp_path / "alcor"
+    lines = hand_stream(n_ports=2)
+    write_lines(folder / "alcor_requests.ndjson", lines)
+    with open(folder / "alcor_requests.ndjson", "a") as fh:
+        fh.write('{"service": "port_manager", "method": "POST", "path": \n')
+    (folder / "alcor_k6.js").write_text(k6_script())
+    res = cli("ingest", "--input", folder, "--out", tmp_path / "back", "--params", tmp_path / "none.yaml")
+    assert res.exit_code == 2, res.output
+    msg = " ".join(res.output.split())
+    assert f"alcor_requests.ndjson: line {len(lines) + 1}: malformed JSON" in msg
+
+
+def test_big_stream_is_read_whole_not_in_chunks(tmp_path):
+    """Captures link lines far apart: a stream above the split size is still one unit."""
+    folder = tmp_path / "alcor"
+    write_lines(folder / "alcor_requests.ndjson", hand_stream(n_ports=400))
+    from pipeline.ingest import ingest_dir
+
+    tables, rep = ingest_dir(folder, {"split_above_bytes": 2048, "chunk_bytes": 1024})
+    assert rep["files"][0]["format"] == "alcor-stream"
+    rules = tables["security_group_rules"]
+    assert set(rules["security_group_id"]) >= {"default_sg.pa", "default_sg.pb"}
+    assert len(tables["ports"]) == 400
+
+
+# whatever a stream's lines hold, ingest gives conformed tables or one InputError line
+_scalars = st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=6) | st.sampled_from(
+    ["{{v}}", "x{{v}}y", "{{default_sg.p}}", "/port/security_groups/0", "/router/id", ""])
+_values = st.recursive(_scalars, lambda c: st.lists(c, max_size=3)
+                       | st.dictionaries(st.sampled_from(["port", "router", "security_groups", "id",
+                                                          "subnet_id", "elasticip", "host_infos",
+                                                          "routes", "x"]), c, max_size=3),
+                       max_leaves=10)
+_lines = st.fixed_dictionaries(
+    {"service": st.sampled_from(["port_manager", "route_manager", "x"]),
+     "method": st.sampled_from(["POST", "PUT", "GET"]),
+     "path": st.sampled_from(["/project/p/ports", "/project/p/routers/{{v}}/add_router_interface",
+                              "/project/p/routers/r/add_extraroutes", "/project/p/elasticips",
+                              "/project/p/security-groups/default/p", "/ncms", "/zzz"]),
+     "body": _values},
+    optional={"phase": st.integers(0, 3), "resource": st.text(max_size=5),
+              "capture": st.dictionaries(st.sampled_from(["v", "default_sg.p"]),
+                                         st.sampled_from(["/port/security_groups/0", "/router/id",
+                                                          "", "/x~1y", 3]), max_size=2)})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_lines, min_size=1, max_size=6))
+def test_any_stream_gives_conformed_tables_or_input_error(lines):
+    data = "".join(json.dumps(l) + "\n" for l in lines).encode()
+    tables, report = ingest_or_input_error({"alcor_requests.ndjson": data})
+    if report is not None:
+        assert report["files"][0]["format"] == "alcor-stream"
