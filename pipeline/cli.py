@@ -670,11 +670,17 @@ def _print_export(rep, timings, out) -> None:
     t.add_column("details")
     t.add_column("seconds", justify="right")
     for fmt, r in rep["formats"].items():
-        details = ", ".join(f"{k}={v}" for k, v in r.items() if k not in ("files", "by_endpoint"))
+        details = ", ".join(f"{k}={v}" for k, v in r.items()
+                            if k not in ("files", "by_endpoint") and not isinstance(v, (dict, list)))
         t.add_row(fmt, ", ".join(r["files"][:4]) + (" ..." if len(r["files"]) > 4 else ""),
                   details, f"{timings.get(fmt, 0):.1f}")
     c = _console()
     c.print(t)
+    # what a consumer cannot take as exported: counted per reason (also in the report JSON)
+    for fmt, r in rep["formats"].items():
+        for group in ("left_out", "changed", "not_used_by_merak"):
+            for reason, n in (r.get(group) or {}).items():
+                c.print(f"{fmt}: {group.replace('_', ' ')}: {n:,} {reason}")
     if s.get("compute_ports_unplaced"):
         c.print(f"[yellow]warning[/]: {s['compute_ports_unplaced']:,} compute ports bound to no "
                 f"known host are not in the topology")

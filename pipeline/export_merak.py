@@ -7,6 +7,7 @@ network_names.csv (names of VPCs, subnets, routers and security groups -> ids an
 three sections is one POST body (`/api/topologies`, `/api/network-config`,
 `/api/compute-config`), written with the json tags of Merak's own structs (scenario-manager
 `entities.go`) and holding what a DEPLOY needs (schemas/consumers/merak.api.schema.json).
+VPC and subnet entries also carry `name` (their label, ignored by Merak) to read them by.
 
 What Merak does with them decides what can be represented (docs/export.md, "Merak"):
 - topology: merak-topo implements only its TREE generator (`type: "tree"`): racks of
@@ -258,7 +259,7 @@ def _subnet_entries(subnets: pd.DataFrame, sub_l: dict, vpc_net: dict, vms_per_s
         if str(net) != str(cidr).strip():
             tally.changed["subnet cidrs with host bits, sent as the network address"] += 1
         out.setdefault(nid, []).append((sid, net, {
-            "subnet_cidr": str(net), "subnet_gateway": _s(gw),
+            "name": sub_l[sid], "subnet_cidr": str(net), "subnet_gateway": _s(gw),
             "number_of_vms": len(vms_per_subnet.get(sid, ()))}))
     for nid, entries in out.items():  # Alcor refuses a subnet overlapping another of its VPC
         entries.sort(key=lambda e: (e[1].network_address, -e[1].prefixlen, e[0]))
@@ -344,7 +345,7 @@ def build_network_body(topo: Topology, tally: Tally) -> tuple[dict, list[list[st
     vpcs, placed = [], {}
     for nid in vpc_ids:
         subs = entries.get(nid, [])
-        doc = {"project_id": _s(net_project.get(nid)), "tenant_id": _s(net_project.get(nid)),
+        doc = {"name": net_l[nid], "project_id": _s(net_project.get(nid)), "tenant_id": _s(net_project.get(nid)),
                "vpc_cidr": str(vpc_net[nid]) if nid in vpc_net else "",
                "number_of_subnets": len(subs), "subnet_info": [e[2] for e in subs]}
         vpcs.append(doc)
@@ -451,9 +452,9 @@ def build_compute_body(topo: Topology, n_nodes: int, placed: dict, tally: Tally)
             tally.changed["subnets whose VM count is rounded to a whole number per compute node"] += 1
         deployed += k * n_nodes
         entry = vpc_info.setdefault(id(vpc), {
-            "project_id": vpc["project_id"], "tenant_id": vpc["tenant_id"],
+            "name": vpc["name"], "project_id": vpc["project_id"], "tenant_id": vpc["tenant_id"],
             "vpc_cidr": vpc["vpc_cidr"], "number_of_subnets": 0, "subnet_info": []})
-        entry["subnet_info"].append({"subnet_cidr": sub["subnet_cidr"],
+        entry["subnet_info"].append({"name": sub["name"], "subnet_cidr": sub["subnet_cidr"],
                                      "subnet_gateway": sub["subnet_gateway"],
                                      "number_of_vms": k * n_nodes})
         entry["number_of_subnets"] += 1

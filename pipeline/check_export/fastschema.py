@@ -1,4 +1,4 @@
-"""A fast yes/no JSON Schema check in front of `jsonschema`'s full error listing.
+r"""A fast yes/no JSON Schema check in front of `jsonschema`'s full error listing.
 
 `jsonschema` walks a schema in Python for every object, ~1 s per 1,000 containerlab nodes;
 `fastjsonschema` compiles the schema to Python code once and is 5-20x faster, but stops at
