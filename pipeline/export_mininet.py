@@ -154,6 +154,8 @@ def write(topo: Topology, out: Path, params: dict) -> dict:
         src = module_source(None, f"{DATA} beside this file, or the file named by $DCNET_TOPO_DATA")
     (out / MODULE).write_text(src)
     (out / NAMES).write_text(names_csv(topo))
+    ip6 = sum(x is not None for x in pylist(topo.links["ip6"])) if "ip6" in topo.links else 0
+    left_out = {"IPv6 NIC addresses (Mininet's ip is IPv4 only)": ip6} if ip6 else {}
     return {"files": sorted([MODULE, NAMES] + ([] if inline else [DATA])),
             "hosts": len(data["hosts"]), "switches": len(data["switches"]),
-            "links": len(data["links"]), "inline": inline}
+            "links": len(data["links"]), "inline": inline, "left_out": left_out}

@@ -27,6 +27,7 @@ def test_inline_module_builds_and_counts_match_the_input(tmp_path):
     tables = small_dc()
     topo, summary = write(tables, tmp_path)
     assert summary["inline"] and not (tmp_path / "dcnet_topo.json").exists()
+    assert summary["left_out"] == {"IPv6 NIC addresses (Mininet's ip is IPv4 only)": 7}
     t = load_mininet_topo(tmp_path / "dcnet_topo.py")
     n_fabric = len(tables["fabric_switches"])
     assert len(t.hosts()) == vm_count(tables) == 12
