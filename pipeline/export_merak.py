@@ -213,8 +213,8 @@ def build_topology_body(topo: Topology, params: dict, tally: Tally) -> tuple[dic
     body = {
         "name": "dcnet-topology", "type": "tree",
         "number_of_vhosts": n_hosts, "number_of_racks": racks, "vhosts_per_rack": per_rack,
-        "ports_per_vswitch": ports, "data_plane_cidr": data_plane_cidr(params, [host_ip[k] for k in host_keys
-                                                                               if host_ip.get(k)]),
+        "ports_per_vswitch": ports,
+        "data_plane_cidr": data_plane_cidr(params, [host_ip[k] for k in host_keys if host_ip.get(k)]),
         "number_of_control_plane_gateways": 0, "control_plane_gateway_ips": [],
         "images": images_param(params), "vnodes": vnodes, "vlinks": vlinks,
     }
@@ -275,7 +275,7 @@ def _subnet_entries(subnets: pd.DataFrame, sub_l: dict, vpc_net: dict, vms_per_s
     return out
 
 
-def _router_docs(routers, ri, rtr_l: dict, sub_vpc: dict, sub_cidr: dict, tally: Tally) -> list[dict]:
+def _router_docs(ri, rtr_l: dict, sub_vpc: dict, sub_cidr: dict, tally: Tally) -> list[dict]:
     """One router per (router, VPC), subnet_gateways = the CIDRs of its exported subnets."""
     cidr_use = Counter(sub_cidr.values())
     subs_of: dict[str, set] = {}
@@ -353,7 +353,7 @@ def build_network_body(topo: Topology, tally: Tally) -> tuple[dict, list[list[st
             placed[sid] = (doc, entry)
     sub_vpc = {sid: net_l[nid] for nid, subs in entries.items() for sid, _, _ in subs}
     sub_cidr = {sid: str(net) for subs in entries.values() for sid, net, _ in subs}
-    router_docs = _router_docs(routers, get("router_interfaces"), rtr_l, sub_vpc, sub_cidr, tally)
+    router_docs = _router_docs(get("router_interfaces"), rtr_l, sub_vpc, sub_cidr, tally)
     gateways = []
     for rid, ext in sorted(zip(pylist(routers["id"]), pylist(routers["external_fixed_ips"])),
                            key=lambda r: rtr_l.get(r[0], "")):
