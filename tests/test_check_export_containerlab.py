@@ -102,3 +102,12 @@ def test_no_lab_file(tmp_path):
     assert "C-FILE" in containerlab.check(tmp_path).violations
     (tmp_path / LAB).write_text("name: [unclosed")
     assert "C-YAML" in containerlab.check(tmp_path).violations
+
+
+def test_host_interfaces_are_unique_across_lab_files(tmp_path, good):
+    other = _copy(good[0])
+    other["name"] = "dcnet-other"
+    other["mgmt"] = {"network": "dcnet-other-mgmt", "ipv4-subnet": "100.65.0.0/24"}
+    other["topology"]["links"] = [_copy(_bridge_link(good[0]))]  # the same bridge interfaces again
+    violations = run(tmp_path, good[0], good[1], {"other.clab.yml": other})
+    assert "C-IFNAME" in violations and "also used by" in violations["C-IFNAME"].example

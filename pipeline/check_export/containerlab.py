@@ -14,7 +14,7 @@ import re
 import shlex
 from pathlib import Path
 
-from pipeline.check_export.core import ConsumerReport, load_contract
+from pipeline.check_export.core import ConsumerReport, RuleCount, load_contract
 from pipeline.check_export.fastschema import compile_gate
 
 IFNAMSIZ = 15
@@ -60,30 +60,60 @@ def _schema_errors(doc) -> list:
 
 
 def check(folder: Path) -> ConsumerReport:
-    import yaml
-
     report = ConsumerReport(consumer="containerlab", unit="lab files")
     files = sorted(Path(folder).glob("*.clab.yml"))
     if not files:
         report.violate("C-FILE", f"{folder}: no lab file", EVIDENCE["C-FILE"])
         return report
     subnets: list = []
-    host_ifs: dict[str, str] = {}
-    for path in files:
+    owners: dict[str, str] = {}
+    for path, (violations, file_subnets, host_ifs) in zip(files, _map(_check_file, files)):
         report.checked += 1
-        try:
-            doc = yaml.load(path.read_text(), Loader=yaml.CSafeLoader)
-        except yaml.YAMLError as e:
-            report.violate("C-YAML", f"{path.name}: {str(e)[:200]}", EVIDENCE["C-YAML"])
-            continue
-        for error in _schema_errors(doc):
-            where = "/".join(str(p) for p in error.absolute_path)
-            report.violate("C-SCHEMA", f"{path.name}: {where}: {error.message[:200]}", EVIDENCE["C-SCHEMA"])
-        if not isinstance(doc, dict) or not isinstance(doc.get("topology"), dict):
-            continue
-        check_lab(path, doc, report, subnets, host_ifs)
+        for rule, found in violations.items():  # merged in file order: first example kept
+            entry = report.violations.setdefault(rule, RuleCount(example=found.example,
+                                                                 evidence=found.evidence))
+            entry.count += found.count
+        subnets += file_subnets
+        for intf, owner in host_ifs.items():  # host interfaces: unique over all lab files
+            first = owners.setdefault(intf, owner)
+            if first != owner:
+                report.violate("C-IFNAME", f"{owner}:{intf} also used by {first}", EVIDENCE["C-IFNAME"])
     _distinct_subnets(subnets, report)
     return report
+
+
+def _map(func, files: list) -> list:
+    """func over the files, on every core when there are several files (YAML parsing and schema
+    checks are CPU-bound; the compiled schema is built once, before forking)."""
+    import multiprocessing as mp
+    import os
+
+    workers = min(len(files), os.cpu_count() or 1)
+    if workers < 2 or "fork" not in mp.get_all_start_methods():
+        return [func(f) for f in files]
+    _gate()
+    with mp.get_context("fork").Pool(workers) as pool:
+        return pool.map(func, files, chunksize=1)
+
+
+def _check_file(path: Path) -> tuple[dict, list, dict]:
+    """(violations, [(file, mgmt network, subnet)], {host interface: owner}) of one lab file."""
+    import yaml
+
+    part = ConsumerReport(consumer="containerlab", unit="lab files")
+    subnets: list = []
+    host_ifs: dict[str, str] = {}
+    try:
+        doc = yaml.load(path.read_text(), Loader=yaml.CSafeLoader)
+    except yaml.YAMLError as e:
+        part.violate("C-YAML", f"{path.name}: {str(e)[:200]}", EVIDENCE["C-YAML"])
+        return part.violations, subnets, host_ifs
+    for error in _schema_errors(doc):
+        where = "/".join(str(p) for p in error.absolute_path)
+        part.violate("C-SCHEMA", f"{path.name}: {where}: {error.message[:200]}", EVIDENCE["C-SCHEMA"])
+    if isinstance(doc, dict) and isinstance(doc.get("topology"), dict):
+        check_lab(path, doc, part, subnets, host_ifs)
+    return part.violations, subnets, host_ifs
 
 
 def _nodes_links(doc: dict) -> tuple[dict, list]:
