@@ -21,7 +21,7 @@ IFNAMSIZ = 15
 SWITCH_KINDS = ("bridge", "ovs-bridge")
 _C = "containerlab "
 EVIDENCE = {
-    "C-FILE": "no *.clab.yml in the containerlab folder",
+    "C-FILE": _C + "core/file.go:103 (a deploy reads one *.clab.yml topology file; the folder has none)",
     "C-YAML": _C + "core/file.go:103 `yaml.UnmarshalStrict` (the file must parse)",
     "C-SCHEMA": _C + "schemas/clab.schema.json (vendored as schemas/consumers/containerlab.schema.json)",
     "C-MGMT": _C + "core/config.go:35 `dockerNetIPv4Addr = \"172.20.20.0/24\"` used by core/clab.go:219-221 "
@@ -33,7 +33,8 @@ EVIDENCE = {
     "C-INTF-UNIQUE": _C + "links/endpoint.go:263-271 `duplicate endpoint %s`",
     "C-IFNAME": _C + "utils/ethtool.go:21,62 (IFNAMSIZ 16: names of host-side interfaces and bridges "
                 "at most 15 characters, unique on the host)",
-    "C-ETH0": _C + "docs/manual/network.md: eth0 of a container is its management interface",
+    "C-ETH0": _C + "docs/manual/network.md:539 (the runtime creates eth0 on the management network); "
+              "links/ownership.go:55 (eth0 is never a lab link's interface)",
     "C-LINUX-ENDPOINT-IP": _C + "core/file.go:103 `yaml.UnmarshalStrict` (releases before 0.71 refuse "
                            "endpoint ipv4/ipv6); applied only by nodes/{srl,ceos,iol,vyosnetworks_vyos}, "
                            "never by linux nodes",
