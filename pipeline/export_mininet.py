@@ -6,11 +6,14 @@ Output (folder `mininet/`):
   as one Python string literal (repr() of the JSON text, so nothing from the data can become
   code) or, above `mininet_inline_max_hosts` VMs, read from the companion dcnet_topo.json.
 - dcnet_topo.json: the companion data file (large topologies only).
-- names.csv: short node name -> label, kind, role, id, real name (Distrinet allows at most 8
-  characters per node name; see pipeline/topology.py for how names are made unique).
+- names.csv: short node name -> label, kind, role, id, real name (at most 8 characters, letters,
+  digits and dashes: valid LXD container names for Distrinet, and `<name>-eth<N>` fits Linux's
+  15-character interface names; see pipeline/topology.py for how names are made unique).
 
 What the module builds: a Mininet host per VM (first NIC's IPv4/MAC as the host's ip/mac,
-every NIC's address on its own link interface), a switch per compute host, the fabric switches,
+every NIC's address on its own link interface, given as the VM end's interface constructor
+`cls1=partial(Intf, ip=...)`: Distrinet's addLink passes `params1`/`params2` itself, so a
+`params1` link option raises TypeError there), a switch per compute host, the fabric switches,
 fabric links with `bw` (Mbit/s = Gbit/s * 1000 * bw_scale) and one link per VM NIC. Arguments:
 `--topo dcnet,stp=1,bw_scale=1.0`: stp=1 (default) passes stp=True and failMode='standalone'
 to every switch because leaf-spine and fat-tree fabrics have loops; use stp=0 with an SDN
@@ -39,12 +42,16 @@ Topology arguments: --topo dcnet,stp=1,bw_scale=1.0
          stp=0 when a controller handles loops.
   bw_scale: multiplies link bandwidths (Mbit/s); Mininet's TCLink accepts at most 1000,
          so e.g. bw_scale=0.01 maps a 100 Gbit/s fabric link to 1000 Mbit/s.
-Node names are generated (at most 8 characters, Distrinet's limit); names.csv maps them
-back to the data center's ids and names. Data: {where}.
+Node names are generated (at most 8 characters; letters, digits and dashes, valid LXD
+container names for Distrinet); names.csv maps them back to the data center's ids and names.
+A VM NIC's address is set by its interface class (cls1), not params1, so the links load in
+Mininet and in Distrinet alike. Data: {where}.
 """
 import json as _dcnet_json
 import os as _dcnet_os
+from functools import partial as _dcnet_partial
 
+from mininet.link import Intf as _DcnetIntf
 from mininet.topo import Topo
 
 DCNET_FORMAT = {tag!r}
@@ -88,7 +95,9 @@ class DcnetTopo(Topo):
             if gbps:
                 opts["bw"] = gbps * 1000.0 * float(bw_scale)
             if ip1:
-                opts["params1"] = {{"ip": ip1}}
+                # The VM end's address travels in its interface constructor: Distrinet's
+                # addLink passes params1/params2 itself, so they cannot be link options.
+                opts["cls1"] = _dcnet_partial(_DcnetIntf, ip=ip1)
             if mac1:
                 opts["addr1"] = mac1
             self.addLink(a, b, **opts)
@@ -145,6 +154,8 @@ def write(topo: Topology, out: Path, params: dict) -> dict:
         src = module_source(None, f"{DATA} beside this file, or the file named by $DCNET_TOPO_DATA")
     (out / MODULE).write_text(src)
     (out / NAMES).write_text(names_csv(topo))
+    ip6 = sum(x is not None for x in pylist(topo.links["ip6"])) if "ip6" in topo.links else 0
+    left_out = {"IPv6 NIC addresses (Mininet's ip is IPv4 only)": ip6} if ip6 else {}
     return {"files": sorted([MODULE, NAMES] + ([] if inline else [DATA])),
             "hosts": len(data["hosts"]), "switches": len(data["switches"]),
-            "links": len(data["links"]), "inline": inline}
+            "links": len(data["links"]), "inline": inline, "left_out": left_out}

@@ -15,8 +15,10 @@ silently dropped from the accounting.
 
 Names. Exporters never print raw strings from the data as code or unescaped markup; they use
 two generated names per node (the mapping back to id/name travels in each format's map file):
-- `short` (<= 8 characters, [a-z0-9_]): Distrinet's node-name limit, and short enough for
-  Linux interface names (`<short>-eth<n>`, `<short>e<n>` <= 15). Fabric switches: role prefix +
+- `short` (<= 8 characters, [a-z0-9-], starting with a letter, never ending with "-"): valid
+  LXD container names (Distrinet creates one container per node: letters, digits and dashes,
+  not starting with a digit or dash), and short enough for Linux interface names
+  (`<short>-eth<n>`, `<short>e<n>` <= 15). Fabric switches: role prefix +
   index within the role (sp1, lf12, co3, ag7, ed40); compute hosts: h + index (h1 ...);
   VMs: v + the first 7 alphanumerics of the VM id (v3f2a9c1), so they can be matched to the
   controller's records by eye.
@@ -24,8 +26,8 @@ two generated names per node (the mapping back to id/name travels in each format
   characters replaced by "-", truncated.
 Collisions after shortening are resolved by `unique_names`: nodes are taken in canonical order
 (switches by role layer then id, hosts by id, VMs by id); the first holder of a candidate keeps
-it, every later one gets the candidate cut short plus a separator and a counter (`_2`, `_3`, ...
-for short names, `-2`, `-3` for labels), skipping names already taken. Same input, same names.
+it, every later one gets the candidate cut short plus a separator and a counter (`-2`, `-3`, ...
+for both short names and labels), skipping names already taken. Same input, same names.
 """
 
 from __future__ import annotations
@@ -354,7 +356,7 @@ def _short_names(nodes: pd.DataFrame) -> list[str]:
         if len(name) > SHORT_MAX:
             raise TopologyInputError(f"too many {role} nodes for {SHORT_MAX}-character names")
         out.append(name)
-    return unique_names(out, SHORT_MAX, "_")
+    return unique_names(out, SHORT_MAX, "-")  # "-": LXD names allow no "_"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def check_all(out, tables, derive, tmp_path, fabric=None, clab=True):
         assert check_containerlab(out) == len(topo.links)
     else:
         assert list((out / "containerlab").glob("*.clab.yml"))
-    check_merak(json.loads((out / "merak" / "dcnet_scenario.json").read_text()), topo)
+    check_merak(json.loads((out / "merak" / "dcnet_scenario.json").read_text()), topo, out / "merak")
     alcor_round_trip(out / "alcor" / "alcor_requests.ndjson", tables, tmp_path)
     assert (out / "alcor" / "alcor_k6.js").exists()
     check_graphml(out, topo)
@@ -47,6 +47,10 @@ def test_sample_validated_tables_with_derived_fabric(tmp_path, sample_tables):  
     res = run("--input", inp, "--out", tmp_path / "export", "--derive-fabric",
               "--params", tmp_path / "none.yaml")
     assert res.exit_code == 0, res.output
+    # what a consumer cannot take as exported is printed, counted per reason
+    assert "merak: left out:" in res.output and "containerlab: changed:" in res.output
+    rep = json.loads((tmp_path / "export" / "_export_report.json").read_text())
+    assert rep["formats"]["merak"]["left_out"] and rep["formats"]["containerlab"]["changed"]
     # (the sample's lab files take ~10 s to parse and schema-check: test_export_containerlab
     # does it once)
     check_all(tmp_path / "export", sample_tables, True, tmp_path, clab=False)

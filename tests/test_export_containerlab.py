@@ -35,11 +35,19 @@ def test_small_lab_is_valid_and_complete(tmp_path):
         kinds[n["kind"]] = kinds.get(n["kind"], 0) + 1
     assert kinds == {"linux": 12, "bridge": len(tables["fabric_switches"]) + len(tables["hosts"])}
     assert doc["topology"]["kinds"]["linux"]["image"] == "alpine:3.20"
-    # VM endpoints carry the port's MAC and addresses
+    # VM endpoints carry the port's MAC; the addresses are set by the VM node's exec commands
+    # (linux nodes ignore endpoint ipv4/ipv6, and containerlab < 0.71 refuses them)
     vm_links = [l for l in doc["topology"]["links"] if isinstance(l["endpoints"][0], dict)]
     assert len(vm_links) == 13
     ep = next(l["endpoints"][0] for l in vm_links if l["endpoints"][0].get("mac") == "fa:16:3e:00:00:01")
-    assert ep["ipv4"] == "192.168.5.61/24" and ep["ipv6"] == "fd00:5::11/64" and ep["interface"] == "eth2"
+    assert ep["interface"] == "eth2" and "ipv4" not in ep and "ipv6" not in ep
+    assert nodes[ep["node"]]["exec"] == ["ip addr add 10.10.1.60/24 dev eth1",
+                                         "ip addr add 192.168.5.61/24 dev eth2",
+                                         "ip -6 addr add fd00:5::11/64 dev eth2"]
+    assert summary["changed"] == {
+        "VM addresses set by node exec (ip addr add), not endpoint ipv4/ipv6 keys": 13 + 7}
+    # its own management network, sized to the lab (21 nodes + network, broadcast, gateway)
+    assert doc["mgmt"] == {"network": "dcnet-mgmt", "ipv4-subnet": "100.64.0.0/27"}
     # bridge-side interfaces are host interfaces: unique and at most 15 characters
     bridge_ifs = []
     for l in doc["topology"]["links"]:
@@ -90,6 +98,26 @@ def test_split_above_the_node_limit(tmp_path):
     assert len(seen) == len(topo.nodes)
     repeated = {n for n, roles in seen.items() if len(roles) > 1}
     assert repeated and all(seen[n][0] == "spine" for n in repeated)  # only the top layer repeats
+
+
+def test_each_part_has_its_own_management_subnet(tmp_path):
+    import ipaddress
+
+    tables = small_dc(n_hosts=12, vms_per_host=3, hosts_per_rack=3)
+    _, summary = export(tables, tmp_path / "containerlab", containerlab_max_nodes=20,
+                        containerlab_mgmt_ipv4_base="10.10.0.0/16")
+    docs = [load(f) for f in sorted((tmp_path / "containerlab").glob("dcnet-part*.clab.yml"))]
+    nets = [ipaddress.ip_network(d["mgmt"]["ipv4-subnet"]) for d in docs]
+    assert len({d["mgmt"]["network"] for d in docs}) == len(docs) > 1
+    for doc, net in zip(docs, nets):
+        assert net.num_addresses - 3 >= len(doc["topology"]["nodes"])
+        assert not net.overlaps(ipaddress.ip_network("10.10.1.0/24"))  # the VMs' own subnet
+    assert all(not a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1:])
+    assert summary["mgmt_ipv4_subnets"] == [str(n) for n in nets]
+    with pytest.raises(InputError, match="containerlab_mgmt_ipv4_base"):
+        export(tables, tmp_path / "x", containerlab_max_nodes=20, containerlab_mgmt_ipv4_base="10.0.0.0/28")
+    with pytest.raises(InputError, match="containerlab_mgmt_ipv4_base"):
+        export(tables, tmp_path / "y", containerlab_mgmt_ipv4_base="fd00::/64")
 
 
 def test_split_goes_below_racks_and_fails_clearly_when_impossible(tmp_path):

@@ -27,24 +27,72 @@ def test_inline_module_builds_and_counts_match_the_input(tmp_path):
     tables = small_dc()
     topo, summary = write(tables, tmp_path)
     assert summary["inline"] and not (tmp_path / "dcnet_topo.json").exists()
+    assert summary["left_out"] == {"IPv6 NIC addresses (Mininet's ip is IPv4 only)": 7}
     t = load_mininet_topo(tmp_path / "dcnet_topo.py")
     n_fabric = len(tables["fabric_switches"])
     assert len(t.hosts()) == vm_count(tables) == 12
     assert len(t.switches()) == n_fabric + len(tables["hosts"])
     assert len(t.links()) == len(tables["fabric_links"]) + compute_port_count(tables)
-    assert all(len(n) <= 8 for n in t.nodes())  # Distrinet's limit
+    assert all(len(n) <= 8 for n in t.nodes())  # `<name>-eth<N>` fits 15 characters
 
     names = {r["id"]: r for r in csv.DictReader(open(tmp_path / "names.csv"))}
     # the two-NIC VM: host ip/mac = first NIC, both NICs' addresses on their link interfaces
     vm = names["vm-000-00"]["short"]
     info = t.nodeInfo(vm)
     assert info["ip"] == "10.10.1.60/24" and info["mac"] == "fa:16:3e:00:00:00"
-    nic_opts = sorted((o.get("params1", {}).get("ip"), o.get("addr1"))
+    nic_opts = sorted((o["cls1"].keywords["ip"], o.get("addr1"))
                       for a, b, o in t.links(withInfo=True) if vm in (a, b))
     assert nic_opts == [("10.10.1.60/24", "fa:16:3e:00:00:00"), ("192.168.5.61/24", "fa:16:3e:00:00:01")]
     # the VM's links end at its compute host's switch
     host_sw = names["node-0000"]["short"]
     assert {b if a == vm else a for a, b in t.links() if vm in (a, b)} == {host_sw}
+
+
+class _RecordingNode:
+    """Just enough of a Mininet node for an Intf to configure itself: records its commands."""
+
+    name = "v1"
+
+    def __init__(self):
+        self.commands = []
+
+    def addIntf(self, intf, port=None, moveIntfFn=None):  # noqa: N802 - Mininet's name
+        pass
+
+    def cmd(self, *args, **kwargs):
+        self.commands.append(" ".join(str(a) for a in args))
+        return ""
+
+
+def _distrinet_add_link(options):
+    """Distrinet's addLink (distrinet.py:377-405): options = the link's options, then
+    cls(node1=..., node2=..., params1=..., params2=..., **options), here with CloudLink's
+    signature; returns the VM end's interface constructor."""
+    def cloud_link(node1, node2, port1=None, port2=None, intfName1=None, intfName2=None,
+                   addr1=None, addr2=None, intf=None, cls1=None, cls2=None, params1=None,
+                   params2=None, fast=True, **params):
+        return cls1
+
+    options = dict(options)
+    options.setdefault("addr1", "00:00:00:00:00:01")
+    return cloud_link(node1="a", node2="b", params1=None, params2=None, **options)
+
+
+def test_vm_links_load_in_distrinet_and_set_the_nic_address(tmp_path):
+    write(small_dc(), tmp_path)
+    t = load_mininet_topo(tmp_path / "dcnet_topo.py")
+    nic_links = [o for a, b, o in t.links(withInfo=True) if "bw" not in o]
+    assert len(nic_links) == 13
+    for opts in nic_links:
+        options = {k: v for k, v in opts.items() if k not in ("node1", "node2", "port1", "port2")}
+        cls1 = _distrinet_add_link(options)  # a params1 option would raise TypeError here
+        node = _RecordingNode()
+        intf = cls1(name="v1-eth1", node=node, mac=opts["addr1"], port=1)
+        ip = opts["cls1"].keywords["ip"]
+        assert intf.IP() == ip.split("/")[0] and any(ip.split("/")[0] in c for c in node.commands)
+    # the old way fails exactly like Distrinet did
+    with pytest.raises(TypeError, match="params1"):
+        _distrinet_add_link({"params1": {"ip": "10.0.0.1/24"}})
 
 
 def test_switch_options_stp_and_bandwidth(tmp_path):

@@ -26,7 +26,8 @@ def test_nodes_links_and_counts():
     assert s["fabric_links"] == len(tables["fabric_links"]) and s["compute_ports_unplaced"] == 0
     assert topo.nodes["key"].is_unique and topo.nodes["short"].is_unique and topo.nodes["label"].is_unique
     assert topo.nodes["short"].str.len().max() <= 8
-    assert topo.nodes["short"].str.fullmatch(r"[a-z0-9_]+").all()
+    # LXD container names (Distrinet): letters, digits, dashes; a letter first; no dash last
+    assert topo.nodes["short"].str.fullmatch(r"[a-z]([a-z0-9-]*[a-z0-9])?").all()
     assert topo.nodes["label"].str.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?").all()
     keys = set(topo.nodes["key"])
     assert set(topo.links["src"]) <= keys and set(topo.links["dst"]) <= keys
@@ -47,7 +48,7 @@ def test_colliding_names_after_shortening():
     assert [m.loc[h, "label"] for h in ("node-0000", "node-0001", "node-0002")] == \
         ["web-1", "web-1-2", "web-1-3"]  # hosts sorted by id, the first keeps the name
     assert [m.loc[v, "short"] for v in ("abcdefg-1", "abcdefg-2", "abcdefg-3")] == \
-        ["vabcdefg", "vabcde_2", "vabcde_3"]
+        ["vabcdefg", "vabcde-2", "vabcde-3"]
     assert build_topology(tables).nodes.equals(topo.nodes)
 
 
