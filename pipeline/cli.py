@@ -738,8 +738,8 @@ def emulate(
     probes: int = typer.Option(200, "--probes", "-n", help="Probes, stratified over the classes."),
     seed: int = typer.Option(0, "--seed", help="Probe sampling seed."),
     max_hosts: Optional[int] = typer.Option(None, "--max-hosts",
-                                            help="Emulate the VMs of the first N compute hosts "
-                                                 "(by id) that carry the chosen projects."),
+                                            help="Emulate all VMs of the first N compute hosts "
+                                                 "(by name) that carry the chosen projects."),
     projects: Optional[str] = typer.Option(None, "--projects",
                                            help="Comma list of project ids to emulate (default all)."),
     security_groups: bool = typer.Option(True, "--security-groups/--no-security-groups",

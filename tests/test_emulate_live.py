@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -118,3 +120,37 @@ def test_not_root_gets_one_line_and_exit_2(tmp_path):
     assert p.returncode == 2
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and "root" in lines[0] and "apt-get install -y mininet" in lines[0]
+
+
+@needs_mininet
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_interrupted_run_leaves_nothing_behind(tmp_path, sig):
+    """Stop `dcnet emulate` while it probes: its namespaces, links and shells must be gone."""
+    from pipeline import io
+
+    data = tmp_path / "dc"
+    io.write_tables(fx.tables(), data)
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "emulate", "--input", str(data),
+                             "--probes", "2000", "--report", str(tmp_path / "r.json"),
+                             "--markdown", str(tmp_path / "r.md")],
+                            stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in proc.stderr:  # phases are printed as they start
+        lines.append(line)
+        if line.strip() == "probe":
+            break
+    time.sleep(0.3)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, "".join(lines) + err
+    assert "interrupted" in err
+    tag = "d" + _base36(proc.pid % 1296)
+    assert leftovers(tag) == []
+    shells = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert f"mininet:{tag}" not in shells
+    assert not (tmp_path / "r.json").exists()
+
+
+def _base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    return digits[n // 36] + digits[n % 36]

@@ -7,8 +7,8 @@ its addresses, SNAT flag and the floating IPs they translate. Security-group rul
 group with normalised protocols. IPv6 addresses and rules are left out (the emulation is IPv4).
 
 `load_config(tables, max_hosts=, projects=)` also cuts a slice: the VMs of the chosen projects
-(all projects by default) on the first `max_hosts` compute hosts (hosts ordered by id) that
-carry them, with every network, subnet, router and floating IP those VMs need. Probes only
+(all projects by default) on the first `max_hosts` compute hosts (ordered by name, i.e. rack
+by rack for the synthetic data center) that carry them, with every network, subnet, router and floating IP those VMs need. Probes only
 start at emulated nodes, so the expected reachability of a slice is computed on the slice.
 """
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 
@@ -216,7 +218,20 @@ class Emulation:
         return count
 
     def stop(self) -> None:
+        """Tear down; Ctrl-C and SIGTERM wait until it is done (a half cleanup leaks objects)."""
         t0 = time.monotonic()
+        held = {}
+        if threading.current_thread() is threading.main_thread():
+            held = {s: signal.signal(s, signal.SIG_IGN)
+                    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        try:
+            self._teardown()
+        finally:
+            for s, handler in held.items():
+                signal.signal(s, handler)
+        self.timings["stop_s"] = time.monotonic() - t0
+
+    def _teardown(self) -> None:
         try:
             shells = [n.shell for n in list(self.nodes.values()) + list(self.switches.values())
                       if n.shell is not None]
@@ -235,7 +250,6 @@ class Emulation:
             if self.started_ovs:
                 _run([OVS_CTL, "stop"], check=False)
                 self.started_ovs = False
-        self.timings["stop_s"] = time.monotonic() - t0
 
     def _ensure_ovs(self) -> None:
         if subprocess.run(["ovs-vsctl", "--timeout=2", "show"], capture_output=True).returncode == 0:
