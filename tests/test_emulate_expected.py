@@ -119,3 +119,24 @@ def test_plan_isolates_networks_and_names_fit_linux(cfg):
     ra = plan.node(plan.names[("router", "ra")])
     assert "-A PREROUTING -d 203.0.113.50/32 -j DNAT --to-destination 10.0.1.5" in ra.nat_rules
     assert any("ip route add default via 10.0.0.1" in c for c in plan.node(a1).setup)
+
+
+def test_report_lists_mismatches_with_both_endpoints_and_reason(cfg):
+    from pipeline.emulate.live import Observed
+    from pipeline.emulate.report import build_report, markdown
+
+    plan = build_plan(cfg, "dzz")
+    probes = [fx.probe("a1", "a3"), fx.probe("b1", "b2"), fx.probe("ext", "203.0.113.50")]
+    expected = [expect(cfg, p) for p in probes]
+    observed = [Observed(False, "no echo reply"), Observed(False, "no echo reply"),
+                Observed(True, "echo reply")]
+    rep = build_report(cfg, plan, probes, expected, observed,
+                       {"switch": "lxbr", "security_groups": True, "timings": {}})
+    assert rep["mismatches_total"] == 1 and rep["probes_total"] == 3
+    (m,) = rep["mismatches"]
+    assert m["src"]["node"] == plan.names[("vm", "vm-a1")] and m["src"]["ip"] == "10.0.0.5"
+    assert m["dst"]["port_id"] == "a3" and m["dst"]["project_id"] == "pa"
+    assert m["expected"] is True and m["observed"] is False and "router ra" in m["reason"]
+    assert rep["classes"]["same_subnet"]["probes"] == 0
+    text = markdown(rep)
+    assert "**1 mismatches**" in text and "## Mismatches" in text and "router ra" in text

@@ -29,7 +29,8 @@ needs_mininet = pytest.mark.skipif(
 
 
 def _tag(suffix: str) -> str:
-    return "t" + suffix  # test runs get their own tags: never another run's objects
+    # test runs get their own tags (never another run's objects, nor a parallel session's)
+    return "t" + suffix + "0123456789abcdefghijklmnopqrstuvwxyz"[os.getpid() % 36]
 
 
 def _run(plan, cfg, probes, switch="lxbr"):
