@@ -135,13 +135,14 @@ class Config:
     externals: dict[str, External]   # by external network id
     skipped_rules: int = 0
     slice: dict = field(default_factory=dict)
+    _members: dict = field(default_factory=dict, repr=False, compare=False)
 
     def members(self, group: str) -> set[str]:
         """IPv4 addresses of the emulated ports in a security group (remote-group rules)."""
-        cache = self.__dict__.setdefault("_members", {})
-        if group not in cache:
-            cache[group] = {a.ip for p in self.ports.values() if group in p.groups for a in p.addrs}
-        return cache[group]
+        if group not in self._members:
+            self._members[group] = {a.ip for p in self.ports.values() if group in p.groups
+                                    for a in p.addrs}
+        return self._members[group]
 
 
 def _rows(df, cols):

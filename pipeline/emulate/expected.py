@@ -60,7 +60,7 @@ def _addr(ip: str):
     return ipaddress.ip_address(ip)
 
 
-def _in(ip: str, cidr: str) -> bool:
+def in_cidr(ip: str, cidr: str) -> bool:
     return _addr(ip) in _net(cidr)
 
 
@@ -128,20 +128,20 @@ class View:
         self._hold(node, 0, ext.ip)
         node.routes.append((ext.cidr, 0, None))
         for fip in self.cfg.fips.values():  # floating IPs outside the external subnet
-            if fip.network_id == ext.network_id and not _in(fip.address, ext.cidr):
+            if fip.network_id == ext.network_id and not in_cidr(fip.address, ext.cidr):
                 gw = self.cfg.routers[fip.router_id].gateway[0].ip
                 node.routes.append((f"{fip.address}/32", 0, gw))
 
     def route(self, node: Node, dst: str):
         for cidr, iface, hop in node.routes:
-            if _in(dst, cidr):
+            if in_cidr(dst, cidr):
                 return iface, hop or dst
         return None
 
     def source_ip(self, node: Node, iface: int, hop: str) -> str | None:
         addrs = node.ifaces[iface][1]
         for ip, cidr in addrs:
-            if _in(hop, cidr):
+            if in_cidr(hop, cidr):
                 return ip
         return addrs[0][0] if addrs else None
 
@@ -207,7 +207,7 @@ def _translate(view, node, dst, trip, replies_to):
 
 def _snat(view, node, iface, src, trip):
     router = view.cfg.routers[node.key[1]]
-    if node.ifaces[iface][2] != "gateway" or any(_in(src, c) for _, c in node.ifaces[iface][1]):
+    if node.ifaces[iface][2] != "gateway" or any(in_cidr(src, c) for _, c in node.ifaces[iface][1]):
         return src
     new = next((f.address for f in router.fips if f.fixed_ip == src), None)
     if new is None and router.snat:
@@ -241,7 +241,7 @@ def rule_allows(rule: Rule, proto: int, port: int | None, remote_ip: str, cfg: C
     if proto == ICMP and rule.protocol == ICMP and rule.port_min is not None:
         if rule.port_min != ECHO_REQUEST[0] or rule.port_max not in (None, ECHO_REQUEST[1]):
             return False
-    if rule.prefix and not _in(remote_ip, rule.prefix):
+    if rule.prefix and not in_cidr(remote_ip, rule.prefix):
         return False
     if rule.remote_group and remote_ip not in cfg.members(rule.remote_group):
         return False

@@ -111,13 +111,13 @@ def _router_node(cfg, router, name, bridges) -> NodePlan:
 
 
 def _ext_node(cfg, ext, name, bridges) -> NodePlan:
-    from pipeline.emulate.expected import _in
+    from pipeline.emulate.expected import in_cidr
 
     dev = _iface(name, 0)
     node = NodePlan(name, "ext", ext.network_id, links=[(dev, bridges[ext.network_id], None)])
     node.setup += [f"ip addr add {ext.ip}/{ext.prefix} dev {dev}", f"ip link set {dev} up"]
     for fip in sorted(cfg.fips.values(), key=lambda f: f.address):
-        if fip.network_id == ext.network_id and not _in(fip.address, ext.cidr):
+        if fip.network_id == ext.network_id and not in_cidr(fip.address, ext.cidr):
             gw = cfg.routers[fip.router_id].gateway[0].ip
             node.setup.append(f"ip route add {fip.address}/32 via {gw} dev {dev}")
     return node
@@ -161,7 +161,7 @@ def vm_filter(cfg: Config, vm, name: str, egress: bool = False) -> str:
 
 def rule_matches(rule: Rule, cfg: Config) -> list[str]:
     """iptables match texts for one rule (one per remote-group member); [] matches nothing."""
-    from pipeline.emulate.expected import _in
+    from pipeline.emulate.expected import in_cidr
 
     proto = ""
     if rule.protocol is not None:
@@ -175,7 +175,7 @@ def rule_matches(rule: Rule, cfg: Config) -> list[str]:
     side = "-s" if rule.direction == "ingress" else "-d"
     if rule.remote_group:
         members = sorted(ip for ip in cfg.members(rule.remote_group)
-                         if not rule.prefix or _in(ip, rule.prefix))
+                         if not rule.prefix or in_cidr(ip, rule.prefix))
         return [f"{proto} {side} {ip}/32".strip() for ip in members]
     if rule.prefix and rule.prefix != "0.0.0.0/0":
         return [f"{proto} {side} {rule.prefix}".strip()]
