@@ -749,6 +749,11 @@ def emulate(
                                      "block all outgoing traffic)."),
     report: Path = typer.Option(Path("reports/emulation.json"), "--report", help="JSON report."),
     markdown: Path = typer.Option(Path("reports/emulation.md"), "--markdown", help="Readable report."),
+    plan_out: Optional[Path] = typer.Option(None, "--plan-out",
+                                            help="Only write the plan (nodes, links, addresses, "
+                                                 "routes, iptables rules) and the sampled probes "
+                                                 "with their expected outcome as JSON; no root "
+                                                 "needed, nothing is started."),
 ):
     """Run the data center in real Mininet (root) and check reachability against the config."""
     from pipeline.emulate.live import SWITCHES, preflight
@@ -758,12 +763,12 @@ def emulate(
         raise InputError(f"--switch {switch}: choose from {', '.join(SWITCHES)}")
     if probes < 1 or (max_hosts is not None and max_hosts < 1):
         raise InputError("--probes and --max-hosts must be at least 1")
-    problem = preflight(switch)
+    problem = None if plan_out else preflight(switch)
     if problem:
         _fail(problem, 2)
     from pipeline import io
     from pipeline.emulate.report import markdown as to_markdown
-    from pipeline.emulate.run import Options, emulate as run_emulation, prepare
+    from pipeline.emulate.run import Options, emulate as run_emulation, plan_document, prepare
 
     opts = Options(switch=switch, probes=probes, seed=seed, max_hosts=max_hosts,
                    projects=[p for p in (projects or "").split(",") if p] or None,
@@ -773,6 +778,10 @@ def emulate(
     if not cfg.vms:
         raise InputError(f"{input}: no VM (compute port bound to a known host) to emulate")
     c = _console()
+    if plan_out:
+        io.write_json(plan_document(plan, sampled, expected), plan_out)
+        c.print(f"wrote {plan_out}: {plan.counts()}, {len(sampled)} probes")
+        return
     counts = plan.counts()
     c.print(f"emulating {counts['vms']} VMs, {counts['routers']} routers, {counts['segments']} "
             f"segments on {cfg.slice['hosts']} hosts ({switch}); {len(sampled)} probes")

@@ -155,3 +155,34 @@ def test_interrupted_run_leaves_nothing_behind(tmp_path, sig):
 def _base36(n: int) -> str:
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"
     return digits[n // 36] + digits[n % 36]
+
+
+def test_plan_out_needs_no_root_and_starts_nothing():
+    import json
+    import shutil
+    import tempfile
+
+    from pipeline import io
+
+    work = tempfile.mkdtemp(prefix="dcnet-plan-")  # readable by an unprivileged user
+    try:
+        os.chmod(work, 0o777)
+        data = os.path.join(work, "dc")
+        io.write_tables(fx.tables(), data)
+        os.chmod(data, 0o755)
+        out = os.path.join(work, "plan.json")
+        cmd = [sys.executable, "-m", "pipeline.cli", "emulate", "--input", data, "--probes", "10",
+               "--plan-out", out]
+        if os.geteuid() == 0 and shutil.which("setpriv"):
+            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        p = subprocess.run(cmd, capture_output=True, text=True, cwd=root, timeout=60,
+                           env={**os.environ, "PYTHONPATH": root})
+        assert p.returncode == 0, p.stderr
+        with open(out) as fh:
+            doc = json.load(fh)
+    finally:
+        shutil.rmtree(work)
+    assert doc["counts"]["vms"] == 5 and doc["counts"]["segments"] == 4
+    assert len(doc["probes"]) == 10 and all("expected" in pr for pr in doc["probes"])
+    assert leftovers(doc["tag"]) == []

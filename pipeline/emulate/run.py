@@ -79,3 +79,14 @@ def emulate(cfg: Config, plan: Plan, probes: list, expected: list, opts: Options
             "egress_filtering": opts.egress, "seed": opts.seed,
             "slice": cfg.slice, "skipped_rules": cfg.skipped_rules, "timings": timings}
     return build_report(cfg, plan, probes, expected, observed, meta)
+
+
+def plan_document(plan: Plan, probes: list, expected: list) -> dict:
+    """The plan and the probes as plain JSON-able data (`dcnet emulate --plan-out`)."""
+    from dataclasses import asdict
+
+    return {"tag": plan.tag, "security_groups": plan.security_groups, "egress": plan.egress,
+            "counts": plan.counts(), "bridges": plan.bridges,
+            "nodes": [asdict(n) for n in plan.nodes],
+            "probes": [{**asdict(p), "expected": e.reachable, "expected_code": e.code,
+                        "reason": e.reason} for p, e in zip(probes, expected)]}
