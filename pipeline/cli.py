@@ -774,7 +774,10 @@ def emulate(
                    projects=[p for p in (projects or "").split(",") if p] or None,
                    security_groups=security_groups, egress=egress)
     tables = io.read_tables(input)
-    cfg, plan, sampled, expected = prepare(tables, opts)
+    try:
+        cfg, plan, sampled, expected = prepare(tables, opts)
+    except InputError as e:
+        raise InputError(f"{input}: {e}" if not str(e).startswith("--") else str(e)) from e
     if not cfg.vms:
         raise InputError(f"{input}: no VM (compute port bound to a known host) to emulate")
     c = _console()

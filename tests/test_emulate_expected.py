@@ -139,3 +139,18 @@ def test_report_lists_mismatches_with_both_endpoints_and_reason(cfg):
     assert rep["classes"]["same_subnet"]["probes"] == 0
     text = markdown(rep)
     assert "**1 mismatches**" in text and "## Mismatches" in text and "router ra" in text
+
+
+@pytest.mark.parametrize("table, column, value, message", [
+    ("subnets", "cidr", "10.0.0.0/33", "subnets: subnet sa1: not a CIDR"),
+    ("routers", "external_fixed_ips", "[{", "routers: router ra: external_fixed_ips is not JSON"),
+])
+def test_broken_tables_are_one_line_input_errors(table, column, value, message):
+    from pipeline.errors import InputError
+
+    tables = fx.tables()
+    df = tables[table].copy()
+    df.loc[df.index[0], column] = value
+    tables[table] = df
+    with pytest.raises(InputError, match=message):
+        load_config(tables)

@@ -153,6 +153,13 @@ def _rows(df, cols):
     return list(zip(*(pylist(df[c]) for c in cols)))
 
 
+def _cidr(text: str, where: str) -> str:
+    try:
+        return str(ipaddress.ip_network(text, strict=False))
+    except ValueError as e:
+        raise InputError(f"{where}: not a CIDR ({e})") from e
+
+
 def _v4(ip) -> bool:
     return bool(ip) and ":" not in ip
 
@@ -173,7 +180,7 @@ def normalise_protocol(value) -> int | None | str:
 
 def load_config(tables: dict, max_hosts: int | None = None,
                 projects: list[str] | None = None) -> Config:
-    subnets = {sid: Subnet(sid, net, proj, str(ipaddress.ip_network(cidr, strict=False)), gw)
+    subnets = {sid: Subnet(sid, net, proj, _cidr(cidr, f"subnets: subnet {sid}"), gw)
                for sid, net, proj, cidr, gw in _rows(tables.get("subnets"),
                                                      ["id", "network_id", "project_id", "cidr", "gateway_ip"])
                if cidr and ":" not in cidr}
@@ -188,7 +195,8 @@ def load_config(tables: dict, max_hosts: int | None = None,
     externals = _externals(routers, subnets, fips)
     used = {p.network_id for p in ports.values()}
     used |= {i.network_id for r in routers.values() for i in r.interfaces + r.gateway}
-    networks = {k: v for k, v in networks.items() if k in used}
+    default = {"project_id": None, "external": False, "port_security": True}
+    networks = {k: networks.get(k, default) for k in sorted(used)}
     return Config(vms, ports, subnets, networks, routers, fips, rules, externals, skipped,
                   {"hosts": len(chosen_hosts), "projects": len({v.project_id for v in vms.values()}),
                    "max_hosts": max_hosts, "projects_requested": list(projects or [])})
@@ -210,7 +218,7 @@ def _vms(tables, subnets, networks, max_hosts, projects):
     cols = ["id", "device_id", "device_owner", "binding_host_id", "network_id", "project_id",
             "mac_address", "port_security_enabled"]
     compute = [r for r in _rows(tables.get("ports"), cols)
-               if (r[2] or "").startswith("compute:") and r[3] in hosts]
+               if (r[2] or "").startswith("compute:") and r[3] in hosts and r[4]]
     if projects:
         unknown = sorted(set(projects) - {r[5] for r in compute})
         if unknown:
@@ -254,7 +262,11 @@ def _routers(tables, subnets, networks, vm_networks):
         if not any(i.network_id in vm_networks for i in mine):
             continue  # a router none of the emulated VMs can reach
         gateway = []
-        for item in (json.loads(ext_ips) if ext_ips else []):
+        try:
+            items = json.loads(ext_ips) if ext_ips else []
+        except ValueError as e:
+            raise InputError(f"routers: router {rid}: external_fixed_ips is not JSON ({e})") from e
+        for item in items:
             sid, ip = item.get("subnet_id"), item.get("ip_address")
             if _v4(ip) and sid in subnets and gw_net:
                 gateway.append(RouterIf("", gw_net, sid, ip, int(subnets[sid].cidr.split("/")[1]), None))
@@ -293,7 +305,7 @@ def _rules(tables):
             skipped += 1
             continue
         if prefix:
-            prefix = str(ipaddress.ip_network(prefix, strict=False))
+            prefix = _cidr(prefix, f"security_group_rules: rule {rid} remote_ip_prefix")
         rules.setdefault(gid, []).append(Rule(rid, gid, direction, proto, _int(pmin), _int(pmax),
                                               prefix, rgroup))
     return rules, skipped
