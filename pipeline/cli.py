@@ -781,6 +781,9 @@ def emulate(
     if not cfg.vms:
         raise InputError(f"{input}: no VM (compute port bound to a known host) to emulate")
     c = _console()
+    if cfg.slice.get("compute_ports_unplaced"):
+        c.print(f"[yellow]warning[/]: {cfg.slice['compute_ports_unplaced']:,} compute ports bound to "
+                f"no known host or network are not emulated")
     if plan_out:
         io.write_json(plan_document(plan, sampled, expected), plan_out)
         c.print(f"wrote {plan_out}: {plan.counts()}, {len(sampled)} probes")

@@ -187,7 +187,7 @@ def load_config(tables: dict, max_hosts: int | None = None,
     networks = {nid: {"project_id": proj, "external": bool(ext), "port_security": sec is not False}
                 for nid, proj, ext, sec in _rows(tables.get("networks"), [
                     "id", "project_id", "router_external", "port_security_enabled"])}
-    vms, chosen_hosts = _vms(tables, subnets, networks, max_hosts, projects)
+    vms, chosen_hosts, unplaced = _vms(tables, subnets, networks, max_hosts, projects)
     ports = {p.id: p for vm in vms.values() for p in vm.ports}
     routers = _routers(tables, subnets, networks, {p.network_id for p in ports.values()})
     fips = _fips(tables, routers, ports)
@@ -199,7 +199,8 @@ def load_config(tables: dict, max_hosts: int | None = None,
     networks = {k: networks.get(k, default) for k in sorted(used)}
     return Config(vms, ports, subnets, networks, routers, fips, rules, externals, skipped,
                   {"hosts": len(chosen_hosts), "projects": len({v.project_id for v in vms.values()}),
-                   "max_hosts": max_hosts, "projects_requested": list(projects or [])})
+                   "max_hosts": max_hosts, "projects_requested": list(projects or []),
+                   "compute_ports_unplaced": unplaced})
 
 
 def _port_addrs(tables, subnets, port_ids) -> dict[str, list[Addr]]:
@@ -217,8 +218,9 @@ def _vms(tables, subnets, networks, max_hosts, projects):
     hosts = {name for (name,) in _rows(tables.get("hosts"), ["node_name"])}
     cols = ["id", "device_id", "device_owner", "binding_host_id", "network_id", "project_id",
             "mac_address", "port_security_enabled"]
-    compute = [r for r in _rows(tables.get("ports"), cols)
-               if (r[2] or "").startswith("compute:") and r[3] in hosts and r[4]]
+    all_compute = [r for r in _rows(tables.get("ports"), cols) if (r[2] or "").startswith("compute:")]
+    compute = [r for r in all_compute if r[3] in hosts and r[4]]
+    unplaced = len(all_compute) - len(compute)  # no known host or no network: not emulable
     if projects:
         unknown = sorted(set(projects) - {r[5] for r in compute})
         if unknown:
@@ -240,7 +242,7 @@ def _vms(tables, subnets, networks, max_hosts, projects):
                       tuple(sorted(groups.get(pid, []))))
         vm = vms.setdefault(vm_id, Vm(vm_id, proj, host, []))
         vm.ports.append(port)
-    return vms, chosen
+    return vms, chosen, unplaced
 
 
 def _routers(tables, subnets, networks, vm_networks):
