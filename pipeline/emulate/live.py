@@ -3,7 +3,8 @@
 Needs root, Mininet (`mnexec`), iproute2 and iptables. Switches: `lxbr` (a Linux bridge per
 network, made with iproute2, no kernel module beyond the bridge) or `ovs-user` (an Open vSwitch
 bridge per network on OVS's user-space datapath, no openvswitch kernel module; the OVS daemons
-are started for the run when they are not running, and stopped after).
+are started for the run when they are not running, and stopped after; TX checksum offload is
+turned off on the veths with ethtool, since the user-space datapath forwards partial checksums).
 
 Teardown never uses Mininet's global cleanup (`mn -c` removes every Mininet object on the
 machine): it kills the shells of this run's nodes (their namespaces and veth pairs go with
@@ -283,11 +284,12 @@ def remove_leftovers(tag: str, pids: list[int]) -> dict:
     """Kill this run's node processes and delete this run's links, whatever state it is in."""
     killed = 0
     for pid in pids:
-        try:
-            os.kill(pid, 9)
-            killed += 1
-        except (ProcessLookupError, PermissionError):
-            pass
+        if _is_our_shell(pid, tag):  # a reaped pid may belong to someone else by now
+            try:
+                os.kill(pid, 9)
+                killed += 1
+            except ProcessLookupError:
+                pass
     pattern = re.compile(rf"^\d+: ({re.escape(tag)}[a-z]\d+(?:-eth\d+)?)[@:]")
     deleted = 0
     for line in _run(["ip", "-o", "link", "show"], check=False).splitlines():
@@ -296,6 +298,15 @@ def remove_leftovers(tag: str, pids: list[int]) -> dict:
             _run(["ip", "link", "del", "dev", m.group(1)], check=False)
             deleted += 1
     return {"processes_killed": killed, "links_deleted": deleted}
+
+
+def _is_our_shell(pid: int, tag: str) -> bool:
+    """Mininet names each node's shell `mininet:<node>` on its command line."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return f"mininet:{tag}".encode() in fh.read()
+    except OSError:
+        return False
 
 
 def leftovers(tag: str) -> list[str]:
