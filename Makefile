@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 export MPLBACKEND := Agg
 
-.PHONY: venv repro test test-fast sample schemas bench bench-ingest bench-synth bench-export bench-sdv clean
+.PHONY: venv repro test test-fast sample schemas emulate bench bench-ingest bench-synth bench-export bench-sdv clean
 
 venv: $(VENV)/.installed
 
@@ -33,6 +33,13 @@ sample: venv
 
 schemas: venv
 	dcnet schemas export
+
+# Live emulation of the sample's synthetic data center in real Mininet (root; see README).
+EMULATE_HOSTS ?= 10
+EMULATE_PROBES ?= 300
+emulate: venv
+	test -d data/synthetic || dvc repro synthesize
+	dcnet emulate --input data/synthetic --max-hosts $(EMULATE_HOSTS) --probes $(EMULATE_PROBES)
 
 # Benchmarks (results in benchmarks/results/, quoted in benchmarks/README.md)
 bench: bench-ingest bench-synth bench-export

@@ -732,6 +732,103 @@ def _print_check(reports, export_dir) -> None:
     _console().print(t)
 
 
+@app.command()
+@friendly
+def emulate(
+    input: Path = typer.Option(Path("data/synthetic"), "--input", "-i",
+                               help="Canonical tables (synthetic or validated)."),
+    switch: str = typer.Option("lxbr", "--switch",
+                               help="lxbr (Linux bridges, no kernel module needed) or ovs-user "
+                                    "(Open vSwitch user-space datapath)."),
+    probes: int = typer.Option(200, "--probes", "-n", help="Probes, stratified over the classes."),
+    seed: int = typer.Option(0, "--seed", help="Probe sampling seed."),
+    max_hosts: Optional[int] = typer.Option(None, "--max-hosts",
+                                            help="Emulate all VMs of the first N compute hosts "
+                                                 "(by name) that carry the chosen projects."),
+    projects: Optional[str] = typer.Option(None, "--projects",
+                                           help="Comma list of project ids to emulate (default all)."),
+    security_groups: bool = typer.Option(True, "--security-groups/--no-security-groups",
+                                         help="Enforce security-group ingress rules in the VMs."),
+    egress: bool = typer.Option(False, "--egress/--no-egress",
+                                help="Also enforce egress rules (groups without egress rules then "
+                                     "block all outgoing traffic)."),
+    report: Path = typer.Option(Path("reports/emulation.json"), "--report", help="JSON report."),
+    markdown: Path = typer.Option(Path("reports/emulation.md"), "--markdown", help="Readable report."),
+    plan_out: Optional[Path] = typer.Option(None, "--plan-out",
+                                            help="Only write the plan (nodes, links, addresses, "
+                                                 "routes, iptables rules) and the sampled probes "
+                                                 "with their expected outcome as JSON; no root "
+                                                 "needed, nothing is started."),
+):
+    """Run the data center in real Mininet (root) and check reachability against the config."""
+    from pipeline.emulate.live import SWITCHES, preflight
+    from pipeline.errors import InputError
+
+    if switch not in SWITCHES:
+        raise InputError(f"--switch {switch}: choose from {', '.join(SWITCHES)}")
+    if probes < 1 or (max_hosts is not None and max_hosts < 1):
+        raise InputError("--probes and --max-hosts must be at least 1")
+    problem = None if plan_out else preflight(switch)
+    if problem:
+        _fail(problem, 2)
+    from pipeline import io
+    from pipeline.emulate.report import markdown as to_markdown
+    from pipeline.emulate.run import Options, emulate as run_emulation, plan_document, prepare
+
+    opts = Options(switch=switch, probes=probes, seed=seed, max_hosts=max_hosts,
+                   projects=[p for p in (projects or "").split(",") if p] or None,
+                   security_groups=security_groups, egress=egress)
+    tables = io.read_tables(input)
+    try:
+        cfg, plan, sampled, expected = prepare(tables, opts)
+    except InputError as e:
+        raise InputError(f"{input}: {e}" if not str(e).startswith("--") else str(e)) from e
+    if not cfg.vms:
+        raise InputError(f"{input}: no VM (compute port bound to a known host) to emulate")
+    c = _console()
+    if cfg.slice.get("compute_ports_unplaced"):
+        c.print(f"[yellow]warning[/]: {cfg.slice['compute_ports_unplaced']:,} compute ports bound to "
+                f"no known host or network are not emulated")
+    if plan_out:
+        io.write_json(plan_document(plan, sampled, expected), plan_out)
+        c.print(f"wrote {plan_out}: {plan.counts()}, {len(sampled)} probes")
+        return
+    counts = plan.counts()
+    c.print(f"emulating {counts['vms']} VMs, {counts['routers']} routers, {counts['segments']} "
+            f"segments on {cfg.slice['hosts']} hosts ({switch}); {len(sampled)} probes")
+    from pipeline.emulate.live import EmulationError
+    from pipeline.errors import StageFailed
+
+    try:
+        rep = run_emulation(cfg, plan, sampled, expected, opts,
+                            on_phase=lambda name: c.print(f"[dim]{name}[/]"))
+    except EmulationError as e:  # already torn down
+        raise StageFailed(str(e)) from e
+    io.write_json(rep, report)
+    markdown.parent.mkdir(parents=True, exist_ok=True)
+    markdown.write_text(to_markdown(rep))
+    _print_emulation(rep, report, markdown)
+    if rep["mismatches_total"]:
+        raise typer.Exit(1)
+
+
+def _print_emulation(rep, report, markdown) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"emulation: {rep['probes_total']} probes, {rep['mismatches_total']} mismatches")
+    for col in ("class", "probes", "expected reachable", "observed reachable", "mismatches"):
+        t.add_column(col, justify="left" if col == "class" else "right")
+    for cls, v in rep["classes"].items():
+        t.add_row(cls, str(v["probes"]), str(v["expected_reachable"]), str(v["observed_reachable"]),
+                  str(v["mismatches"]))
+    c = _console()
+    c.print(t)
+    tm = rep["timings"]
+    c.print(f"start {tm.get('start_s')} s ({tm.get('start_nodes_per_s')} nodes/s), converge "
+            f"{tm.get('converge_s')} s, probes {tm.get('probe_s')} s ({tm.get('probes_per_s')}/s), "
+            f"stop {tm.get('stop_s')} s; wrote {report} and {markdown}")
+
+
 def main() -> None:  # pragma: no cover
     app()
 
