@@ -303,6 +303,13 @@ class Collected:
     def add_dict(self, d: dict, pos: int, sequential: bool) -> int:
         """Route one top-level object (wrapper, show form or bare). Returns the next position:
         with `sequential`, the objects inside a wrapper take consecutive positions."""
+        if not d:  # cheap path: runs of {} are a known way to exhaust a parser
+            u = self.unknown.get(_EMPTY_REASON)
+            if u is None:
+                self.unknown[_EMPTY_REASON] = [1, pos]
+            else:
+                u[0] += 1
+            return pos + 1
         # A wrapper has no id of its own (a bare network also has a `subnets` list).
         if "id" not in d and "ID" not in d and any(k in LIST_KEYS or k in SHOW_KEYS for k in d) and all(
                 k in LIST_KEYS or k in SHOW_KEYS or k.endswith("_links")
@@ -351,6 +358,9 @@ class Collected:
         else:
             self.add(kind, _retitle(d, kind) if "ID" in d else d, pos)
         return pos + 1
+
+
+_EMPTY_REASON = "empty object {}"
 
 
 def _id_lists(d: dict) -> list[str]:
@@ -470,9 +480,7 @@ def parse_payload(data: bytes, cap: int = DEFAULT_MAX_DECOMPRESSED,
         walk_document(doc, col)
         return col, "json", gz
     # Not JSON: a CSV text, decoded once. Binary data (e.g. NUL bytes) is refused first.
-    nul = data.find(b"\0", 0, 1 << 16)
-    if nul >= 0:
-        raise BadFile(f"binary data (NUL byte at offset {nul}), not JSON, NDJSON or CSV")
+    refuse_binary(data)
     if head[0] in _SCALAR_HEADS:
         try:
             doc = orjson.loads(data)  # fails at the first bad byte: cheap for a CSV
@@ -487,6 +495,14 @@ def parse_payload(data: bytes, cap: int = DEFAULT_MAX_DECOMPRESSED,
     del data
     parse_csv(text, col)
     return col, "csv", gz
+
+
+def refuse_binary(head: bytes) -> None:
+    """Raise BadFile when the first bytes of a (decompressed) file hold a NUL byte: no JSON,
+    NDJSON or CSV text does."""
+    nul = head.find(b"\0", 0, 1 << 16)
+    if nul >= 0:
+        raise BadFile(f"binary data (NUL byte at offset {nul}), not JSON, NDJSON or CSV")
 
 
 def _first_line_is_object(data: bytes) -> bool:
@@ -655,6 +671,8 @@ def plan_chunks(buf, target: int) -> list[Chunk] | None:
             out.append(Chunk("array", pos0 + a, s, e, key))
         return out
 
+    if head in (b"[", b"{") and items_are_tiny(buf, np):
+        return _scanned_chunks(buf, i, target, np)
     if head == b"[":
         try:
             return ranges(msgspec.json.decode(buf, type=list[msgspec.Raw]), None, 0) or None
@@ -667,15 +685,7 @@ def plan_chunks(buf, target: int) -> list[Chunk] | None:
     except (msgspec.ValidationError, RecursionError):
         return None
     except msgspec.DecodeError:  # several documents: NDJSON?
-        nl = buf.find(b"\n", i)
-        if nl < 0:
-            return None
-        try:
-            if type(orjson.loads(bytes(buf[i:nl]))) is not dict:
-                return None
-        except orjson.JSONDecodeError:
-            return None
-        return _ndjson_ranges(buf, target, np)
+        return _ndjson_ranges(buf, target, np) if _first_line_object(buf, i) else None
     if not any(k in LIST_KEYS for k in top) or not all(k in LIST_KEYS or k.endswith("_links") for k in top):
         return None
     chunks: list[Chunk] = []
@@ -686,6 +696,61 @@ def plan_chunks(buf, target: int) -> list[Chunk] | None:
             pos += len(raws)
     if chunks:
         chunks[0].ignored_keys = tuple(k for k in top if k.endswith("_links"))
+    return chunks or None
+
+
+def _first_line_object(buf, i: int) -> bool:
+    nl = buf.find(b"\n", i)
+    if nl < 0:
+        return False
+    try:
+        return type(orjson.loads(bytes(buf[i:nl]))) is dict
+    except orjson.JSONDecodeError:
+        return False
+
+
+# msgspec's Raw slices cost ~50 bytes each: above about one item per this many bytes, the
+# planner switches to pipeline.jsonscan, slower but with memory bounded by its block.
+_BYTES_PER_RAW = 64
+
+
+def items_are_tiny(buf, np, block: int = 16 << 20) -> bool:
+    """Whether listing every item of `buf` as a msgspec Raw would take more memory than the
+    file itself. Objects are counted by '{' (nested ones too: an upper bound), other values
+    (numbers, strings) by commas, generously."""
+    braces = commas = 0
+    for start in range(0, len(buf), block):
+        arr = np.frombuffer(buf, np.uint8, count=min(block, len(buf) - start), offset=start)
+        braces += int(np.count_nonzero(arr == 123))
+        commas += int(np.count_nonzero(arr == 44))
+    return max(braces, commas // 32) * _BYTES_PER_RAW >= len(buf)
+
+
+def _scanned_chunks(buf, i: int, target: int, np) -> list[Chunk] | None:
+    from pipeline import jsonscan
+
+    def decode_key(raw: bytes):
+        try:
+            k = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return None
+        return k if type(k) is str else None
+
+    def is_list_key(k: str) -> bool:
+        return k in LIST_KEYS
+
+    res = jsonscan.plan_cuts(buf, target, decode_key, is_list_key)
+    if res == jsonscan.SEVERAL_DOCUMENTS:
+        return _ndjson_ranges(buf, target, np) if _first_line_object(buf, i) else None
+    if res is None:
+        return None
+    cuts, keys = res
+    if keys and (not any(k in LIST_KEYS for k in keys)
+                 or not all(k in LIST_KEYS or k.endswith("_links") for k in keys)):
+        return None
+    chunks = [Chunk("array", c.pos0, c.start, c.end, c.key) for c in cuts]
+    if chunks:
+        chunks[0].ignored_keys = tuple(k for k in keys if k.endswith("_links"))
     return chunks or None
 
 

@@ -218,7 +218,8 @@ def _plan_files(raw_dir: Path, files: list[str], sizes: list[int], tun: dict,
         if gz and size > split_above // _DEFLATE_MAX_RATIO:
             yield from _plan_gzip(i, rel, path, split_above, chunk, cap, temps)
             continue
-        if not gz and size > split_above:
+        # Runs of tiny objects cost ~30x their size once decoded: split them from one chunk up.
+        if not gz and (size > split_above or (size > chunk and _tiny_items(path))):
             split = _split_plain(i, rel, str(path), chunk, gz=False, decompressed=False)
             if split is not None:
                 yield from split
@@ -227,6 +228,20 @@ def _plan_files(raw_dir: Path, files: list[str], sizes: list[int], tun: dict,
 
 
 _GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _tiny_items(path: Path) -> bool:
+    import mmap
+
+    import numpy as np
+
+    from pipeline import formats
+
+    try:
+        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            return formats.items_are_tiny(mm, np)
+    except (OSError, ValueError):
+        return False  # the worker reports an unreadable file
 
 
 def _split_plain(i: int, rel: str, path: str, chunk: int, gz: bool,
@@ -258,18 +273,26 @@ def _plan_gzip(i: int, rel: str, path: Path, split_above: int, chunk: int, cap: 
         # a unit whose worker reports the problem (keeps the error path in one place)
         return Unit(i, rel, data=b"", problem=problem)
 
+    import numpy as np
+
     pieces, held = [], 0
     try:
         with open(path, "rb") as fh:
             stream = formats.gunzip_pieces(fh, cap)
             for piece in stream:
+                if not pieces:  # refuse binary content now, not after gunzipping all of it
+                    formats.refuse_binary(piece)
                 pieces.append(piece)
                 held += len(piece)
                 if held > split_above:
                     break
             else:
-                yield Unit(i, rel, data=b"".join(pieces), cap=cap, decompressed=True)
-                return
+                data = b"".join(pieces)
+                # runs of tiny objects cost ~30x their size once decoded: split those too
+                if held <= chunk or not formats.items_are_tiny(data, np):
+                    yield Unit(i, rel, data=data, cap=cap, decompressed=True)
+                    return
+                pieces = [data]
             out = temps.new()
             with out:
                 for piece in pieces:
