@@ -186,6 +186,11 @@ _TITLE_REQUIRED: tuple[tuple[str, tuple[frozenset, ...]], ...] = (
 # its whole column set (a trunk adds Parent Port, a meter Shared, a flavor Enabled).
 _TITLE_GROUP_COLUMNS = frozenset({"ID", "Name", "Description", "Project", "Project ID", "Tags",
                                   "Stateful"})
+# `openstack router list` shows Distributed/HA only to those allowed to see them; without them
+# a router row is recognised by its whole column set too.
+_TITLE_ROUTER_REQUIRED = frozenset({"ID", "Name", "Status", "State", "Project"})
+_TITLE_ROUTER_COLUMNS = _TITLE_ROUTER_REQUIRED | {"Distributed", "HA", "Routes", "Tags",
+                                                  "External gateway info", "Availability zones"}
 
 _NETWORK_HINTS = ("provider:network_type", "provider:physical_network", "provider:segmentation_id",
                   "provider_network_type", "provider_physical_network", "provider_segmentation_id",
@@ -247,6 +252,8 @@ def _detect_title(d: dict) -> str | None:
             return kind
     if "Description" in d and keys <= _TITLE_GROUP_COLUMNS:
         return "security_groups"
+    if _TITLE_ROUTER_REQUIRED <= keys <= _TITLE_ROUTER_COLUMNS:
+        return "routers"
     return None
 
 

@@ -417,12 +417,12 @@ def _ingest(units, files, sizes, label, on_bad, workers, on_file):
     n = len(files)
     per_file: list[list] = [[] for _ in files]
     if on_file:
-        on_file(0, n, files[0])
+        on_file(0, n, display(files[0]))
 
     def on_unit(u: Unit, res: tuple) -> None:
         per_file[u.file_idx].append(res)
         if u.last and on_file:
-            on_file(u.file_idx + 1, n, u.rel)
+            on_file(u.file_idx + 1, n, display(u.rel))
 
     with no_gc():
         bad = _execute(units, workers, on_bad, label, on_unit)

@@ -89,7 +89,7 @@ def test_real_osc_lists_are_still_recognised(tmp_path):
                                          "security_group_rules", "routers", "floating_ips",
                                          "subnetpools")}
     assert counts == {"ports": 2, "networks": 1, "subnets": 1, "security_groups": 1,
-                      "security_group_rules": 1, "routers": 1, "floating_ips": 1, "subnetpools": 1}
+                      "security_group_rules": 1, "routers": 2, "floating_ips": 1, "subnetpools": 1}
     rule = row(tables["security_group_rules"], id="5f6a7b8c-9d0e-4f1a-8b2c-3d4e5f6a7b8c")
     assert (rule["port_range_min"], rule["port_range_max"], rule["direction"]) == (443, 443, "ingress")
     pool = row(tables["subnetpools"], id="9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a")
@@ -347,3 +347,28 @@ def test_file_name_that_is_not_utf8_is_a_one_line_bad_file(tmp_path):
                                                   "to ingest it"}]
     json.dumps(report).encode("utf-8")
     assert len(tables["networks"]) == 1
+
+
+def test_cli_with_a_non_utf8_file_name_prints_one_line_and_skip_mode_lists_it(tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    raw = raw_from(tmp_path, "neutron/network.json")
+    with open(os.fsencode(str(raw)) + b"/net-\xe9.json", "wb") as fh:
+        fh.write(b'{"networks": []}')
+    for mode in ("error", "skip"):
+        pfile = tmp_path / f"params-{mode}.yaml"
+        pfile.write_text(json.dumps({"ingest": {"workers": 1, "on_bad_file": mode}}))
+        out = tmp_path / f"interim-{mode}"
+        res = CliRunner().invoke(app, ["ingest", "--input", str(raw), "--out", str(out),
+                                       "--params", str(pfile)])
+        assert "Traceback" not in res.output
+        if mode == "error":
+            assert res.exit_code == 2
+            assert res.stderr.strip().count("\n") == 0
+            assert "net-\\xe9.json: file name is not valid UTF-8" in res.stderr
+        else:
+            assert res.exit_code == 0, res.output
+            rep = json.loads((out / "_ingest_report.json").read_text())
+            assert rep["skipped_files"][0]["file"] == "net-\\xe9.json"
