@@ -1167,6 +1167,8 @@ def _build_resource(table, recs, poss, source_file, col: Collected):
         if gw is not None:
             _gateway(rows, gw, dtypes)
     elif table == "hosts":
+        if rows.cols.get("ncm_uri") is not None:  # a URI may carry user:password@
+            rows.cols["ncm_uri"] = [redact(v, rows.redacted) for v in rows.cols["ncm_uri"]]
         ids, names = rows.cols.get("id"), rows.cols.get("node_name")
         if names is not None:  # a host without node_id is known by its name
             bad = rows.bad_cells

@@ -142,8 +142,8 @@ def _secret_dump(tmp_path: Path) -> Path:
         "network_id": "n1", "enable_snat": True, "credentials": {"access_key": SECRETS[5]}}}
     (raw / "dump.json").write_text(json.dumps({"ports": [port], "networks": [net],
                                                "routers": [router]}))
-    (raw / "hosts.csv").write_text("node_name,local_ip,ipmi_password\nh1,10.1.0.1,"
-                                   f"{SECRETS[0]}\n")
+    (raw / "hosts.csv").write_text("node_name,local_ip,ipmi_password,ncm_uri\nh1,10.1.0.1,"
+                                   f"{SECRETS[0]},grpc://ncm:{SECRETS[4]}@10.1.0.9:50001\n")
     return raw
 
 
@@ -152,15 +152,16 @@ def test_secret_values_are_redacted_at_any_depth_and_counted(tmp_path):
     text = all_text(tables, report)
     for secret in SECRETS:
         assert secret not in text, secret
-    assert report["redacted_values"] == 7
+    assert report["redacted_values"] == 8
     assert report["redacted_keys"] == {
-        "<url password>": 1, "Pre-shared Key": 1, "X-Auth-Token": 1, "admin_password": 1,
+        "<url password>": 2, "Pre-shared Key": 1, "X-Auth-Token": 1, "admin_password": 1,
         "credentials": 1, "ipmi_password": 1, "ssh_private_key": 1}  # credentials: whole object
     port = row(tables["ports"], id="p1")
     assert extra(port)["binding:profile"] == {"nested": [{"admin_password": "<redacted>"}],
                                               "pci_slot": "0000:3b:00.1"}  # the rest is kept
     net = row(tables["networks"], id="n1")
     assert extra(net)["service_url"] == "https://admin:<redacted>@api.example.test/v2"
+    assert tables["hosts"]["ncm_uri"].tolist() == ["grpc://ncm:<redacted>@10.1.0.9:50001"]
     # and validation passes nothing through: valid and quarantined tables are clean too
     res = validate_tables(tables)
     assert not any(s in all_text(res.valid) + all_text(res.quarantine) for s in SECRETS)
