@@ -217,7 +217,7 @@ def detect_kind(d: dict) -> str | None:
         return "subnetpools"
     if "external_gateway_info" in d:
         return "routers"
-    if "security_group_rules" in d or _has_group_rules(d):
+    if "security_group_rules" in d or _has_group_rules(d) or _has_printed_rules(d):
         return "security_groups"
     if "device_owner" in d and "network_id" in d:
         return "ports"
@@ -243,6 +243,11 @@ def _has_group_rules(d: dict) -> bool:
     if "stateful" in d or "is_stateful" in d:
         return True
     return bool(rules) and all(type(r) is dict and "ethertype" in r for r in rules)
+
+
+def _has_printed_rules(d: dict) -> bool:
+    rules = d.get("rules")
+    return type(rules) is str and "ethertype=" in rules and "id" in d
 
 
 def _detect_title(d: dict) -> str | None:
@@ -1343,7 +1348,29 @@ def _osc_fixed_ips(s: str):
     pairs = _OSC_PAIR.findall(s)
     if not pairs:
         return [x for x in re.split(r"[,\s]+", s) if x]  # bare addresses
+    return _osc_records(s, pairs)
+
+
+def _osc_records(s: str, pairs=None) -> list[dict]:
+    """key='value' pairs printed by OSC, one record per line (a repeated key starts the next);
+    'None' is null, digits are numbers (port ranges)."""
     out, cur = [], {}
+    if pairs is None:
+        pairs = []
+        for line in s.splitlines():
+            found = _OSC_PAIR.findall(line)
+            if found:
+                pairs += found + [("", "")]  # a record ends with its line
+        for k, v in pairs:
+            if k == "":
+                if cur:
+                    out.append(cur)
+                cur = {}
+                continue
+            cur[k] = None if v == "None" else int(v) if v.isdigit() else v
+        if cur:
+            out.append(cur)
+        return out
     for k, v in pairs:
         if k in cur:
             out.append(cur)
@@ -1387,6 +1414,8 @@ def _embedded_rules(rows: Rows, recs, rl, col: Collected) -> None:
     for i, v in enumerate(rl):
         if v is None:
             continue
+        if type(v) is str and "ethertype=" in v:  # older OSC prints rules as key='value' text
+            v = _osc_records(v)
         if type(v) is not list:
             rows.bad(i, "security_group_rules", v, "expected a list of rule objects")
             continue

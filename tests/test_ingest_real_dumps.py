@@ -88,8 +88,12 @@ def test_real_osc_lists_are_still_recognised(tmp_path):
     counts = {t: len(tables[t]) for t in ("ports", "networks", "subnets", "security_groups",
                                          "security_group_rules", "routers", "floating_ips",
                                          "subnetpools")}
-    assert counts == {"ports": 2, "networks": 1, "subnets": 1, "security_groups": 1,
-                      "security_group_rules": 1, "routers": 2, "floating_ips": 1, "subnetpools": 1}
+    assert counts == {"ports": 2, "networks": 1, "subnets": 1, "security_groups": 2,
+                      "security_group_rules": 3, "routers": 2, "floating_ips": 1, "subnetpools": 1}
+    # older OSC prints a group's rules as key='value' lines: read as rules of that group
+    printed = tables["security_group_rules"].set_index("id").loc["3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a6b"]
+    assert printed["security_group_id"] == "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+    assert (printed["protocol"], printed["port_range_min"], printed["direction"]) == ("tcp", 443, "ingress")
     rule = row(tables["security_group_rules"], id="5f6a7b8c-9d0e-4f1a-8b2c-3d4e5f6a7b8c")
     assert (rule["port_range_min"], rule["port_range_max"], rule["direction"]) == (443, 443, "ingress")
     pool = row(tables["subnetpools"], id="9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a")
