@@ -362,8 +362,9 @@ class Collected:
         kind = detect_kind(d)
         if kind is None:
             if d and all(type(v) is list or type(v) is dict for v in d.values()):
+                # items of the lists, as for a wrapper; at least the object itself
                 self.add_unknown("unknown resource key(s) " + ", ".join(f"'{k}'" for k in list(d)[:5]),
-                                 pos, sum(len(v) if type(v) is list else 1 for v in d.values()))
+                                 pos, max(1, sum(len(v) if type(v) is list else 1 for v in d.values())))
             else:
                 self.add_unknown("resource kind not recognised from its keys ("
                                  + ", ".join(sorted(map(str, d))[:8]) + ")", pos)

@@ -377,3 +377,11 @@ def test_cli_with_a_non_utf8_file_name_prints_one_line_and_skip_mode_lists_it(tm
             assert res.exit_code == 0, res.output
             rep = json.loads((out / "_ingest_report.json").read_text())
             assert rep["skipped_files"][0]["file"] == "net-\\xe9.json"
+
+
+def test_an_object_of_empty_unknown_lists_is_still_counted(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.json").write_text(json.dumps([{"Subnet": []}, {"trunks": []}]))
+    _, report = ingest_dir(raw, SERIAL)
+    assert report["unknown_objects"] == 2
