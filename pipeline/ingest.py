@@ -6,7 +6,11 @@ and concatenates the results in file order, so the output does not depend on sch
 
 Work units: a file is one unit, except big files, which are cut at object boundaries into
 chunks of ~CHUNK_BYTES (positions are kept), so that one huge file still uses every worker and
-no process ever holds more than one chunk's decoded objects.
+no process ever holds more than one chunk's decoded objects. Runs of tiny objects are cut from
+one chunk up (decoded, they take ~30x their size). A gzip file is gunzipped streaming, never
+past `max_decompressed_bytes`; a big one is spilled to a temporary file and cut like a plain
+file. Everything passed over (hidden, README*, FIFOs, dangling symlinks, symlinked folders) is
+listed in the report with its reason.
 """
 
 from __future__ import annotations
