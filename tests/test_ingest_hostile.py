@@ -80,7 +80,12 @@ def test_gzip_bomb_of_nul_bytes_stops_early_in_bounded_memory(tmp_path):
     assert rss < 400, f"peak RSS {rss:.0f} MB"
 
 
-def test_big_gzip_is_split_from_a_temporary_file_in_bounded_memory(tmp_path):
+def test_big_gzip_is_split_from_a_temporary_file_in_bounded_memory(tmp_path, monkeypatch):
+    import tempfile
+
+    spill = tmp_path / "tmp"
+    spill.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spill))
     raw = tmp_path / "raw"
     raw.mkdir()
     ports = [{"id": f"p{i}", "network_id": "n1", "mac_address": f"fa:16:3e:00:{i >> 8 & 255:02x}:{i & 255:02x}",
@@ -91,8 +96,7 @@ def test_big_gzip_is_split_from_a_temporary_file_in_bounded_memory(tmp_path):
     assert len(tables["ports"]) == 60000
     assert tables["ports"]["source_pos"].tolist() == list(range(60000))
     assert report["files"][0]["gzip"] is True
-    import tempfile
-    assert not list(Path(tempfile.gettempdir()).glob("dcnet-ingest-*"))  # temporary file removed
+    assert not list(spill.iterdir())  # the temporary file is removed
 
 
 def test_long_run_of_empty_objects_is_counted_in_bounded_memory(tmp_path):
