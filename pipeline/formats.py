@@ -361,7 +361,7 @@ class Collected:
             return pos if sequential else pos + 1
         kind = detect_kind(d)
         if kind is None:
-            if d and all(type(v) is list or type(v) is dict for v in d.values()):
+            if _unknown_wrapper(d):
                 # items of the lists, as for a wrapper; at least the object itself
                 self.add_unknown("unknown resource key(s) " + ", ".join(f"'{k}'" for k in list(d)[:5]),
                                  pos, max(1, sum(len(v) if type(v) is list else 1 for v in d.values())))
@@ -374,6 +374,12 @@ class Collected:
 
 
 _EMPTY_REASON = "empty object {}"
+
+
+def _unknown_wrapper(d: dict) -> bool:
+    """{"trunks": [{...}, ...]}: no id of its own, every value an object or a list of objects."""
+    return "id" not in d and "ID" not in d and all(
+        type(v) is dict or (type(v) is list and all(type(x) is dict for x in v)) for v in d.values())
 
 
 def _id_lists(d: dict) -> list[str]:

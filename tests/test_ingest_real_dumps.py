@@ -382,6 +382,8 @@ def test_cli_with_a_non_utf8_file_name_prints_one_line_and_skip_mode_lists_it(tm
 def test_an_object_of_empty_unknown_lists_is_still_counted(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
-    (raw / "a.json").write_text(json.dumps([{"Subnet": []}, {"trunks": []}]))
+    (raw / "a.json").write_text(json.dumps([{"Subnet": []}, {"trunks": []},
+                                            {"ID": [], "Name": [None, None]},  # not a wrapper
+                                            {"trunks": [{"id": "t1"}, {"id": "t2"}]}]))
     _, report = ingest_dir(raw, SERIAL)
-    assert report["unknown_objects"] == 2
+    assert report["unknown_objects"] == 5
