@@ -701,9 +701,9 @@ def plan_chunks(buf, target: int) -> list[Chunk] | None:
         return None
     try:
         top = msgspec.json.decode(buf, type=dict[str, list[msgspec.Raw] | None])
-    except (msgspec.ValidationError, RecursionError):
-        return None
-    except msgspec.DecodeError:  # several documents: NDJSON?
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+        # not one list-form document: NDJSON (one object per line, bare or wrapped) is cut at
+        # line ends; anything else is parsed whole, which words the error precisely
         return _ndjson_ranges(buf, target, np) if _first_line_object(buf, i) else None
     if not any(k in LIST_KEYS for k in top) or not all(k in LIST_KEYS or k.endswith("_links") for k in top):
         return None
@@ -759,10 +759,8 @@ def _scanned_chunks(buf, i: int, target: int, np) -> list[Chunk] | None:
         return k in LIST_KEYS
 
     res = jsonscan.plan_cuts(buf, target, decode_key, is_list_key)
-    if res == jsonscan.SEVERAL_DOCUMENTS:
+    if res is None or res == jsonscan.SEVERAL_DOCUMENTS:
         return _ndjson_ranges(buf, target, np) if _first_line_object(buf, i) else None
-    if res is None:
-        return None
     cuts, keys = res
     if keys and (not any(k in LIST_KEYS for k in keys)
                  or not all(k in LIST_KEYS or k.endswith("_links") for k in keys)):
