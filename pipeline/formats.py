@@ -1036,8 +1036,9 @@ class Rows:
             other = [r.get(s) for r in recs]
             if other == first:
                 continue
+            same = _same_mac if col in _LOWER_COLUMNS else None
             for i, (a, b) in enumerate(zip(first, other)):
-                if b is None or a == b:
+                if b is None or a == b or (same is not None and same(a, b)):
                     continue
                 if a is None:
                     first[i] = b
@@ -1100,6 +1101,16 @@ def _normalise_macs(arr: pa.Array) -> pa.Array:
     for form in _MAC_FORMS:
         arr = pc.replace_substring_regex(arr, form, r"\1:\2:\3:\4:\5:\6")
     return arr
+
+
+def _same_mac(a, b) -> bool:
+    """Two spellings of one MAC (case, ':' / '-' / '.' separators) are not a conflict."""
+    if type(a) is not str or type(b) is not str:
+        return False
+    return _MAC_SEPARATORS.sub("", a.lower()) == _MAC_SEPARATORS.sub("", b.lower())
+
+
+_MAC_SEPARATORS = re.compile(r"[:.\-]")
 
 
 def _split_words(v: str) -> list[str]:
