@@ -169,6 +169,13 @@ def test_secret_values_are_redacted_at_any_depth_and_counted(tmp_path):
     # and validation passes nothing through: valid and quarantined tables are clean too
     res = validate_tables(tables)
     assert not any(s in all_text(res.valid) + all_text(res.quarantine) for s in SECRETS)
+    # nor do the features built from them
+    from pipeline.features import build_features
+
+    feats = build_features(res.valid)
+    assert sum(len(df) for df in feats.values()) > 0
+    text = "\n".join(df.astype(str).to_csv() for df in feats.values())
+    assert not any(s in text for s in SECRETS)
 
 
 def test_redacted_count_in_report_matches_values():
