@@ -53,6 +53,12 @@ bench-synth: venv
 bench-export: venv
 	$(BIN)/python benchmarks/export.py
 
+# Ingest fuzzing, long run: 2,000 hypothesis examples per source format (5 formats = 10,000);
+# `make test` runs 25 per format.
+FUZZ_EXAMPLES ?= 2000
+bench-fuzz: venv
+	DCNET_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_ingest_fuzz.py -q -p no:cacheprovider -p no:xdist
+
 # Synthesis vs SDV (benchmark only; SDV is BSL-licensed and needs pandas<3 + torch, so it
 # lives in its own gitignored venv). torch first: the CPU wheel on disk, not a CUDA download.
 SDV_VENV := benchmarks/.sdv-venv

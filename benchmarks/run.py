@@ -27,12 +27,29 @@ from harness import measure  # noqa: E402
 DCNET = str(Path(sys.executable).with_name("dcnet"))
 
 
-def bench_size(n: int, work: Path, keep: bool) -> dict:
-    raw = work / f"{n}" / "raw"
+def to_single_ndjson(pages: Path, raw: Path) -> None:
+    """Every object of the generated dump as one line of one NDJSON file (bare objects)."""
+    import orjson
+
+    raw.mkdir(parents=True, exist_ok=True)
+    with open(raw / "all.ndjson", "wb") as fh:
+        for f in sorted(pages.iterdir()):
+            for k, v in orjson.loads(f.read_bytes()).items():
+                if isinstance(v, list) and not k.endswith("_links"):
+                    for o in v:
+                        fh.write(orjson.dumps(o) + b"\n")
+    shutil.rmtree(pages)
+
+
+def bench_size(n: int, work: Path, keep: bool, ndjson: bool = False) -> dict:
+    raw = work / f"{n}" / ("raw-ndjson" if ndjson else "raw")
     if not raw.exists():
-        info = generate(n, raw)
-    else:
-        info = {"ports": n, "bytes": sum(p.stat().st_size for p in raw.iterdir())}
+        if ndjson:
+            generate(n, work / f"{n}" / "pages")
+            to_single_ndjson(work / f"{n}" / "pages", raw)
+        else:
+            generate(n, raw)
+    info = {"ports": n, "bytes": sum(p.stat().st_size for p in raw.iterdir())}
     interim, valid, quar = (work / f"{n}" / d for d in ("interim", "validated", "quarantine"))
     ing = measure([DCNET, "ingest", "--input", str(raw), "--out", str(interim)], cwd=str(ROOT))
     val = measure([DCNET, "validate", "--input", str(interim), "--out", str(valid),
@@ -54,10 +71,12 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=HERE / ".work")
     ap.add_argument("--keep", action="store_true", help="keep generated dumps and outputs")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "ingest_validate.json")
+    ap.add_argument("--single-ndjson", action="store_true",
+                    help="the same dump as one NDJSON file of bare objects (no pagination)")
     a = ap.parse_args()
     results = []
     for n in a.sizes:
-        r = bench_size(n, a.work, a.keep)
+        r = bench_size(n, a.work, a.keep, a.single_ndjson)
         print(json.dumps(r), flush=True)
         results.append(r)
     meta = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),

@@ -110,7 +110,10 @@ def ingest(
     # Skipped (unreadable) and unknown files are both shown: neither may pass unnoticed.
     _print_counts("ingested", {k: len(v) for k, v in tables.items()},
                   [f"{f['file']}: skipped, {f['reason']}" for f in rep.get("skipped_files", [])]
-                  + [f"{f['file']}: {f['reason']}" for f in rep.get("unknown_files", [])])
+                  + [f"{f['file']}: {f['reason']}" for f in rep.get("unknown_files", [])]
+                  + [f"{f['file']}: passed over, {f['reason']}" for f in rep.get("passed_over", [])]
+                  + ([f"{rep['redacted_values']:,} values of secret-like keys redacted "
+                      f"({', '.join(rep['redacted_keys'])})"] if rep.get("redacted_values") else []))
 
 
 def _print_counts(title, counts, warnings=()):

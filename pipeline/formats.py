@@ -20,6 +20,7 @@ import io
 import re
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import orjson
 import pyarrow as pa
@@ -46,17 +47,17 @@ LIST_KEYS = {
     "networks": "networks", "vpcs": "networks", "subnets": "subnets", "ports": "ports",
     "security_groups": "security_groups", "security_group_rules": "security_group_rules",
     "routers": "routers", "floatingips": "floating_ips", "floating_ips": "floating_ips",
-    "host_infos": "hosts",
+    "host_infos": "hosts", "nodeInfos": "hosts", "subnetpools": "subnetpools",
 }
 SHOW_KEYS = {
     "network": "networks", "vpc": "networks", "subnet": "subnets", "port": "ports",
     "security_group": "security_groups", "security_group_rule": "security_group_rules",
     "router": "routers", "floatingip": "floating_ips", "floating_ip": "floating_ips",
-    "host_info": "hosts",
+    "host_info": "hosts", "subnetpool": "subnetpools",
 }
 # Build order matters once: groups before rules (embedded rules join the rules table).
-RESOURCE_TABLES = ("hosts", "networks", "subnets", "security_groups", "security_group_rules",
-                   "ports", "routers", "floating_ips")
+RESOURCE_TABLES = ("hosts", "networks", "subnetpools", "subnets", "security_groups",
+                   "security_group_rules", "ports", "routers", "floating_ips")
 
 # canonical column -> source keys, in priority order (the first present wins; a different
 # non-null value under a later key is an ingest error and is kept in `extra`).
@@ -88,6 +89,13 @@ _ALIASES = {
     },
     "security_groups": {"stateful": ("stateful", "is_stateful")},
     "routers": {"distributed": ("distributed", "is_distributed"), "ha": ("ha", "is_ha")},
+    # nova-network (and nova's os-floating-ips proxy) spell the addresses `ip` / `fixed_ip`
+    "floating_ips": {"floating_ip_address": ("floating_ip_address", "ip"),
+                     "fixed_ip_address": ("fixed_ip_address", "fixed_ip")},
+    "subnetpools": {"default_prefixlen": ("default_prefixlen", "default_prefix_length"),
+                    "min_prefixlen": ("min_prefixlen", "minimum_prefix_length"),
+                    "max_prefixlen": ("max_prefixlen", "maximum_prefix_length"),
+                    "shared": ("shared", "is_shared")},
 }
 # Keys consumed by child tables / derived columns rather than by a column of the same name.
 _SPECIAL = {
@@ -98,7 +106,7 @@ _SPECIAL = {
 }
 # Columns holding small nested values as compact JSON text.
 JSON_COLUMNS = frozenset({"host_routes", "dns_nameservers", "allowed_address_pairs", "routes",
-                          "availability_zones", "external_fixed_ips"})
+                          "availability_zones", "external_fixed_ips", "prefixes"})
 _LOWER_COLUMNS = frozenset({"mac_address", "host_dvr_mac"})  # MACs compare case-insensitively
 # Columns ingest derives itself (not read from a key of the same name).
 _DERIVED = {"routers": {"gateway_network_id", "enable_snat", "external_fixed_ips"}}
@@ -135,7 +143,12 @@ TITLE_KEYS = {
                  "Availability Zones": "availability_zones", "MTU": "mtu"},
     "subnets": {"Network": "network_id", "Subnet": "cidr", "DHCP": "enable_dhcp",
                 "Name Servers": "dns_nameservers", "Allocation Pools": "allocation_pools",
-                "Host Routes": "host_routes", "IP Version": "ip_version", "Gateway": "gateway_ip"},
+                "Host Routes": "host_routes", "IP Version": "ip_version", "Gateway": "gateway_ip",
+                "Subnet Pool": "subnetpool_id"},
+    "subnetpools": {"Prefixes": "prefixes", "Default Prefix Length": "default_prefixlen",
+                    "Address Scope": "address_scope_id", "Default Subnet Pool": "is_default",
+                    "Shared": "shared", "IP Version": "ip_version",
+                    "Min Prefix Length": "min_prefixlen", "Max Prefix Length": "max_prefixlen"},
     "security_groups": {"Description": "description", "Stateful": "stateful"},
     "security_group_rules": {"IP Protocol": "protocol", "Ethertype": "ethertype",
                              "IP Range": "remote_ip_prefix", "Direction": "direction",
@@ -145,10 +158,39 @@ TITLE_KEYS = {
                 "External gateway info": "external_gateway_info"},
     "floating_ips": {"Floating IP Address": "floating_ip_address",
                      "Fixed IP Address": "fixed_ip_address", "Port": "port_id",
-                     "Floating Network": "floating_network_id", "Router": "router_id"},
+                     "Floating Network": "floating_network_id", "Router": "router_id",
+                     # nova-network's floating IP list
+                     "IP": "floating_ip_address", "Fixed IP": "fixed_ip_address"},
     "hosts": {"Hypervisor Hostname": "node_name", "Host IP": "local_ip"},
 }
 TITLE_KEYS = {k: {**_TITLE_COMMON, **v} for k, v in TITLE_KEYS.items()}
+
+# Title-Case (OSC) objects are recognised only by the columns that identify a resource: many
+# other commands print ID/Name/Description/Shared/Network Type too (trunks, flavors, QoS
+# policies, meters, segments, VPN connections). Per kind, alternatives of required columns.
+_TITLE_REQUIRED: tuple[tuple[str, tuple[frozenset, ...]], ...] = (
+    ("ports", (frozenset({"MAC Address", "Fixed IP Addresses"}),)),
+    ("floating_ips", (frozenset({"Floating IP Address", "Fixed IP Address"}),
+                      frozenset({"Floating IP Address", "Port"}),
+                      frozenset({"Floating IP Address", "Floating Network"}),
+                      frozenset({"IP", "Pool", "Fixed IP"}))),
+    ("security_group_rules", (frozenset({"Ethertype", "IP Protocol"}),
+                              frozenset({"Ethertype", "Direction"}))),
+    ("hosts", (frozenset({"Hypervisor Hostname"}),)),
+    ("subnetpools", (frozenset({"Prefixes"}),)),
+    ("subnets", (frozenset({"Subnet", "Network"}),)),
+    ("routers", (frozenset({"External gateway info"}), frozenset({"Distributed", "HA"}))),
+    ("networks", (frozenset({"Subnets"}),)),
+)
+# `openstack security group list` prints only generic columns, so a group is recognised by
+# its whole column set (a trunk adds Parent Port, a meter Shared, a flavor Enabled).
+_TITLE_GROUP_COLUMNS = frozenset({"ID", "Name", "Description", "Project", "Project ID", "Tags",
+                                  "Stateful"})
+# `openstack router list` shows Distributed/HA only to those allowed to see them; without them
+# a router row is recognised by its whole column set too.
+_TITLE_ROUTER_REQUIRED = frozenset({"ID", "Name", "Status", "State", "Project"})
+_TITLE_ROUTER_COLUMNS = _TITLE_ROUTER_REQUIRED | {"Distributed", "HA", "Routes", "Tags",
+                                                  "External gateway info", "Availability zones"}
 
 _NETWORK_HINTS = ("provider:network_type", "provider:physical_network", "provider:segmentation_id",
                   "provider_network_type", "provider_physical_network", "provider_segmentation_id",
@@ -169,10 +211,13 @@ def detect_kind(d: dict) -> str | None:
         return "subnets"
     if "floating_ip_address" in d:
         return "floating_ips"
+    if "ip" in d and "pool" in d and ("fixed_ip" in d or "instance_id" in d):
+        return "floating_ips"  # nova-network's form
+    if "prefixes" in d and any(k in d for k in _SUBNETPOOL_HINTS):
+        return "subnetpools"
     if "external_gateway_info" in d:
         return "routers"
-    if "security_group_rules" in d or (type(d.get("rules")) is list
-                                       and ("stateful" in d or "description" in d)):
+    if "security_group_rules" in d or _has_group_rules(d) or _has_printed_rules(d):
         return "security_groups"
     if "device_owner" in d and "network_id" in d:
         return "ports"
@@ -185,23 +230,35 @@ def detect_kind(d: dict) -> str | None:
     return None
 
 
+_SUBNETPOOL_HINTS = ("default_prefixlen", "min_prefixlen", "max_prefixlen", "address_scope_id",
+                     "default_prefix_length", "minimum_prefix_length", "maximum_prefix_length")
+
+
+def _has_group_rules(d: dict) -> bool:
+    """OSC's `security group show` lists rules under `rules`; so do QoS policies, whose rules
+    carry no ethertype: a group needs `stateful` or rules that look like security rules."""
+    rules = d.get("rules")
+    if type(rules) is not list:
+        return False
+    if "stateful" in d or "is_stateful" in d:
+        return True
+    return bool(rules) and all(type(r) is dict and "ethertype" in r for r in rules)
+
+
+def _has_printed_rules(d: dict) -> bool:
+    rules = d.get("rules")
+    return type(rules) is str and "ethertype=" in rules and "id" in d
+
+
 def _detect_title(d: dict) -> str | None:
-    if "MAC Address" in d or "Fixed IP Addresses" in d:
-        return "ports"
-    if "Floating IP Address" in d:
-        return "floating_ips"
-    if "Direction" in d or "Ethertype" in d or "IP Protocol" in d:
-        return "security_group_rules"
-    if "Hypervisor Hostname" in d:
-        return "hosts"
-    if "External gateway info" in d or "Distributed" in d or "HA" in d:
-        return "routers"
-    if "Subnet" in d or "IP Version" in d or "Gateway" in d or "Allocation Pools" in d:
-        return "subnets"
-    if "Subnets" in d or "Network Type" in d or "Router Type" in d or "Shared" in d:
-        return "networks"
-    if "Description" in d or "Stateful" in d:
+    keys = d.keys()
+    for kind, alternatives in _TITLE_REQUIRED:
+        if any(req <= keys for req in alternatives):
+            return kind
+    if "Description" in d and keys <= _TITLE_GROUP_COLUMNS:
         return "security_groups"
+    if _TITLE_ROUTER_REQUIRED <= keys <= _TITLE_ROUTER_COLUMNS:
+        return "routers"
     return None
 
 
@@ -245,6 +302,7 @@ class Collected:
     labels: list = field(default_factory=list)  # (pos, {"project_id", "profile"})
     unknown: dict = field(default_factory=dict)  # reason -> [count, first_pos]
     ignored_keys: set = field(default_factory=set)
+    redacted: dict = field(default_factory=dict)  # secret-like key -> values redacted
 
     def add(self, kind: str, obj: dict, pos: int) -> None:
         self.recs[kind].append(obj)
@@ -257,16 +315,30 @@ class Collected:
     def add_dict(self, d: dict, pos: int, sequential: bool) -> int:
         """Route one top-level object (wrapper, show form or bare). Returns the next position:
         with `sequential`, the objects inside a wrapper take consecutive positions."""
+        if not d:  # cheap path: runs of {} are a known way to exhaust a parser
+            u = self.unknown.get(_EMPTY_REASON)
+            if u is None:
+                self.unknown[_EMPTY_REASON] = [1, pos]
+            else:
+                u[0] += 1
+            return pos + 1
         # A wrapper has no id of its own (a bare network also has a `subnets` list).
         if "id" not in d and "ID" not in d and any(k in LIST_KEYS or k in SHOW_KEYS for k in d) and all(
                 k in LIST_KEYS or k in SHOW_KEYS or k.endswith("_links")
                 or type(v) is list or type(v) is dict for k, v in d.items()):
+            ids = _id_lists(d)
+            shows = [k for k, v in d.items() if k in SHOW_KEYS and type(v) is dict]
             for k, v in d.items():
                 if k in LIST_KEYS:
                     if v is None:
                         continue
                     if type(v) is not list:
                         raise BadFile(f"'{k}' should be a list of objects, got {_tname(v)}")
+                    if k in ids:
+                        if len(shows) != 1:  # ids of nothing in particular: say so
+                            self.add_unknown(f"'{k}' lists ids, not objects", pos, len(v))
+                            pos += sequential * len(v)
+                        continue  # else kept on the one object of the response (below)
                     kind = LIST_KEYS[k]
                     for i, o in enumerate(v):
                         if type(o) is not dict:
@@ -276,6 +348,8 @@ class Collected:
                 elif k in SHOW_KEYS:
                     if type(v) is not dict:
                         raise BadFile(f"'{k}' should be an object, got {_tname(v)}")
+                    if ids and len(shows) == 1:
+                        v = _with_related_ids(v, {ik: d[ik] for ik in ids})
                     self.add(SHOW_KEYS[k], v, pos)
                     pos += sequential
                 elif k.endswith("_links"):
@@ -287,15 +361,41 @@ class Collected:
             return pos if sequential else pos + 1
         kind = detect_kind(d)
         if kind is None:
-            if d and all(type(v) is list or type(v) is dict for v in d.values()):
+            if _unknown_wrapper(d):
+                # items of the lists, as for a wrapper; at least the object itself
                 self.add_unknown("unknown resource key(s) " + ", ".join(f"'{k}'" for k in list(d)[:5]),
-                                 pos, sum(len(v) if type(v) is list else 1 for v in d.values()))
+                                 pos, max(1, sum(len(v) if type(v) is list else 1 for v in d.values())))
             else:
                 self.add_unknown("resource kind not recognised from its keys ("
                                  + ", ".join(sorted(map(str, d))[:8]) + ")", pos)
         else:
             self.add(kind, _retitle(d, kind) if "ID" in d else d, pos)
         return pos + 1
+
+
+_EMPTY_REASON = "empty object {}"
+
+
+def _unknown_wrapper(d: dict) -> bool:
+    """{"trunks": [{...}, ...]}: no id of its own, every value an object or a list of objects."""
+    return "id" not in d and "ID" not in d and all(
+        type(v) is dict or (type(v) is list and all(type(x) is dict for x in v)) for v in d.values())
+
+
+def _id_lists(d: dict) -> list[str]:
+    """List keys of a response holding ids rather than objects, e.g. Alcor's route manager
+    answer {"router": {...}, "subnets": ["<id>", ...]} (the subnets connected to the router)."""
+    return [k for k, v in d.items() if k in LIST_KEYS and type(v) is list and v
+            and all(type(x) is str for x in v)]
+
+
+def _with_related_ids(obj: dict, related: dict) -> dict:
+    """The response's one object with the id lists that came beside it (kept in its `extra`
+    under the same key, or '<key> (response)' if the object has that key already)."""
+    out = dict(obj)
+    for k, ids in related.items():
+        out[k if k not in out else f"{k} (response)"] = ids
+    return out
 
 
 def _tname(v) -> str:
@@ -309,14 +409,34 @@ def _tname(v) -> str:
 # Decoding bytes
 # ---------------------------------------------------------------------------------------------
 
-def decompress(data: bytes) -> tuple[bytes, bool]:
+DEFAULT_MAX_DECOMPRESSED = 4 << 30  # ingest.max_decompressed_bytes
+_PIECE = 1 << 20
+
+
+def gunzip_pieces(fileobj, cap: int, piece: int = _PIECE):
+    """Decompressed pieces of a gzip stream (concatenated members included), streamed: memory
+    holds one piece. Raises BadFile past `cap` decompressed bytes or on a corrupt stream."""
+    total = 0
+    try:
+        with gzip.GzipFile(fileobj=fileobj) as g:
+            while True:
+                out = g.read(piece)
+                if not out:
+                    return
+                total += len(out)
+                if total > cap:
+                    raise BadFile(f"decompresses to more than {cap:,} bytes, the cap of "
+                                  "ingest.max_decompressed_bytes")
+                yield out
+    except (OSError, EOFError, zlib.error) as e:
+        raise BadFile(f"corrupt or truncated gzip ({e})") from None
+
+
+def decompress(data: bytes, cap: int = DEFAULT_MAX_DECOMPRESSED) -> tuple[bytes, bool]:
     """Gunzip when the gzip magic is there (names are not trusted). Returns (bytes, was_gzip)."""
     if data[:2] != GZIP_MAGIC:
         return data, False
-    try:
-        return gzip.decompress(data), True
-    except (OSError, EOFError, zlib.error) as e:
-        raise BadFile(f"corrupt or truncated gzip ({e})") from None
+    return b"".join(gunzip_pieces(io.BytesIO(data), cap)), True
 
 
 def _strip(data: bytes) -> bytes:
@@ -329,21 +449,37 @@ def _utf8_problem(data: bytes) -> str | None:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        return f"not valid UTF-8 (byte 0x{data[e.start]:02x} at line {line}, offset {e.start})"
+        return _utf8_message(data, e)
     return None
+
+
+def _utf8_message(data: bytes, e: UnicodeDecodeError) -> str:
+    line = data.count(b"\n", 0, e.start) + 1
+    return f"not valid UTF-8 (byte 0x{data[e.start]:02x} at line {line}, offset {e.start})"
 
 
 def _json_error(e: orjson.JSONDecodeError, line0: int = 0) -> str:
     msg = str(e.msg).split(":")[0] if e.msg else "invalid JSON"
+    if "depth" in msg or "recursion" in msg:
+        return (f"JSON nested too deeply at line {e.lineno + line0} column {e.colno} "
+                "(more than 1,024 levels)")
     return f"malformed JSON at line {e.lineno + line0} column {e.colno} ({msg})"
 
 
-def parse_payload(data: bytes) -> tuple[Collected, str, bool]:
-    """A whole file's bytes -> (collected objects, format, gzipped). Raises BadFile."""
+# First bytes of a JSON document that is not an object or array (a scalar: not data either).
+_SCALAR_HEADS = frozenset(b'"-0123456789tfn')
+
+
+def parse_payload(data: bytes, cap: int = DEFAULT_MAX_DECOMPRESSED,
+                  decompressed: bool = False) -> tuple[Collected, str, bool]:
+    """A whole file's bytes -> (collected objects, format, gzipped). Raises BadFile.
+    `decompressed`: the caller gunzipped the bytes already (the file was gzip)."""
     if not data:
         raise BadFile("empty file")
-    data, gz = decompress(data)
+    if decompressed:
+        gz = True
+    else:
+        data, gz = decompress(data, cap)
     data = _strip(data)
     head = data.lstrip(WS)[:1]
     if not head:
@@ -362,15 +498,30 @@ def parse_payload(data: bytes) -> tuple[Collected, str, bool]:
             raise BadFile(_json_error(e)) from None
         walk_document(doc, col)
         return col, "json", gz
-    bad = _utf8_problem(data)
-    if bad:
-        raise BadFile(bad)
+    # Not JSON: a CSV text, decoded once. Binary data (e.g. NUL bytes) is refused first.
+    refuse_binary(data)
+    if head[0] in _SCALAR_HEADS:
+        try:
+            doc = orjson.loads(data)  # fails at the first bad byte: cheap for a CSV
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            raise BadFile(f"expected a JSON object or an array of objects, got {_tname(doc)}")
     try:
-        doc = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        parse_csv(data.decode("utf-8"), col)
-        return col, "csv", gz
-    raise BadFile(f"expected a JSON object or an array of objects, got {_tname(doc)}")
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BadFile(_utf8_message(data, e)) from None
+    del data
+    parse_csv(text, col)
+    return col, "csv", gz
+
+
+def refuse_binary(head: bytes) -> None:
+    """Raise BadFile when the first bytes of a (decompressed) file hold a NUL byte: no JSON,
+    NDJSON or CSV text does."""
+    nul = head.find(b"\0", 0, 1 << 16)
+    if nul >= 0:
+        raise BadFile(f"binary data (NUL byte at offset {nul}), not JSON, NDJSON or CSV")
 
 
 def _first_line_is_object(data: bytes) -> bool:
@@ -415,23 +566,21 @@ def parse_ndjson(data: bytes, col: Collected, line0: int) -> None:
             bad = _utf8_problem(line)
             if bad:
                 raise BadFile(f"line {line0 + i + 1}: {bad}") from None
-            raise BadFile(f"malformed JSON at line {line0 + i + 1} column {e.colno} "
-                          f"({str(e.msg).split(':')[0]})") from None
+            e.lineno = 1  # one line was parsed: the message counts lines of the file
+            raise BadFile(_json_error(e, line0 + i)) from None
         if type(o) is not dict:
             raise BadFile(f"line {line0 + i + 1}: expected a JSON object, got {_tname(o)}")
         col.add_dict(o, line0 + i, sequential=False)
 
 
-_HOST_CSV = {"node_id": "node_id", "id": "node_id", "node_name": "node_name",
-             "local_ip": "local_ip", "mac_address": "mac_address", "mac": "mac_address",
-             "availability_zone": "availability_zone", "az": "availability_zone",
-             "zone": "availability_zone", "rack": "rack", "veth": "veth",
-             "server_port": "server_port", "host_dvr_mac": "host_dvr_mac", "ncm_id": "ncm_id",
-             "ncm_uri": "ncm_uri"}
-
-
 def parse_csv(text: str, col: Collected) -> None:
-    """Host inventory (header has node_name) or labels (header project_id,profile)."""
+    """Host inventory (header has node_name) or labels (header project_id,profile).
+
+    Host columns keep their header names; aliases (`mac` beside `mac_address`, `id` beside
+    `node_id`) are resolved like JSON keys, so two columns that disagree are an ingest error
+    on the row, never a silently dropped value. A column repeated under the same name counts
+    once when the values agree; otherwise the row has an error and the other value is kept in
+    `extra` as '<name> (column N)'."""
     rows = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(rows, None)
@@ -441,28 +590,51 @@ def parse_csv(text: str, col: Collected) -> None:
             raise BadFile("empty file")
         norm = [h.strip().lower().replace(" ", "_").replace("-", "_") for h in header]
         if "node_name" in norm:
-            names = [_HOST_CSV.get(h, h) for h in norm]
             labels = False
         elif sorted(norm) == ["profile", "project_id"]:
-            names = norm
             labels = True
         else:
             shown = ",".join(header)[:80]
             raise BadFile(f"unrecognized CSV header '{shown}' (expected a host inventory with "
                           "node_name, or labels project_id,profile)")
+        names = norm
+        first_col = {}
+        repeats = []  # (column index, index of the first column of that name)
+        for j, n in enumerate(names):
+            if n in first_col:
+                repeats.append((j, first_col[n]))
+            else:
+                first_col[n] = j
         pos = 0
         for cells in rows:
             if not any(c.strip() for c in cells):
                 continue
             # an empty cell is simply absent (CSV cannot tell null from missing)
-            rec = {n: c.strip() for n, c in zip(names, cells) if c.strip()}
+            rec = {}
+            for j, (n, c) in enumerate(zip(names, cells)):
+                c = c.strip()
+                if c and n not in rec:
+                    rec[n] = c
+            errors = []
+            for j, j0 in repeats:
+                if j >= len(cells) or not cells[j].strip():
+                    continue
+                v = cells[j].strip()
+                n = names[j]
+                first = cells[j0].strip() if j0 < len(cells) else ""
+                if first and v != first:
+                    errors.append(f"{n}: column {j0 + 1} is {show(first)} but column {j + 1} "
+                                  f"is {show(v)}")
+                    rec[f"{n} (column {j + 1})"] = v
             if len(cells) != len(names):
-                rec["_csv_error"] = f"row has {len(cells)} cells, header has {len(names)}"
+                errors.append(f"row has {len(cells)} cells, header has {len(names)}")
                 if len(cells) > len(names):
                     if labels:  # no `extra` column there: keep the surplus in the message
-                        rec["_csv_error"] += f" (surplus {show(cells[len(names):])})"
+                        errors[-1] += f" (surplus {show(cells[len(names):])})"
                     else:
                         rec["_csv_overflow"] = cells[len(names):]
+            if errors:
+                rec["_csv_error"] = "; ".join(errors)
             if labels:
                 col.labels.append((pos, rec))
             else:
@@ -518,27 +690,21 @@ def plan_chunks(buf, target: int) -> list[Chunk] | None:
             out.append(Chunk("array", pos0 + a, s, e, key))
         return out
 
+    if head in (b"[", b"{") and items_are_tiny(buf, np):
+        return _scanned_chunks(buf, i, target, np)
     if head == b"[":
         try:
             return ranges(msgspec.json.decode(buf, type=list[msgspec.Raw]), None, 0) or None
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            return None
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+            return None  # deep nesting: the whole-file parse words the error
     if head != b"{":
         return None
     try:
         top = msgspec.json.decode(buf, type=dict[str, list[msgspec.Raw] | None])
-    except msgspec.ValidationError:
-        return None
-    except msgspec.DecodeError:  # several documents: NDJSON?
-        nl = buf.find(b"\n", i)
-        if nl < 0:
-            return None
-        try:
-            if type(orjson.loads(bytes(buf[i:nl]))) is not dict:
-                return None
-        except orjson.JSONDecodeError:
-            return None
-        return _ndjson_ranges(buf, target, np)
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+        # not one list-form document: NDJSON (one object per line, bare or wrapped) is cut at
+        # line ends; anything else is parsed whole, which words the error precisely
+        return _ndjson_ranges(buf, target, np) if _first_line_object(buf, i) else None
     if not any(k in LIST_KEYS for k in top) or not all(k in LIST_KEYS or k.endswith("_links") for k in top):
         return None
     chunks: list[Chunk] = []
@@ -549,6 +715,59 @@ def plan_chunks(buf, target: int) -> list[Chunk] | None:
             pos += len(raws)
     if chunks:
         chunks[0].ignored_keys = tuple(k for k in top if k.endswith("_links"))
+    return chunks or None
+
+
+def _first_line_object(buf, i: int) -> bool:
+    nl = buf.find(b"\n", i)
+    if nl < 0:
+        return False
+    try:
+        return type(orjson.loads(bytes(buf[i:nl]))) is dict
+    except orjson.JSONDecodeError:
+        return False
+
+
+# msgspec's Raw slices cost ~50 bytes each: above about one item per this many bytes, the
+# planner switches to pipeline.jsonscan, slower but with memory bounded by its block.
+_BYTES_PER_RAW = 64
+
+
+def items_are_tiny(buf, np, block: int = 16 << 20) -> bool:
+    """Whether listing every item of `buf` as a msgspec Raw would take more memory than the
+    file itself. Objects are counted by '{' (nested ones too: an upper bound), other values
+    (numbers, strings) by commas, generously."""
+    braces = commas = 0
+    for start in range(0, len(buf), block):
+        arr = np.frombuffer(buf, np.uint8, count=min(block, len(buf) - start), offset=start)
+        braces += int(np.count_nonzero(arr == 123))
+        commas += int(np.count_nonzero(arr == 44))
+    return max(braces, commas // 32) * _BYTES_PER_RAW >= len(buf)
+
+
+def _scanned_chunks(buf, i: int, target: int, np) -> list[Chunk] | None:
+    from pipeline import jsonscan
+
+    def decode_key(raw: bytes):
+        try:
+            k = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return None
+        return k if type(k) is str else None
+
+    def is_list_key(k: str) -> bool:
+        return k in LIST_KEYS
+
+    res = jsonscan.plan_cuts(buf, target, decode_key, is_list_key)
+    if res is None or res == jsonscan.SEVERAL_DOCUMENTS:
+        return _ndjson_ranges(buf, target, np) if _first_line_object(buf, i) else None
+    cuts, keys = res
+    if keys and (not any(k in LIST_KEYS for k in keys)
+                 or not all(k in LIST_KEYS or k.endswith("_links") for k in keys)):
+        return None
+    chunks = [Chunk("array", c.pos0, c.start, c.end, c.key) for c in cuts]
+    if chunks:
+        chunks[0].ignored_keys = tuple(k for k in keys if k.endswith("_links"))
     return chunks or None
 
 
@@ -579,7 +798,8 @@ def parse_chunk(ch: Chunk, path: str | None = None) -> Collected:
     try:
         doc = orjson.loads(b"[" + data + b"]")
     except orjson.JSONDecodeError as e:
-        raise BadFile(f"malformed JSON in the objects from position {ch.pos0} "
+        what = "nested too deeply" if "depth" in str(e.msg) else "malformed JSON"
+        raise BadFile(f"{what} in the objects from position {ch.pos0} "
                       f"({str(e.msg).split(':')[0]})") from None
     walk_document(doc, col, ch.pos0, ch.key)
     return col
@@ -613,7 +833,60 @@ def dumps(v) -> str:
         return json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+# Secrets: values under secret-like keys (at any depth of `extra`, JSON columns and messages)
+# never leave ingest. Keys are compared with separators removed: "Pre-shared Key" -> presharedkey.
+REDACTED = "<redacted>"
+_SECRET_WORDS = ("password", "passwd", "passphrase", "secret", "token", "psk", "presharedkey",
+                 "privatekey", "credential", "apikey", "accesskey", "authkey", "sessionkey",
+                 "encryptionkey", "signingkey", "keymaterial", "cookie")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+_URL_PASSWORD = re.compile(r"(\w[\w+.-]*://[^/\s:@]*):[^/\s@]*@")  # scheme://user:password@
+
+
+@lru_cache(maxsize=8192)
+def is_secret_key(key: str) -> bool:
+    norm = _NOT_ALNUM.sub("", key.lower())
+    return any(w in norm for w in _SECRET_WORDS)
+
+
+def redact(v, counts: dict | None = None):
+    """`v` with the values of secret-like keys replaced by REDACTED and passwords in URLs
+    removed, at any depth; `v` itself when nothing changed. `counts`: key -> values redacted."""
+    t = type(v)
+    if t is dict:
+        out = None
+        for k, x in v.items():
+            if type(k) is str and is_secret_key(k) and x is not None and x != REDACTED:
+                new = REDACTED
+                if counts is not None:
+                    counts[k] = counts.get(k, 0) + 1
+            else:
+                new = redact(x, counts)
+            if new is not x:
+                if out is None:
+                    out = dict(v)
+                out[k] = new
+        return v if out is None else out
+    if t is list:
+        out = None
+        for i, x in enumerate(v):
+            new = redact(x, counts)
+            if new is not x:
+                if out is None:
+                    out = list(v)
+                out[i] = new
+        return v if out is None else out
+    if t is str and "@" in v and "://" in v:
+        new = _URL_PASSWORD.sub(r"\1:" + REDACTED + "@", v)
+        if new != v:
+            if counts is not None:
+                counts["<url password>"] = counts.get("<url password>", 0) + 1
+            return new
+    return v
+
+
 def show(v) -> str:
+    v = redact(v)
     s = repr(v) if isinstance(v, str) else dumps(v)
     return s if len(s) <= 60 else s[:57] + "..."
 
@@ -687,6 +960,10 @@ class Rows:
         self.errs: dict[int, list[str]] = {}
         self.extras: list | None = None
         self.bad_cells: set[tuple[str, int]] = set()
+        self.redacted: dict[str, int] = {}  # secret-like key -> values redacted
+        # project_id vs tenant_id disagreements: their own check in validation, and written
+        # after every other error of the row (schemas.checks relies on that order)
+        self.conflicts: dict[int, str] = {}
 
     def error(self, i: int, msg: str) -> None:
         self.errs.setdefault(i, []).append(msg)
@@ -708,7 +985,10 @@ class Rows:
 
     def coerce(self, col: str, vals: list, dtype: str) -> list:
         if col in JSON_COLUMNS:
-            return [None if v is None else dumps(v) for v in vals]
+            if col == "prefixes":  # OSC may print a pool's prefixes as one string
+                vals = [_split_words(v) if type(v) is str else v for v in vals]
+            red = self.redacted
+            return [None if v is None else dumps(redact(v, red)) for v in vals]
         types = set(map(type, vals))
         types.discard(_NONE)
         if dtype == model.STR:
@@ -756,13 +1036,18 @@ class Rows:
             other = [r.get(s) for r in recs]
             if other == first:
                 continue
+            same = _same_mac if col in _LOWER_COLUMNS else None
             for i, (a, b) in enumerate(zip(first, other)):
-                if b is None or a == b:
+                if b is None or a == b or (same is not None and same(a, b)):
                     continue
                 if a is None:
                     first[i] = b
                     continue
-                self.error(i, f"{col}: '{present[0]}' is {show(a)} but '{s}' is {show(b)}")
+                msg = f"{col}: '{present[0]}' is {show(a)} but '{s}' is {show(b)}"
+                if msg.startswith(model.PROJECT_TENANT_CONFLICT):
+                    self.conflicts[i] = msg
+                else:
+                    self.error(i, msg)
                 if model.TABLES[self.table].has_extra:
                     self.extra(i)[s] = b
         return first
@@ -780,11 +1065,13 @@ class Rows:
                 errs = [None] * self.n
                 for i, m in self.errs.items():
                     errs[i] = "; ".join(m)
+                for i, m in self.conflicts.items():
+                    errs[i] = m if errs[i] is None else f"{errs[i]}; {m}"
                 arrays.append(pa.array(errs, pa.string()))
             elif name == "extra":
-                ex = self.extras
+                ex, red = self.extras, self.redacted
                 arrays.append(pa.nulls(self.n, pa.string()) if ex is None else
-                              pa.array([dumps(e) if e else None for e in ex], pa.string()))
+                              pa.array([dumps(redact(e, red)) if e else None for e in ex], pa.string()))
             else:
                 vals = self.cols.get(name)
                 if vals is None:
@@ -792,9 +1079,42 @@ class Rows:
                     continue
                 arr = pa.array(vals, _ARROW[c.dtype])
                 if name in _LOWER_COLUMNS:
-                    arr = pc.utf8_lower(arr)
+                    arr = _normalise_macs(arr)
                 arrays.append(arr)
         return pa.Table.from_arrays(arrays, schema=SCHEMAS[self.table])
+
+
+_MAC_COLON = r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$"
+_HEX2 = "([0-9a-f]{2})"
+# Other spellings netaddr (so Neutron) accepts: 00-aa-bb-cc-dd-ee, 00aa.bbcc.ddee, 00aabbccddee
+_MAC_FORMS = ("^" + "-".join([_HEX2] * 6) + "$",
+              "^" + r"\.".join([_HEX2 * 2] * 3) + "$",
+              "^" + _HEX2 * 6 + "$")
+
+
+def _normalise_macs(arr: pa.Array) -> pa.Array:
+    """MACs compare case-insensitively and Neutron accepts several separators: lower case,
+    ':'-separated (the other spellings are rewritten; anything else is left for validation)."""
+    arr = pc.utf8_lower(arr)
+    if pc.all(pc.match_substring_regex(arr, _MAC_COLON), skip_nulls=True).as_py() is not False:
+        return arr
+    for form in _MAC_FORMS:
+        arr = pc.replace_substring_regex(arr, form, r"\1:\2:\3:\4:\5:\6")
+    return arr
+
+
+def _same_mac(a, b) -> bool:
+    """Two spellings of one MAC (case, ':' / '-' / '.' separators) are not a conflict."""
+    if type(a) is not str or type(b) is not str:
+        return False
+    return _MAC_SEPARATORS.sub("", a.lower()) == _MAC_SEPARATORS.sub("", b.lower())
+
+
+_MAC_SEPARATORS = re.compile(r"[:.\-]")
+
+
+def _split_words(v: str) -> list[str]:
+    return [x for x in re.split(r"[,\s]+", v) if x]
 
 
 SCHEMAS = {name: pa.schema([(c.name, _ARROW[c.dtype]) for c in t.columns])
@@ -823,6 +1143,8 @@ def build_tables(col: Collected, source_file: str) -> dict[str, pa.Table]:
             continue
         rows, children = _build_resource(table, r, p, source_file, col)
         put(table, rows.to_arrow())
+        for k, v in rows.redacted.items():
+            col.redacted[k] = col.redacted.get(k, 0) + v
         for name, tbl in children.items():
             put(name, tbl)
     if col.labels:
@@ -866,6 +1188,8 @@ def _build_resource(table, recs, poss, source_file, col: Collected):
         if gw is not None:
             _gateway(rows, gw, dtypes)
     elif table == "hosts":
+        if rows.cols.get("ncm_uri") is not None:  # a URI may carry user:password@
+            rows.cols["ncm_uri"] = [redact(v, rows.redacted) for v in rows.cols["ncm_uri"]]
         ids, names = rows.cols.get("id"), rows.cols.get("node_name")
         if names is not None:  # a host without node_id is known by its name
             bad = rows.bad_cells
@@ -1040,7 +1364,29 @@ def _osc_fixed_ips(s: str):
     pairs = _OSC_PAIR.findall(s)
     if not pairs:
         return [x for x in re.split(r"[,\s]+", s) if x]  # bare addresses
+    return _osc_records(s, pairs)
+
+
+def _osc_records(s: str, pairs=None) -> list[dict]:
+    """key='value' pairs printed by OSC, one record per line (a repeated key starts the next);
+    'None' is null, digits are numbers (port ranges)."""
     out, cur = [], {}
+    if pairs is None:
+        pairs = []
+        for line in s.splitlines():
+            found = _OSC_PAIR.findall(line)
+            if found:
+                pairs += found + [("", "")]  # a record ends with its line
+        for k, v in pairs:
+            if k == "":
+                if cur:
+                    out.append(cur)
+                cur = {}
+                continue
+            cur[k] = None if v == "None" else int(v) if v.isdigit() else v
+        if cur:
+            out.append(cur)
+        return out
     for k, v in pairs:
         if k in cur:
             out.append(cur)
@@ -1084,6 +1430,8 @@ def _embedded_rules(rows: Rows, recs, rl, col: Collected) -> None:
     for i, v in enumerate(rl):
         if v is None:
             continue
+        if type(v) is str and "ethertype=" in v:  # older OSC prints rules as key='value' text
+            v = _osc_records(v)
         if type(v) is not list:
             rows.bad(i, "security_group_rules", v, "expected a list of rule objects")
             continue

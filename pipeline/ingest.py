@@ -6,7 +6,11 @@ and concatenates the results in file order, so the output does not depend on sch
 
 Work units: a file is one unit, except big files, which are cut at object boundaries into
 chunks of ~CHUNK_BYTES (positions are kept), so that one huge file still uses every worker and
-no process ever holds more than one chunk's decoded objects.
+no process ever holds more than one chunk's decoded objects. Runs of tiny objects are cut from
+one chunk up (decoded, they take ~30x their size). A gzip file is gunzipped streaming, never
+past `max_decompressed_bytes`; a big one is spilled to a temporary file and cut like a plain
+file. Everything passed over (hidden, README*, FIFOs, dangling symlinks, symlinked folders) is
+listed in the report with its reason.
 """
 
 from __future__ import annotations
@@ -25,6 +29,10 @@ from pipeline.errors import InputError
 SPLIT_ABOVE_BYTES = 48 << 20  # decoded files above this are split into chunks
 CHUNK_BYTES = 16 << 20
 POOL_MIN_BYTES = 16 << 20     # below this total, process start-up costs more than it saves
+MAX_DECOMPRESSED_BYTES = 4 << 30  # per gzip file; beyond it the file is bad (gzip bombs)
+# Deflate expands at most ~1032x: a gzip file this small cannot exceed the split size, so a
+# worker gunzips it in memory; bigger ones are streamed by the planner (see _plan_gzip).
+_DEFLATE_MAX_RATIO = 1032
 
 ON_BAD_FILE = ("error", "skip")
 
@@ -39,21 +47,80 @@ class Unit:
     fmt: str = ""                # format of a chunked file
     gz: bool = False
     last: bool = True            # last unit of its file
+    decompressed: bool = False   # a gzip file already gunzipped (into `data` or a temp `path`)
+    cap: int = 0                 # ingest.max_decompressed_bytes
+    problem: str = ""            # a bad file found while planning (reported by the worker)
 
 
-def discover(raw_dir: Path) -> list[str]:
-    """Data files under raw_dir (recursive), as sorted dataset-relative posix paths.
-    Hidden files/folders and README* are documentation, not data."""
-    out = []
-    for root, dirs, files in os.walk(raw_dir):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for f in files:
-            if f.startswith(".") or f.lower().startswith("readme"):
-                continue
-            p = Path(root, f)
-            if p.is_file():
-                out.append(p.relative_to(raw_dir).as_posix())
-    return sorted(out)
+def discover(raw_dir: Path) -> tuple[list[str], list[dict]]:
+    """(data files, passed over) under raw_dir, recursively. Data files are sorted
+    dataset-relative posix paths; every other entry is passed over with its reason, so the
+    report can list it: hidden files and folders, README* (documentation), symlinked folders
+    (not followed: they may loop or leave the dataset), dangling symlinks, FIFOs, sockets and
+    devices. Names that are not UTF-8 are data files shown with backslash escapes; ingest
+    refuses them as bad files (see _name_problem)."""
+    import stat
+
+    files, passed = [], []
+
+    def rel_of(root, name):
+        return Path(root, name).relative_to(raw_dir).as_posix()
+
+    for root, dirs, names in os.walk(raw_dir):
+        keep = []
+        for d in sorted(dirs):
+            if d.startswith("."):
+                passed.append({"file": display(rel_of(root, d)) + "/", "reason": "hidden folder"})
+            elif os.path.islink(os.path.join(root, d)):
+                passed.append({"file": display(rel_of(root, d)) + "/",
+                               "reason": "symlinked folder, not followed"})
+            else:
+                keep.append(d)
+        dirs[:] = keep
+        for f in names:
+            rel = rel_of(root, f)
+            path = os.path.join(root, f)
+            reason = None
+            if f.startswith("."):
+                reason = "hidden file"
+            elif f.lower().startswith("readme"):
+                reason = "README* is taken as documentation (rename the file to ingest it)"
+            else:
+                try:
+                    mode = os.stat(path).st_mode
+                except FileNotFoundError:
+                    reason = "dangling symlink"
+                except OSError as e:
+                    reason = f"cannot stat ({e.strerror or e})"
+                else:
+                    if not stat.S_ISREG(mode):
+                        kind = ("FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode)
+                                else "device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                                else "folder" if stat.S_ISDIR(mode) else "special file")
+                        reason = f"not a regular file ({kind})"
+            if reason is None:
+                files.append(rel)
+            else:
+                passed.append({"file": display(rel), "reason": reason})
+    files.sort(key=display)
+    passed.sort(key=lambda p: p["file"])
+    return files, passed
+
+
+def display(rel: str) -> str:
+    """A path as it can be printed and stored: bytes that are not UTF-8 (surrogate escapes
+    from the file system) shown as \\xNN."""
+    try:
+        rel.encode("utf-8")
+        return rel
+    except UnicodeEncodeError:
+        return os.fsencode(rel).decode("utf-8", "backslashreplace")
+
+
+def _name_problem(rel: str) -> str | None:
+    if display(rel) != rel:
+        return "file name is not valid UTF-8; rename the file to ingest it"
+    return None
 
 
 def _check_params(params: dict) -> tuple[str, int, dict]:
@@ -62,7 +129,8 @@ def _check_params(params: dict) -> tuple[str, int, dict]:
         raise InputError(f"params ingest.on_bad_file must be one of {', '.join(ON_BAD_FILE)}, got '{on_bad}'")
     sizes = {}
     for key, default in (("workers", 1), ("split_above_bytes", SPLIT_ABOVE_BYTES),
-                         ("chunk_bytes", CHUNK_BYTES), ("pool_min_bytes", POOL_MIN_BYTES)):
+                         ("chunk_bytes", CHUNK_BYTES), ("pool_min_bytes", POOL_MIN_BYTES),
+                         ("max_decompressed_bytes", MAX_DECOMPRESSED_BYTES)):
         try:
             sizes[key] = max(1, int(params.get(key, default) or default))
         except (TypeError, ValueError):
@@ -86,25 +154,58 @@ def ingest_dir(raw_dir: Path, params: dict, on_file: Callable[[int, int, str], N
     on_bad, workers, tun = _check_params(params)
     if not raw_dir.is_dir():
         raise InputError(f"{raw_dir}: input folder does not exist")
-    files = discover(raw_dir)
+    files, passed_over = discover(raw_dir)
     if not files:
-        raise InputError(f"{raw_dir}: no data files found (hidden files and README* are ignored)")
+        raise InputError(f"{raw_dir}: no data files found ("
+                         + (f"{len(passed_over)} entries passed over, e.g. {passed_over[0]['file']}: "
+                            f"{passed_over[0]['reason']}" if passed_over else "the folder is empty")
+                         + ")")
     sizes = [(raw_dir / f).stat().st_size for f in files]
     use_pool = workers > 1 and sum(sizes) >= tun["pool_min_bytes"]
-    units = _plan_files(raw_dir, files, sizes, tun["split_above_bytes"], tun["chunk_bytes"])
-    return _ingest(units, files, sizes, str(raw_dir), on_bad, workers if use_pool else 1, on_file)
+    with _TempFiles() as temps:
+        units = _plan_files(raw_dir, files, sizes, tun, temps)
+        frames, report = _ingest(units, files, sizes, str(raw_dir), on_bad,
+                                 workers if use_pool else 1, on_file)
+    report["passed_over"] = passed_over
+    report["files_passed_over"] = len(passed_over)
+    return frames, report
+
+
+class _TempFiles:
+    """Temporary files holding gunzipped big files, removed when ingest ends (or fails)."""
+
+    def __init__(self):
+        self.paths: list[str] = []
+
+    def new(self):
+        import tempfile
+
+        fh = tempfile.NamedTemporaryFile(prefix="dcnet-ingest-", suffix=".json", delete=False)
+        self.paths.append(fh.name)
+        return fh
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.paths:
+            try:
+                os.unlink(p)
+            except OSError:
+                pass
 
 
 def ingest_payloads(payloads: dict[str, bytes], params: dict, label: str = "<memory>"):
     """Same as ingest_dir over in-memory files {relative path: bytes}, in this process."""
-    on_bad, _, _ = _check_params(params)
+    on_bad, _, tun = _check_params(params)
     files = sorted(payloads)
-    units = (Unit(i, rel, data=payloads[rel]) for i, rel in enumerate(files))
+    cap = tun["max_decompressed_bytes"]
+    units = (Unit(i, rel, data=payloads[rel], cap=cap) for i, rel in enumerate(files))
     return _ingest(units, files, [len(payloads[f]) for f in files], label, on_bad, 1, None)
 
 
-def _plan_files(raw_dir: Path, files: list[str], sizes: list[int], split_above: int,
-                chunk: int) -> Iterator[Unit]:
+def _plan_files(raw_dir: Path, files: list[str], sizes: list[int], tun: dict,
+                temps: _TempFiles) -> Iterator[Unit]:
     """Units in file order; big files are read and split here, lazily, as workers free up."""
     from pipeline import source_alcor_stream
 
@@ -116,45 +217,93 @@ def _plan_files(raw_dir: Path, files: list[str], sizes: list[int], split_above: 
             if split is not None:
                 yield from split
                 continue
-        yield Unit(i, rel, path=str(path))
+        yield Unit(i, rel, path=str(path), cap=cap)
 
 
-def _split_file(i: int, rel: str, path: Path, size: int, split_above: int,
-                chunk: int) -> Iterator[Unit] | None:
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _tiny_items(path: Path) -> bool:
+    import mmap
+
+    import numpy as np
+
+    from pipeline import formats
+
+    try:
+        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            return formats.items_are_tiny(mm, np)
+    except (OSError, ValueError):
+        return False  # the worker reports an unreadable file
+
+
+def _split_plain(i: int, rel: str, path: str, chunk: int, gz: bool,
+                 decompressed: bool) -> Iterator[Unit] | None:
     import mmap
 
     from pipeline import formats
 
     with open(path, "rb") as fh:
-        gz = fh.read(2) == formats.GZIP_MAGIC
-        if not gz:
-            if size <= split_above:
-                return None
-            # mmap: the boundary scan needs no copy of the file, and workers read their own range
-            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                chunks = formats.plan_chunks(mm, chunk)
-            if chunks is None:
-                return None
-            fmt = "ndjson" if chunks[0].mode == "ndjson" else "json"
-            return (Unit(i, rel, path=str(path), chunk=ch, fmt=fmt, last=k == len(chunks) - 1)
-                    for k, ch in enumerate(chunks))
-    try:
-        data, _ = formats.decompress(path.read_bytes())
-    except (formats.BadFile, OSError):
-        return None  # the whole-file unit reports the problem precisely
-    if len(data) <= split_above:
-        return None
-    chunks = formats.plan_chunks(data, chunk)
+        # mmap: the boundary scan needs no copy of the file, and workers read their own range
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            chunks = formats.plan_chunks(mm, chunk)
     if chunks is None:
         return None
     fmt = "ndjson" if chunks[0].mode == "ndjson" else "json"
+    return (Unit(i, rel, path=path, chunk=ch, fmt=fmt, gz=gz, decompressed=decompressed,
+                 last=k == len(chunks) - 1)
+            for k, ch in enumerate(chunks))
 
-    def gen():  # slices are cut only when a worker is about to take them
-        for k, ch in enumerate(chunks):
-            yield Unit(i, rel, chunk=replace(ch, data=data[ch.start:ch.end]), fmt=fmt, gz=True,
-                       last=k == len(chunks) - 1)
 
-    return gen()
+def _plan_gzip(i: int, rel: str, path: Path, split_above: int, chunk: int, cap: int,
+               temps: _TempFiles) -> Iterator[Unit]:
+    """A gzip file that may be big: gunzip it streaming (never past `cap`). Up to
+    `split_above` bytes it goes to a worker in memory; beyond, it is spilled to a temporary
+    file and split like a plain big file, so memory grows with the chunk, not the file."""
+    from pipeline import formats
+
+    def bad(problem: str) -> Unit:
+        # a unit whose worker reports the problem (keeps the error path in one place)
+        return Unit(i, rel, data=b"", problem=problem)
+
+    import numpy as np
+
+    pieces, held = [], 0
+    try:
+        with open(path, "rb") as fh:
+            stream = formats.gunzip_pieces(fh, cap)
+            for piece in stream:
+                if not pieces:  # refuse binary content now, not after gunzipping all of it
+                    formats.refuse_binary(piece)
+                pieces.append(piece)
+                held += len(piece)
+                if held > split_above:
+                    break
+            else:
+                data = b"".join(pieces)
+                # runs of tiny objects cost ~30x their size once decoded: split those too
+                if held <= chunk or not formats.items_are_tiny(data, np):
+                    yield Unit(i, rel, data=data, cap=cap, decompressed=True)
+                    return
+                pieces = [data]
+            out = temps.new()
+            with out:
+                for piece in pieces:
+                    out.write(piece)
+                pieces = []
+                for piece in stream:
+                    out.write(piece)
+    except formats.BadFile as e:
+        yield bad(str(e))
+        return
+    except OSError as e:
+        yield bad(f"cannot read the file ({e.strerror or e})")
+        return
+    split = _split_plain(i, rel, out.name, chunk, gz=True, decompressed=True)
+    if split is None:  # not splittable: one worker reads the gunzipped file whole
+        yield Unit(i, rel, path=out.name, cap=cap, gz=True, decompressed=True)
+    else:
+        yield from split
 
 
 def _run_unit(u: Unit):
@@ -162,6 +311,9 @@ def _run_unit(u: Unit):
     from pipeline import formats, source_alcor_stream
 
     try:
+        problem = u.problem or _name_problem(u.rel)
+        if problem:
+            raise formats.BadFile(problem)
         if u.chunk is not None:
             col = formats.parse_chunk(u.chunk, u.path)
             fmt, gz = u.fmt, u.gz
@@ -185,9 +337,15 @@ def _run_unit(u: Unit):
         return ("bad", str(e))
     except OSError as e:
         return ("bad", f"cannot read the file ({e.strerror or e})")
+    except RecursionError:  # a value nested too deeply to store (orjson reads 1,024 levels)
+        return ("bad", "JSON nested too deeply to store")
+    except MemoryError:
+        return ("bad", "out of memory while parsing the file (split it, or lower "
+                       "ingest.chunk_bytes)")
     summary = {"format": fmt, "gzip": gz, "objects": kinds,
                "rows": {t: tbl.num_rows for t, tbl in tables.items()},
-               "unknown": col.unknown, "ignored_keys": sorted(col.ignored_keys)}
+               "unknown": col.unknown, "ignored_keys": sorted(col.ignored_keys),
+               "redacted": col.redacted}
     return ("ok", tables, summary)
 
 
@@ -213,7 +371,7 @@ def _execute(units: Iterable[Unit], workers: int, on_bad: str, label: str,
         if res[0] == "bad":
             problem = _one_line(res[1])
             if on_bad == "error":
-                raise InputError(_one_line(f"{Path(label, u.rel).as_posix()}: {problem}"))
+                raise InputError(_one_line(f"{display(Path(label, u.rel).as_posix())}: {problem}"))
             bad[u.file_idx] = problem
             return
         on_unit(u, res)
@@ -256,12 +414,12 @@ def _ingest(units, files, sizes, label, on_bad, workers, on_file):
     n = len(files)
     per_file: list[list] = [[] for _ in files]
     if on_file:
-        on_file(0, n, files[0])
+        on_file(0, n, display(files[0]))
 
     def on_unit(u: Unit, res: tuple) -> None:
         per_file[u.file_idx].append(res)
         if u.last and on_file:
-            on_file(u.file_idx + 1, n, u.rel)
+            on_file(u.file_idx + 1, n, display(u.rel))
 
     with no_gc():
         bad = _execute(units, workers, on_bad, label, on_unit)
@@ -270,7 +428,7 @@ def _ingest(units, files, sizes, label, on_bad, workers, on_file):
         file_reports, unknown_files, skipped = [], [], []
         for i, rel in enumerate(files):
             if i in bad:
-                skipped.append({"file": rel, "reason": bad[i]})
+                skipped.append({"file": display(rel), "reason": bad[i]})
                 continue
             rep = _file_report(rel, sizes[i], per_file[i])
             file_reports.append(rep)
@@ -283,12 +441,19 @@ def _ingest(units, files, sizes, label, on_bad, workers, on_file):
         n_err = {t: sum(x.num_rows - x.column("ingest_errors").null_count for x in parts[t]) for t in parts}
         frames = {t: _to_frame(t, parts.pop(t), pa) for t in list(parts)}
 
+    redacted: dict[str, int] = {}
+    for f in file_reports:
+        for k, v in f["redacted"].items():
+            redacted[k] = redacted.get(k, 0) + v
     report = {
         "input": label,
         "files_total": n,
         "files_ingested": len(file_reports),
         "objects": sum(sum(f["objects"].values()) for f in file_reports),
         "unknown_objects": sum(u["objects"] for u in unknown_files),
+        # values of secret-like keys (passwords, keys, tokens) replaced by "<redacted>"
+        "redacted_values": sum(redacted.values()),
+        "redacted_keys": dict(sorted(redacted.items())),
         "tables": {t: int(len(df)) for t, df in frames.items()},
         "rows_with_ingest_errors": n_err,
         "files": file_reports,
@@ -303,8 +468,11 @@ def _file_report(rel: str, size: int, results: list) -> dict:
     rows: dict[str, int] = {}
     unknown: dict[str, list] = {}
     ignored: set = set()
+    redacted: dict[str, int] = {}
     fmt, gz = "", False
     for _, _, s in results:
+        for k, v in s["redacted"].items():
+            redacted[k] = redacted.get(k, 0) + v
         fmt, gz = fmt or s["format"], gz or s["gzip"]
         for k, v in s["objects"].items():
             objects[k] = objects.get(k, 0) + v
@@ -318,7 +486,8 @@ def _file_report(rel: str, size: int, results: list) -> dict:
     return {"file": rel, "format": fmt, "gzip": gz, "bytes": size,
             "objects": dict(sorted(objects.items())), "rows": dict(sorted(rows.items())),
             "unknown_objects": sum(u[0] for u in unknown.values()),
-            "ignored_keys": sorted(ignored), "_unknown": unknown}
+            "ignored_keys": sorted(ignored), "redacted": dict(sorted(redacted.items())),
+            "_unknown": unknown}
 
 
 _EMPTY: dict = {}

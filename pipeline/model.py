@@ -108,6 +108,24 @@ _add(_t("networks", "Virtual networks (Neutron networks, Alcor VPCs).", [
     Column("updated_at", STR, "Update timestamp as given."),
 ]))
 
+_add(_t("subnetpools", "Neutron subnet pools (`subnetpools`): address blocks that subnets are "
+        "allocated from (not a subnet's allocation pools, see `subnet_pools`).", [
+    Column("id", STR, "Subnet pool id.", False),
+    Column("project_id", STR, "Owning project."),
+    Column("name", STR, "Pool name."),
+    Column("ip_version", INT, "4 or 6; every prefix is of this family."),
+    Column("prefixes", STR, "JSON list of the pool's CIDRs."),
+    Column("default_prefixlen", INT, "Prefix length of a subnet allocated without one."),
+    Column("min_prefixlen", INT, "Shortest prefix length a subnet may take."),
+    Column("max_prefixlen", INT, "Longest prefix length a subnet may take."),
+    Column("address_scope_id", STR, "Address scope the pool belongs to."),
+    Column("shared", BOOL, "Shared across projects."),
+    Column("is_default", BOOL, "Default pool of its IP version."),
+    Column("default_quota", INT, "Per-project quota of addresses from the pool."),
+    Column("created_at", STR, "Creation timestamp as given."),
+    Column("updated_at", STR, "Update timestamp as given."),
+]))
+
 _add(_t("subnets", "IP subnets of a network.", [
     Column("id", STR, "Subnet id.", False),
     Column("network_id", STR, "Network the subnet belongs to."),
@@ -124,7 +142,7 @@ _add(_t("subnets", "IP subnets of a network.", [
     Column("ipv6_address_mode", STR, "IPv6 address mode (slaac, dhcpv6-stateful, ...)."),
     Column("ipv6_ra_mode", STR, "IPv6 router advertisement mode."),
     Column("attached_router_id", STR, "Router attached to the subnet (Alcor only)."),
-], refs=[("network_id", "networks", "id")]))
+], refs=[("network_id", "networks", "id"), ("subnetpool_id", "subnetpools", "id")]))
 
 _add(_t("subnet_pools", "Allocation pools of a subnet, one row per pool (`allocation_pools`).", [
     Column("subnet_id", STR, "Subnet the pool belongs to.", False),
@@ -251,6 +269,10 @@ _add(_t("fabric_links", "Physical links between fabric switches, and from each h
 ], refs=[("src_id", "fabric_switches", "id")], has_extra=False))
 
 TABLE_NAMES: list[str] = list(TABLES)
+
+# How ingest words a row whose `project_id` and `tenant_id` disagree (in `ingest_errors`,
+# after any other error of the row); validation gives it its own check.
+PROJECT_TENANT_CONFLICT = "project_id: 'project_id' is "
 
 # Device owners Neutron and Alcor use. `compute:<zone>` is matched by prefix.
 DEVICE_OWNERS: frozenset[str] = frozenset({

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from pandera.api.checks import Check
 from pandera.extensions import register_check_method
 
-from pipeline.model import DEVICE_OWNER_PREFIXES, DEVICE_OWNERS
+from pipeline.model import DEVICE_OWNER_PREFIXES, DEVICE_OWNERS, PROJECT_TENANT_CONFLICT
 from schemas import netaddr as na
 
 # --- vocabularies (shared with models.py; kept here so messages can quote them) -------------
@@ -151,8 +151,20 @@ def ethertype_invalid(s: pd.Series, *, allowed: list[str]) -> pd.Series:
 @_register("Ingest could coerce every field (ingest_errors is null); the raw value is in extra.",
            message=lambda df, i, c, _s: [f"ingest: {v}" for v in _v(df, i, c)])
 def ingest_type_error(s: pd.Series) -> pd.Series:
-    # pandera hands over the non-null values only: each of them is a failure.
-    return pd.Series(False, index=s.index)
+    # pandera hands over the non-null values only: each of them is a failure, unless its only
+    # error is a project/tenant conflict (ingest writes that one last: see project_tenant_conflict)
+    return s.str.startswith(PROJECT_TENANT_CONFLICT).fillna(False).astype(bool)
+
+
+def _conflict_part(text: str) -> str:
+    return text[text.find(PROJECT_TENANT_CONFLICT):]
+
+
+@_register("The row's project_id and tenant_id agree (both spellings of the owning project; "
+           "the tenant_id value is kept in extra).",
+           message=lambda df, i, c, _s: [f"ingest: {_conflict_part(v)}" for v in _v(df, i, c)])
+def project_tenant_conflict(s: pd.Series) -> pd.Series:
+    return ~s.str.contains(PROJECT_TENANT_CONFLICT, regex=False).fillna(False).astype(bool)
 
 
 @_register("WARNING only: device_owner is a known Neutron/Alcor owner or starts with a known "
@@ -535,3 +547,81 @@ def message(code: str, df: pd.DataFrame, idx: np.ndarray, column: str | None,
     if fn is None:
         return [f"{code} failed" + (f" on {column}" if column else "")] * len(idx)
     return fn(df, idx, column, stats or {})
+
+
+# --- table checks: Neutron subnet pools (subnetpools) -------------------------------------------
+
+
+def _pool_prefixes(text) -> list | None:
+    """The prefixes of one pool (JSON list text), or None when the value is not a list of
+    strings."""
+    import json
+
+    if text is None or pd.isna(text):
+        return []
+    try:
+        v = json.loads(text)
+    except ValueError:
+        return None
+    return v if isinstance(v, list) and all(isinstance(x, str) for x in v) else None
+
+
+def subnetpool_prefix_problems(df: pd.DataFrame) -> list[str | None]:
+    """Per pool: why its prefixes are invalid (None when fine). Pools are few: plain Python."""
+    out: list[str | None] = []
+    versions = _ipver(df)
+    for text, ver in zip(df["prefixes"].tolist(), versions):
+        prefixes = _pool_prefixes(text)
+        if prefixes is None:
+            out.append(f"prefixes {text!r} is not a list of CIDRs")
+            continue
+        c = na.parse_cidrs(pd.Series(prefixes, dtype="string"))
+        problem = None
+        for p, ok, hb, v in zip(prefixes, c.valid, c.host_bits_set, c.version):
+            if not ok:
+                problem = f"prefix {p!r} is not a valid CIDR"
+            elif hb:
+                problem = f"prefix {p} has host bits set"
+            elif not np.isnan(ver) and v != ver:
+                problem = f"prefix {p} is IPv{v} but ip_version is {int(ver)}"
+            if problem:
+                break
+        out.append(problem)
+    return out
+
+
+@_register("Every prefix of a subnet pool is a CIDR with host bits zero, of the pool's "
+           "ip_version.", frame=True, reads=("prefixes", "ip_version"),
+           message=lambda df, i, _c, _s: [subnetpool_prefix_problems(df.iloc[i])[k]
+                                          for k in range(len(i))])
+def subnetpool_prefix_invalid(df: pd.DataFrame) -> pd.Series:
+    return _ok([p is None for p in subnetpool_prefix_problems(df)], df.index)
+
+
+_PREFIXLEN_COLS = ("min_prefixlen", "default_prefixlen", "max_prefixlen")
+
+
+def prefixlen_bad(df: pd.DataFrame) -> np.ndarray:
+    """Prefix lengths outside 0..32 (IPv4) / 0..128 (IPv6, or unknown family), or not ordered
+    min <= default <= max (nulls are not compared)."""
+    ver = _ipver(df)
+    limit = np.where(ver == 4, 32, 128)
+    vals = [df[c].to_numpy(dtype="float64", na_value=np.nan) for c in _PREFIXLEN_COLS]
+    bad = np.zeros(len(df), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        for v in vals:
+            bad |= ~np.isnan(v) & ((v < 0) | (v > limit))
+        for a, b in ((vals[0], vals[1]), (vals[1], vals[2]), (vals[0], vals[2])):
+            bad |= ~np.isnan(a) & ~np.isnan(b) & (a > b)
+    return bad
+
+
+@_register("Subnet pool prefix lengths lie in 0..32 (IPv4) or 0..128 (IPv6) with "
+           "min_prefixlen <= default_prefixlen <= max_prefixlen.", frame=True,
+           reads=_PREFIXLEN_COLS + ("ip_version",),
+           message=lambda df, i, _c, _s: [
+               f"prefix lengths min {a} default {b} max {c} invalid for IPv{v}"
+               for a, b, c, v in zip(_v(df, i, "min_prefixlen"), _v(df, i, "default_prefixlen"),
+                                     _v(df, i, "max_prefixlen"), _v(df, i, "ip_version"))])
+def prefixlen_range(df: pd.DataFrame) -> pd.Series:
+    return _ok(~prefixlen_bad(df), df.index)

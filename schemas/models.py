@@ -4,7 +4,8 @@ Read this file top to bottom to review what validation enforces on each table al
 - columns, dtypes, nullability and descriptions come from pipeline/model.py (the contract);
   a null in a non-nullable column is reason code `id_missing`;
 - every table: its key is unique (`duplicate_id`, later row fails) and ingest coerced every
-  field (`ingest_type_error` on `ingest_errors`);
+  field (`ingest_type_error` on `ingest_errors`); a row whose project_id and tenant_id disagree
+  fails `project_tenant_conflict`;
 - then the per-column and per-table checks below, named after their reason codes
   (schemas/checks.py). Cross-table checks (references, parents) live in schemas/relations.py.
 
@@ -79,6 +80,8 @@ TABLE_CHECKS: dict[str, list[pa.Check]] = {
         Check.subnet_overlap(ignore_na=False),
     ],
     "subnet_pools": [Check.pool_invalid(ignore_na=False)],
+    "subnetpools": [Check.subnetpool_prefix_invalid(ignore_na=False),
+                    Check.prefixlen_range(ignore_na=False)],
     "ports": [Check.mac_duplicate_in_network(column="mac_address", scope="network_id",
                                              ignore_na=False)],
     "port_ips": [Check.ip_duplicate_in_subnet(ignore_na=False)],
@@ -101,6 +104,8 @@ def build_schema(name: str) -> pa.DataFrameSchema:
         checks = list(col_checks.get(c.name, []))
         if c.name == "ingest_errors":
             checks.append(Check.ingest_type_error())
+            if "project_id" in t.column_names and t.has_extra:
+                checks.append(Check.project_tenant_conflict())
         columns[c.name] = pa.Column(c.dtype, checks=checks or None, nullable=c.nullable,
                                     description=c.doc)
     table_checks = [Check.duplicate_id(key=list(t.key), ignore_na=False)]

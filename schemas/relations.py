@@ -91,8 +91,9 @@ class Reference:
         return f"ref_{self.column}"
 
 
-# Many dumps carry no node registrations: without a hosts table binding_host_id cannot be checked.
-_OPTIONAL_PARENT = {("ports", "binding_host_id")}
+# Many dumps carry no node registrations (nor subnet pools): without the parent table the
+# reference cannot be checked.
+_OPTIONAL_PARENT = {("ports", "binding_host_id"), ("subnets", "subnetpool_id")}
 
 # Child tables ingest unnests from their parent object (fixed_ips, security_groups,
 # allocation_pools, embedded security_group_rules; router interfaces derive from their port).

@@ -35,6 +35,8 @@ REASON_CODES = {
     "segmentation_id_range", "mtu_range", "ingest_type_error", "parent_quarantined",
     "device_owner_unknown",
 }
+# Neutron subnet pools and the project/tenant disagreement (issue 10).
+REASON_CODES |= {"subnetpool_prefix_invalid", "prefixlen_range", "project_tenant_conflict"}
 
 
 def _yaml_check_names(node) -> set[str]:
@@ -120,6 +122,7 @@ def test_relations_follow_model_references_in_parent_first_order():
     for r in relations.REFERENCES:
         assert order.index(r.parent) < order.index(r.table)
     assert [r for r in relations.REFERENCES if r.only_if_parent_present] == [
+        relations.Reference("subnets", "subnetpool_id", "subnetpools", "id", True),
         relations.Reference("ports", "binding_host_id", "hosts", "node_name", True)]
     # Every nested reference points from a child table to the object it is unnested from.
     assert {(r.table, r.column) for r in relations.REFERENCES if r.nested} == {
