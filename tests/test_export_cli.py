@@ -59,11 +59,18 @@ def test_single_format_and_missing_hosts(tmp_path):
     res = run("--format", "alcor", "--input", tmp_path / "in", "--out", tmp_path / "out")
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["_export_report.json", "alcor"]
-    (tmp_path / "in" / "hosts.parquet").unlink()
+    # A folder written without a hosts table (the manifest does not list it): empty hosts.
+    io.write_tables({k: v for k, v in tables.items() if k != "hosts"}, tmp_path / "in")
     res = run("--format", "mininet", "--input", tmp_path / "in", "--out", tmp_path / "out",
               "--derive-fabric")
     assert res.exit_code == 2
     assert "hosts table is empty or missing: export needs hosts.parquet" in res.output
+    # A table listed by the manifest but gone from disk: the folder is broken, not empty.
+    (tmp_path / "in" / "ports.parquet").unlink()
+    res = run("--format", "alcor", "--input", tmp_path / "in", "--out", tmp_path / "out")
+    assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1
+    assert "ports.parquet: table missing" in res.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["_export_report.json", "alcor"]
     res = run("--format", "netbox", "--input", tmp_path / "in")
     assert res.exit_code == 2 and "unknown format" in res.output
 

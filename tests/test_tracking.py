@@ -293,12 +293,11 @@ def test_classify_covers_every_row(ws):
 
 def _bad_labels(ws: Path, tmp: Path, mutate) -> Path:
     d = tmp / "labels_bad"
-    d.mkdir(parents=True, exist_ok=True)
+    tables = {}
     for f in (ws / "data" / "labels").glob("*.parquet"):
         df = pd.read_parquet(f)
-        if f.stem == "project_profile":
-            df = mutate(df)
-        io.write_table(df, d / f.name)
+        tables[f.stem] = mutate(df) if f.stem == "project_profile" else df
+    io.write_tables(tables, d)
     return d
 
 
