@@ -193,9 +193,17 @@ def _where(df, f) -> str:
     return f"{df['source_file'].iat[f]}#{df['source_pos'].iat[f]}"
 
 
+def _key_usable(df: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """No key part null or blank (those rows are id_missing)."""
+    usable = np.ones(len(df), dtype=bool)
+    for k in key:
+        usable &= _str_present(df[k]) if df[k].dtype == "string" else df[k].notna().to_numpy()
+    return usable
+
+
 def _dup_id_msg(df, idx, _col, stats):
     key = list(stats["key"])
-    first = first_holders(df[key], df[key].notna().all(axis=1).to_numpy(), idx)
+    first = first_holders(df[key], _key_usable(df, key), idx)
     out = []
     for i, f in zip(idx, first):
         label = ", ".join(f"{k}={df[k].iat[i]}" for k in key)
@@ -205,11 +213,12 @@ def _dup_id_msg(df, idx, _col, stats):
 
 @_register("The key is unique: a row repeating the key of an EARLIER row (input order = "
            "source_file, source_pos, child index) fails; the first one stays valid. Rows with a "
-           "null key part are left to id_missing.", statistics=["key"], frame=True,
+           "null or blank key part are left to id_missing. (Validation resolves copies first, "
+           "newest kept: schemas/copies.py; this check is the schema's own safety net.)", statistics=["key"], frame=True,
            message=_dup_id_msg)
 def duplicate_id(df: pd.DataFrame, *, key: list[str]) -> pd.Series:
     key = list(key)
-    usable = df[key].notna().all(axis=1).to_numpy()
+    usable = _key_usable(df, key)
     return _ok(~_later_duplicates(df[key], usable), df.index)
 
 
@@ -515,7 +524,11 @@ OTHER_DOCS: dict[str, str] = {
                   "key columns above all.",
     "ref_<column>": "The reference names a row that does not exist anywhere in the input.",
     "parent_quarantined": "The referenced parent exists but was quarantined itself; the reason "
-                          "names the parent and its checks (cascades to a fixpoint).",
+                          "names the parent and its checks (cascades to a fixpoint). Rows "
+                          "unnested from a stale copy of their parent leave with it.",
+    "superseded": "Another copy of the object (same key) is newer: later updated_at, else higher "
+                  "revision_number; the newest copy is kept (schemas/copies.py). Copies of one "
+                  "version are `duplicate_id` (the first is kept).",
 }
 
 BUILTIN_CODES = {"not_nullable": "id_missing"}

@@ -350,7 +350,7 @@ def test_duplicate_id_quarantines_the_later_row_only():
     res = run(raw)
     assert quarantined(res) == {("security_groups", 2): "duplicate_id"}
     assert list(res.valid["security_groups"]["source_pos"]) == [0, 1]
-    assert "first at security_groups.json#0" in res.quarantine["security_groups"]["reason"].iat[0]
+    assert "kept copy at security_groups.json#0" in res.quarantine["security_groups"]["reason"].iat[0]
 
 
 def test_duplicate_composite_key_and_duplicate_ip_in_subnet():
@@ -564,3 +564,118 @@ def test_sample_planted_faults_are_quarantined_with_their_check():
     assert warned == {"device_owner_unknown": sum(1 for f in faults if f.get("warning"))}
     for t in res.report["tables"].values():
         assert t["rows_in"] == t["rows_valid"] + t["rows_quarantined"]
+
+
+# --- identities: ids compared as Neutron compares them (schemas/copies.py) -----------------------
+
+UUID = "3f2c9a4e-7b1d-4c55-9e8a-0d6b2f1a9c10"
+
+
+def test_ids_are_stripped_and_uuids_lower_cased_then_copies_are_seen():
+    raw = baseline()
+    edit(raw, "ports", 0, id=UUID)
+    for r in raw["port_ips"][:2] + raw["port_security_groups"][:1]:
+        r["port_id"] = UUID.upper()  # a reference spelt in upper case still resolves
+    edit(raw, "floating_ips", 0, port_id=f" {UUID} ")
+    # Conflicting copies: trailing blank, upper case (other MAC each, no version: first wins).
+    raw["ports"].append({"id": f"{UUID} ", "network_id": "n1", "mac_address": "fa:16:3e:00:00:07"})
+    raw["ports"].append({"id": UUID.upper(), "network_id": "n1",
+                         "mac_address": "fa:16:3e:00:00:08"})
+    res = run(raw)
+    assert quarantined(res) == {("ports", 3): "duplicate_id", ("ports", 4): "duplicate_id"}
+    assert list(res.valid["ports"]["id"])[0] == UUID
+    assert set(res.valid["port_ips"]["port_id"]) >= {UUID}
+    assert res.valid["floating_ips"]["port_id"].iat[0] == UUID
+    assert res.report["normalised_ids"]["ports"] == {"id": 2}
+    assert res.report["normalised_ids"]["port_ips"] == {"port_id": 2}
+
+
+def test_other_ids_keep_their_case():
+    raw = baseline()
+    edit(raw, "hosts", 0, id="Node-1", node_name="Host-1")
+    edit(raw, "ports", 0, binding_host_id="Host-1 ")  # blanks stripped, case kept
+    res = run(raw)
+    assert quarantined(res) == {}
+    assert res.valid["hosts"]["node_name"].iat[0] == "Host-1"
+    assert res.valid["ports"]["binding_host_id"].iat[0] == "Host-1"
+
+
+@pytest.mark.parametrize("blank", ["", " ", "\t "])
+def test_blank_ids_are_quarantined_as_missing(blank):
+    raw = baseline()
+    raw["security_groups"].append({"id": blank})
+    raw["port_ips"].append({"port_id": blank, "ip_index": 0, "subnet_id": "s1",
+                            "ip_address": "10.0.1.77"})
+    res = run(raw)
+    assert quarantined(res) == {("security_groups", 2): "id_missing", ("port_ips", 4): "id_missing"}
+    assert res.quarantine["security_groups"]["reason"].iat[0].startswith("id is blank")
+    assert "port_id is blank" in res.quarantine["port_ips"]["reason"].iat[0]
+
+
+# --- conflicting copies: the newest is kept -----------------------------------------------------
+
+
+def _port_copy(mac, source_file, source_pos, **kw):
+    return {"id": "p1", "network_id": "n1", "mac_address": mac, "device_owner": "compute:nova",
+            "binding_host_id": "host-1", "source_file": source_file, "source_pos": source_pos,
+            **kw}
+
+
+def test_newer_copy_in_a_later_file_is_kept_and_the_older_superseded():
+    raw = baseline()
+    # p1 and its nested rows come from one object (ports.json#0), as ingest writes them.
+    here = {"source_file": "ports.json", "source_pos": 0}
+    edit(raw, "ports", 0, updated_at="2026-01-01T10:00:00Z")
+    for r in raw["port_ips"][:2] + raw["port_security_groups"][:1]:
+        r.update(here)
+    # The change feed holds a newer p1: same MAC, another address, another group.
+    feed = {"source_file": "z_feed.ndjson", "source_pos": 3}
+    raw["ports"].append(_port_copy("fa:16:3e:00:00:01", **feed, updated_at="2026-01-02T08:00:00Z"))
+    raw["port_ips"].append({"port_id": "p1", "ip_index": 0, "subnet_id": "s1",
+                            "ip_address": "10.0.1.20", **feed})
+    raw["port_security_groups"].append({"port_id": "p1", "security_group_id": "sg2", **feed})
+    raw["floating_ips"][0]["fixed_ip_address"] = "10.0.1.20"
+    res = run(raw)
+    q = {name: sorted(zip(df["source_file"], df["check"])) for name, df in res.quarantine.items()
+         if len(df)}
+    assert q == {"ports": [("ports.json", "superseded")],
+                 "port_ips": [("ports.json", "parent_quarantined")] * 2,
+                 "port_security_groups": [("ports.json", "parent_quarantined")]}
+    reason = res.quarantine["ports"]["reason"].iat[0]
+    assert reason.startswith("superseded: id=p1 has a newer copy at z_feed.ndjson#3")
+    assert "2026-01-02T08:00:00Z vs 2026-01-01T10:00:00Z" in reason
+    assert res.quarantine["port_ips"]["reason"].iat[0] == (
+        "parent port p1 at ports.json#0 quarantined (superseded)")
+    kept = res.valid["ports"].set_index("id").loc["p1"]
+    assert kept["source_file"] == "z_feed.ndjson"
+    ips = res.valid["port_ips"]
+    assert list(ips[ips["port_id"] == "p1"]["ip_address"]) == ["10.0.1.20"]
+    psg = res.valid["port_security_groups"]
+    assert list(psg[psg["port_id"] == "p1"]["security_group_id"]) == ["sg2"]
+    # Every row accounted for.
+    for t in res.report["tables"].values():
+        assert t["rows_in"] == t["rows_valid"] + t["rows_quarantined"]
+
+
+def test_revision_number_breaks_an_updated_at_tie_and_position_breaks_a_full_tie():
+    raw = baseline()
+    stamp = "2026-01-01T10:00:00Z"
+    raw["security_groups"] = [
+        {"id": "sg1", "extra": json.dumps({"updated_at": stamp, "revision_number": 2})},
+        {"id": "sg2"},
+        {"id": "sg1", "extra": json.dumps({"updated_at": stamp, "revision_number": 5})},
+        {"id": "sg1", "extra": json.dumps({"updated_at": stamp, "revision_number": 5})},
+    ]
+    res = run(raw)
+    assert quarantined(res) == {("security_groups", 0): "superseded",
+                                ("security_groups", 3): "duplicate_id"}
+    assert list(res.valid["security_groups"]["source_pos"]) == [1, 2]
+
+
+def test_a_copy_without_version_loses_to_one_with_a_version():
+    raw = baseline()
+    raw["ports"].append(_port_copy("fa:16:3e:00:00:01", "z_feed.ndjson", 0,
+                                   updated_at="2026-01-02T08:00:00+00:00"))
+    res = run(raw)
+    assert quarantined(res) == {("ports", 0): "superseded"}
+    assert "updated_at 2026-01-02T08:00:00+00:00 vs missing" in res.quarantine["ports"]["reason"].iat[0]
