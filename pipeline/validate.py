@@ -1,7 +1,7 @@
 """Validation stage: split every canonical table into valid rows and quarantined rows.
 
 0. identities and copies (schemas/copies.py): id columns normalised (whitespace, UUID case),
-   then of the copies of one object the newest is kept, the others quarantined (`superseded`,
+   null fields that another field determines filled (schemas/fill.py), then of the copies of one object the newest is kept, the others quarantined (`superseded`,
    `duplicate_id`) with their nested children; the steps below run on the remaining rows;
 1. single-table checks: the pandera schema of each table (schemas/models.py), run lazily; each
    failure case (row, check) becomes a reason code and a human-readable reason;
@@ -158,9 +158,10 @@ def validate_tables(tables: dict[str, pd.DataFrame],
     `params` is the `validate` section of params.yaml; no check is tunable today (its limit is
     applied by `enforce_limits`, after the outputs are written).
     """
-    from schemas import copies, relations
+    from schemas import copies, fill, relations
 
     tables, normalised = copies.normalise_ids(_prepare(tables))
+    tables, filled = fill.fill_determined(tables)
     stale = copies.stale_copies(tables)
     # Stale copies are set aside: the other checks see each object once.
     work, kept_pos = {}, {}
@@ -209,6 +210,8 @@ def validate_tables(tables: dict[str, pd.DataFrame],
     report = _report(table_reports, warns)
     # Ids rewritten to their canonical spelling (whitespace, UUID case), per table and column.
     report["normalised_ids"] = {t: dict(sorted(c.items())) for t, c in sorted(normalised.items())}
+    # Null fields filled from the field that determines them (schemas/fill.py).
+    report["filled_fields"] = {t: dict(sorted(c.items())) for t, c in sorted(filled.items())}
     return ValidationResult(valid, quarantine, report)
 
 

@@ -33,7 +33,8 @@ REASON_CODES = {
     "pool_invalid", "subnet_overlap", "subnet_outside_network_cidr", "direction_invalid",
     "ethertype_invalid", "ethertype_prefix_mismatch", "port_range_invalid", "port_range_protocol",
     "segmentation_id_range", "mtu_range", "ingest_type_error", "parent_quarantined",
-    "device_owner_unknown", "superseded",
+    "device_owner_unknown", "superseded", "mac_unusable", "protocol_invalid",
+    "host_name_duplicate", "required_missing",
 }
 
 

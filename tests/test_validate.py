@@ -146,6 +146,15 @@ ROW_CASES = [
     ("mac_dup_net", "ports", 1, {"mac_address": "fa:16:3e:00:00:01"}, "mac_duplicate_in_network"),
     ("mac_dup_other_net_ok", "ports", 2, {"mac_address": "fa:16:3e:00:00:01"}, None),
     ("host_mac_bad", "hosts", 0, {"mac_address": "02:00:00:00:00:0g"}, "mac_format"),
+    ("mac_zero", "ports", 0, {"mac_address": "00:00:00:00:00:00"}, "mac_unusable"),
+    ("mac_broadcast", "ports", 0, {"mac_address": "ff:ff:ff:ff:ff:ff"}, "mac_unusable"),
+    ("mac_multicast", "ports", 0, {"mac_address": "01:00:5e:00:00:fb"}, "mac_unusable"),
+    ("mac_multicast_3", "ports", 0, {"mac_address": "33:33:00:00:00:01"}, "mac_unusable"),
+    ("mac_local_unicast_ok", "ports", 0, {"mac_address": "02:00:5e:00:00:fb"}, None),
+    ("host_mac_multicast", "hosts", 0, {"mac_address": "03:00:00:00:00:01"}, "mac_unusable"),
+    # hosts
+    ("host_name_dup", "hosts", 1, {"id": "node-2", "node_name": "host-1"}, "host_name_duplicate"),
+    ("host_other_name_ok", "hosts", 1, {"id": "node-2", "node_name": "host-2"}, None),
     # subnets
     ("cidr_bad_len", "subnets", 1, {"cidr": "10.0.2.0/33"}, "cidr_invalid"),
     ("cidr_garbage", "subnets", 1, {"cidr": "ten.0.2.0/24"}, "cidr_invalid"),
@@ -194,6 +203,7 @@ ROW_CASES = [
     ("ip_bad_octet", "port_ips", 0, {"ip_address": "10.0.1.300"}, "ip_invalid"),
     ("ip_leading_zero", "port_ips", 0, {"ip_address": "10.0.1.010"}, "ip_invalid"),
     ("ip_v6_garbage", "port_ips", 3, {"ip_address": "2001:db8::zz"}, "ip_invalid"),
+    ("ip_v6_zone_id", "port_ips", 3, {"ip_address": "2001:db8::10%eth0"}, "ip_invalid"),
     ("ip_family", "port_ips", 0, {"ip_address": "2001:db8::5"}, "ip_family_mismatch"),
     ("ip_family_v6_subnet", "port_ips", 3, {"ip_address": "10.0.1.99"}, "ip_family_mismatch"),
     ("ip_outside", "port_ips", 0, {"ip_address": "10.9.0.5"}, "ip_outside_subnet"),
@@ -215,9 +225,18 @@ ROW_CASES = [
      "segmentation_id_range"),
     ("gre_big_ok", "networks", 0, {"network_type": "gre", "segmentation_id": 2**32 - 1}, None),
     ("mtu_67", "networks", 0, {"mtu": 67}, "mtu_range"),
-    ("mtu_9217", "networks", 0, {"mtu": 9217}, "mtu_range"),
+    ("mtu_65536", "networks", 0, {"mtu": 65536}, "mtu_range"),
+    ("mtu_negative", "networks", 0, {"mtu": -1}, "mtu_range"),
     ("mtu_bounds_ok", "networks", 0, {"mtu": 68}, None),
     ("mtu_jumbo_ok", "networks", 1, {"mtu": 9216}, None),
+    ("mtu_9217_ok", "networks", 1, {"mtu": 9217}, None),  # Neutron sets no upper bound
+    ("mtu_0_unknown_ok", "networks", 0, {"mtu": 0}, None),  # Neutron's "not set"
+    ("mtu_absent_ok", "networks", 0, {"mtu": None}, None),
+    ("flat_with_segment", "networks", 1, {"network_type": "flat", "segmentation_id": 10},
+     "segmentation_id_range"),
+    ("local_with_segment", "networks", 1, {"network_type": "local", "segmentation_id": 3},
+     "segmentation_id_range"),
+    ("flat_ok", "networks", 1, {"network_type": "flat", "segmentation_id": None}, None),
     ("net_cidr_host_bits", "networks", 0, {"cidr": "10.0.0.1/16"}, "cidr_host_bits"),
     # rules
     ("direction", "security_group_rules", 0, {"direction": "inbound"}, "direction_invalid"),
@@ -242,6 +261,13 @@ ROW_CASES = [
     ("icmpv6_ok", "security_group_rules", 2, {"protocol": "icmpv6", "ethertype": "IPv6",
                                              "port_range_min": 128, "port_range_max": 0}, None),
     ("range_any_protocol", "security_group_rules", 0, {"protocol": None}, "port_range_protocol"),
+    ("proto_300", "security_group_rules", 1, {"protocol": "300"}, "protocol_invalid"),
+    ("proto_foo", "security_group_rules", 1, {"protocol": "foo"}, "protocol_invalid"),
+    ("proto_negative", "security_group_rules", 1, {"protocol": "-1"}, "protocol_invalid"),
+    ("proto_255_ok", "security_group_rules", 1, {"protocol": "255"}, None),
+    ("proto_0_ok", "security_group_rules", 1, {"protocol": "0"}, None),
+    ("proto_name_upper_ok", "security_group_rules", 1, {"protocol": "VRRP"}, None),
+    ("proto_any_ok", "security_group_rules", 1, {"protocol": "any"}, None),
     ("range_gre", "security_group_rules", 0, {"protocol": "gre"}, "port_range_protocol"),
     ("gre_without_range_ok", "security_group_rules", 0,
      {"protocol": "gre", "port_range_min": None, "port_range_max": None}, None),
@@ -267,6 +293,16 @@ ROW_CASES = [
     ("ingest_error", "networks", 1, {"mtu": None, "ingest_errors": "mtu: not an integer ('big')"},
      "ingest_type_error"),
     ("fip_ip_invalid", "floating_ips", 0, {"floating_ip_address": "203.0.113"}, "ip_invalid"),
+    # fields every stored object has (filled first where another field determines them)
+    ("subnet_cidr_null", "subnets", 1, {"cidr": None}, "required_missing"),
+    ("subnet_ip_version_from_cidr_ok", "subnets", 2, {"ip_version": None}, None),
+    ("port_mac_null", "ports", 0, {"mac_address": None}, "required_missing"),
+    ("port_network_null_ok", "ports", 2, {"network_id": None}, None),  # `port list --long`
+    ("fixed_ip_null", "port_ips", 0, {"ip_address": None}, "required_missing"),
+    ("rule_direction_null", "security_group_rules", 0, {"direction": None}, "required_missing"),
+    ("rule_ethertype_from_prefix_ok", "security_group_rules", 0, {"ethertype": None}, None),
+    ("rule_ethertype_null", "security_group_rules", 1, {"ethertype": None}, "required_missing"),
+    ("fip_address_null", "floating_ips", 0, {"floating_ip_address": None}, "required_missing"),
 ]
 
 
@@ -679,3 +715,21 @@ def test_a_copy_without_version_loses_to_one_with_a_version():
     res = run(raw)
     assert quarantined(res) == {("ports", 0): "superseded"}
     assert "updated_at 2026-01-02T08:00:00+00:00 vs missing" in res.quarantine["ports"]["reason"].iat[0]
+
+
+def test_fields_determined_by_another_are_filled_and_counted():
+    raw = baseline()
+    edit(raw, "subnets", 2, ip_version=None)  # 2001:db8::/64
+    edit(raw, "security_group_rules", 0, ethertype=None)  # remote prefix 0.0.0.0/0
+    res = run(raw)
+    assert quarantined(res) == {}
+    assert res.valid["subnets"]["ip_version"].iat[2] == 6
+    assert res.valid["security_group_rules"]["ethertype"].iat[0] == "IPv4"
+    assert res.report["filled_fields"] == {"security_group_rules": {"ethertype": 1},
+                                           "subnets": {"ip_version": 1}}
+
+
+def test_required_missing_reason_names_the_fields():
+    res = run(edit(baseline(), "security_group_rules", 1, direction=None, ethertype=None))
+    assert res.quarantine["security_group_rules"]["reason"].iat[0] == (
+        "direction, ethertype are missing (every stored object has them)")
