@@ -26,3 +26,17 @@ def no_gc():
 def stripped(s):
     """A pandas column as text: stripped strings, missing values as ""."""
     return s.astype("string").fillna("").str.strip()
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection, OWASP).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A value for a CSV file people open in a spreadsheet: text that would start a formula
+    gets a leading apostrophe (shown as text, never run); None becomes ""."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
