@@ -912,13 +912,15 @@ def mix_figure(mix: dict[str, Any]):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from pipeline.util import plot_text
+
     kinds = sorted(set(mix["real"]) | set(mix["synthetic"]))
     x = np.arange(len(kinds))
     fig, ax = plt.subplots(figsize=(6.0, 3.8), dpi=100)
     ax.bar(x - 0.2, [mix["real"].get(k, 0) or 0 for k in kinds], 0.4, label="real", color="#1f77b4")
     ax.bar(x + 0.2, [mix["synthetic"].get(k, 0) or 0 for k in kinds], 0.4, label="synthetic",
            color="#ff7f0e")
-    ax.set_xticks(x, kinds, rotation=30, ha="right")
+    ax.set_xticks(x, [plot_text(k) for k in kinds], rotation=30, ha="right")
     ax.set_ylabel("share of projects")
     tv = mix.get("tv_complement")
     ax.set_title(f"profile mix: TV complement {'n/a' if tv is None else f'{tv:.3f}'}", fontsize=10)

@@ -40,3 +40,9 @@ def csv_cell(value):
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def plot_text(value) -> str:
+    """Text for a matplotlib label shown as written: an unescaped '$' starts mathtext, where
+    '^', '_' or an unbalanced '$' in a class name would make drawing fail."""
+    return str(value).replace("$", r"\$")
