@@ -475,6 +475,9 @@ def synthesize(
     kinds = ", ".join(f"{k} {v}" for k, v in summary["kinds"].items())
     _print_counts("synthetic data center (0 rows quarantined)", summary["rows"])
     _console().print(f"project kinds: {kinds or 'none (no labels, predictions or naming matches)'}")
+    if summary.get("replaced_values"):
+        _console().print("values outside the known vocabularies, learned as a neutral value: "
+                         + ", ".join(f"{k} {v:,}" for k, v in summary["replaced_values"].items()))
     _console().print(f"wrote {out} and {model_out}")
 
 
