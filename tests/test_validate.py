@@ -729,6 +729,29 @@ def test_fields_determined_by_another_are_filled_and_counted():
                                            "subnets": {"ip_version": 1}}
 
 
+def test_port_network_is_filled_from_its_fixed_ips_subnets():
+    # `openstack port list --long` has no network column: p1's fixed IPs are in s1 and s2, both
+    # of n1; p2's in s1 (n1); a port without fixed IPs keeps an unknown network.
+    raw = baseline()
+    for p in raw["ports"][:2]:
+        p["network_id"] = None
+    raw["ports"].append({"id": "p4", "mac_address": "fa:16:3e:00:00:04"})
+    res = run(raw)
+    assert quarantined(res) == {}
+    nets = res.valid["ports"].set_index("id")["network_id"]
+    assert nets["p1"] == "n1" and nets["p2"] == "n1" and pd.isna(nets["p4"])
+    assert res.report["filled_fields"] == {"ports": {"network_id": 2}}
+
+
+def test_port_network_is_not_filled_when_its_subnets_disagree():
+    raw = baseline()
+    edit(raw, "ports", 0, network_id=None)
+    edit(raw, "port_ips", 1, subnet_id="s6", ip_address="2001:db8::77")  # s6 is on n2
+    res = run(raw)
+    assert pd.isna(res.valid["ports"].set_index("id")["network_id"]["p1"])
+    assert "ports" not in res.report["filled_fields"]
+
+
 def test_required_missing_reason_names_the_fields():
     res = run(edit(baseline(), "security_group_rules", 1, direction=None, ethertype=None))
     assert res.quarantine["security_group_rules"]["reason"].iat[0] == (
