@@ -79,6 +79,7 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     target = Path(target)
     with writing(target):
         target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(target)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         yield tmp
@@ -87,6 +88,13 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Temporary folders of an earlier write of `target` that was killed (kill -9, power loss)."""
+    for pattern in (f".{target.name}.tmp-*", f".{target.name}.old-*"):
+        for old in target.parent.glob(pattern):
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _swap_in(tmp: Path, target: Path) -> None:

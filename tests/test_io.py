@@ -179,3 +179,37 @@ def test_full_disk_in_export_is_one_line_and_no_partial_output(tmp_path, full_di
     leftover = [p for p in full_disk.rglob("*") if p.is_file() or ".tmp-" in p.name]
     assert leftover == []
 
+
+
+def test_kill_9_during_ingest_leaves_the_previous_output_and_no_mix(tmp_path):
+    """A real process killed while writing its tables: the target keeps its old, complete
+    content; the next run clears the leftover temporary folder."""
+    import os
+    import signal
+    import sys
+    import time
+
+    from conftest import SAMPLE, tool_env
+
+    out = tmp_path / "interim"
+    io.write_tables(tables3(), out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    dcnet = str(Path(sys.executable).parent / "dcnet")
+    proc = subprocess.Popen([dcnet, "ingest", "--input", str(SAMPLE), "--out", str(out),
+                             "--params", str(tmp_path / "none.yaml")], env=tool_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        tmp = list(tmp_path.glob(".interim.tmp-*/*.parquet"))
+        if tmp:  # tables are being written
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    proc.wait()
+    if proc.returncode != -signal.SIGKILL:
+        pytest.skip("ingest finished before it could be killed")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert len(io.read_tables(out)["networks"]) == 2
+    assert leftovers(tmp_path)  # the killed write's folder ...
+    io.write_tables(tables3(), out)
+    assert leftovers(tmp_path) == []  # ... is cleared by the next write
