@@ -16,7 +16,7 @@ Runs in validation before any other check (pipeline/validate.py):
    Child rows unnested from a stale copy (its fixed IPs, security groups, pools, embedded
    rules: same key, source_file and source_pos) leave with it (`parent_quarantined`), so the
    kept copy keeps exactly its own children. Tables are visited parents first, so a child
-   table's own copies are resolved among the rows that remain.
+   table with its own ids (rules) has its copies resolved among the rows that remain.
 
 Stale rows are then set aside: the other checks run on the remaining rows only, so a newer copy
 repeating the MAC or address of its stale copy is not reported as a duplicate MAC or address.
@@ -70,6 +70,11 @@ def normalise_ids(tables: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFra
         new_cols = {}
         for col in id_columns(name):
             before = na.to_arrow(df[col])
+            # Cheap test first (two kernels): most dumps need no change in most columns.
+            maybe = pc.or_(pc.not_equal(before, pc.utf8_trim_whitespace(before)),
+                           pc.not_equal(before, pc.utf8_lower(before)))
+            if not pc.any(pc.fill_null(maybe, False)).as_py():
+                continue
             after = normalise_id_values(before)
             diff = pc.sum(pc.cast(pc.fill_null(pc.not_equal(before, after), False), pa.int64()))
             n = int(diff.as_py() or 0)
@@ -139,7 +144,9 @@ def resolve_key_copies(name: str, df: pd.DataFrame, skip: np.ndarray) -> pd.Data
     if len(pos) < 2:
         return no_failures()
     keys = df[key].iloc[pos]
-    dup = keys.duplicated(keep=False).to_numpy()
+    # one key column: Series.duplicated hashes the arrow strings directly (several times faster)
+    dup = (keys.iloc[:, 0].duplicated(keep=False) if len(key) == 1
+           else keys.duplicated(keep=False)).to_numpy()
     if not dup.any():
         return no_failures()
     pos = pos[dup]
@@ -211,7 +218,12 @@ def stale_copies(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         gone = np.zeros(len(df), dtype=bool)
         for f in parts:
             gone[f["pos"].to_numpy(dtype=np.int64)] = True
-        parts.append(resolve_key_copies(name, df, gone))
+        # A key made of the parent reference (fixed IPs, pools, ...) has no version of its
+        # own: its rows follow their parent copy above, and what repeats within one object is
+        # left to the schema's duplicate_id.
+        if not any(ref.table == name and ref.nested and ref.column in TABLES[name].key
+                   for ref in REFERENCES):
+            parts.append(resolve_key_copies(name, df, gone))
         parts = [p for p in parts if len(p)]
         out[name] = pd.concat(parts, ignore_index=True) if parts else no_failures()
     return out
