@@ -28,6 +28,9 @@ from pipeline.model import TABLES, conform, empty_frame
 
 DEFAULT_MAX_QUARANTINE_FRACTION = 0.05
 WARNING_EXAMPLES = 5
+# Fields Neutron always has that some listings omit, with nothing to fill them from: the row is
+# a real object and stays valid; the count (examples: row ids) is a warning.
+UNKNOWN_WARNINGS = (("ports", "network_id", "network_id_unknown"),)
 
 
 @dataclass
@@ -148,6 +151,14 @@ def _warnings(name: str, df: pd.DataFrame) -> list[dict[str, Any]]:
             out.append({"table": name, "check": chk.name, "column": col_name,
                         "count": int(len(bad)),
                         "examples": [str(v) for v in counts.index[:WARNING_EXAMPLES]]})
+    for table, col_name, check in UNKNOWN_WARNINGS:
+        if table != name or not len(df):
+            continue
+        unknown = df[col_name].isna().to_numpy(dtype=bool)
+        if unknown.any():
+            out.append({"table": name, "check": check, "column": col_name,
+                        "count": int(unknown.sum()),
+                        "examples": [str(v) for v in df["id"][unknown].iloc[:WARNING_EXAMPLES]]})
     return out
 
 

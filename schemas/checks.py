@@ -638,6 +638,9 @@ OTHER_DOCS: dict[str, str] = {
     "parent_quarantined": "The referenced parent exists but was quarantined itself; the reason "
                           "names the parent and its checks (cascades to a fixpoint). Rows "
                           "unnested from a stale copy of their parent leave with it.",
+    "network_id_unknown": "WARNING only: a port has no network_id and its fixed IPs name no "
+                          "single network (`openstack port list --long` omits the column): it "
+                          "stays valid, counted with example ids.",
     "superseded": "Another copy of the object (same key) is newer: later updated_at, else higher "
                   "revision_number; the newest copy is kept (schemas/copies.py). Copies of one "
                   "version are `duplicate_id` (the first is kept).",

@@ -741,6 +741,9 @@ def test_port_network_is_filled_from_its_fixed_ips_subnets():
     nets = res.valid["ports"].set_index("id")["network_id"]
     assert nets["p1"] == "n1" and nets["p2"] == "n1" and pd.isna(nets["p4"])
     assert res.report["filled_fields"] == {"ports": {"network_id": 2}}
+    # the one left unknown is a warning, not a quarantine
+    assert res.report["warnings"] == [{"table": "ports", "check": "network_id_unknown",
+                                       "column": "network_id", "count": 1, "examples": ["p4"]}]
 
 
 def test_port_network_is_not_filled_when_its_subnets_disagree():
