@@ -378,20 +378,22 @@ def gateway_outside_subnet(df: pd.DataFrame) -> pd.Series:
 
 
 def reserved_gateway(c: na.Cidrs, g: na.Addrs) -> np.ndarray:
-    """Gateway is the network address (both families) or the IPv4 broadcast address.
+    """Gateway is the network or broadcast address of an IPv4 subnet.
 
-    /31 and /32 (IPv4) and /127, /128 (IPv6) have no network/broadcast addresses (RFC 3021,
-    RFC 6164), so any address of theirs is a usable gateway.
+    As Neutron (ipam utils): an IPv6 gateway may be the subnet's first address (the
+    subnet-router anycast address routers answer on). /31 and /32 have no network/broadcast
+    addresses (RFC 3021), so any address of theirs is a usable gateway.
     """
     inside = na.contains(c, g)
-    big = ((c.version == 4) & (c.prefix <= 30)) | ((c.version == 6) & (c.prefix <= 126))
+    big = (c.version == 4) & (c.prefix <= 30)
     is_net = na.eq(g.hi, g.lo, c.hi, c.lo)
-    is_bcast = (c.version == 4) & na.eq(g.hi, g.lo, c.last_hi, c.last_lo)
+    is_bcast = na.eq(g.hi, g.lo, c.last_hi, c.last_lo)
     return inside & big & (is_net | is_bcast)
 
 
-@_register("gateway_ip is not the subnet's network address, nor its IPv4 broadcast address "
-           "(IPv4 /31-/32 and IPv6 /127-/128 exempt).", frame=True, reads=("cidr", "gateway_ip"),
+@_register("gateway_ip is not the network or broadcast address of an IPv4 subnet (/31-/32 "
+           "exempt; IPv6 may use its first address, as Neutron allows).", frame=True,
+           reads=("cidr", "gateway_ip"),
            message=_gateway_msg("is the network or broadcast address of"))
 def gateway_reserved(df: pd.DataFrame) -> pd.Series:
     c, g, _ = _gateway_parts(df)

@@ -126,7 +126,7 @@ def defects(ds: dict) -> dict[tuple, set[str]]:
         gw = ipaddress.ip_address(o["gateway_ip"])
         if gw not in cidr:
             out[k].add("gateway_outside_subnet")
-        elif gw in (cidr.network_address, cidr.broadcast_address):
+        elif cidr.version == 4 and gw in (cidr.network_address, cidr.broadcast_address):
             out[k].add("gateway_reserved")
         for p in o["allocation_pools"]:
             a, b = ipaddress.ip_address(p["start"]), ipaddress.ip_address(p["end"])

@@ -176,7 +176,7 @@ ROW_CASES = [
     ("gw_slash30_network", "subnets", 3, {"id": "s9", "network_id": "n1", "cidr": "10.0.9.4/30",
                                           "ip_version": 4, "gateway_ip": "10.0.9.4"},
      "gateway_reserved"),
-    ("gw_v6_network", "subnets", 2, {"gateway_ip": "2001:db8::"}, "gateway_reserved"),
+    ("gw_v6_network_ok", "subnets", 2, {"gateway_ip": "2001:db8::"}, None),  # as Neutron
     ("gw_v6_top_ok", "subnets", 2, {"gateway_ip": "2001:db8::ffff:ffff:ffff:ffff"}, None),
     ("gw_v6_outside", "subnets", 2, {"gateway_ip": "2001:db9::1"}, "gateway_outside_subnet"),
     ("overlap_later", "subnets", 1, {"cidr": "10.0.1.128/25", "gateway_ip": "10.0.1.129"},
