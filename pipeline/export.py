@@ -7,8 +7,8 @@ format module (export_<format>.py) has a `write(topo, out_dir, params) -> summar
 builders beside it. Every format gets its own folder `<out>/<format>/`, written into a
 temporary folder and renamed into place once every requested format is complete (pipeline/io.py
 `atomic_dir`): no stale file from an earlier, larger export survives, and a failed export (disk
-full, a crash) leaves the previous folders as they were, never a half-written one. JSON/NDJSON outputs are deterministic:
-keys sorted, compact separators (pretty-printed with a fixed 2-space indent where meant to be
+full, a crash) leaves the previous folders as they were, never a half-written one.
+JSON/NDJSON outputs are deterministic: keys sorted, compact separators (pretty-printed with a fixed 2-space indent where meant to be
 read), rows in a fixed order.
 """
 

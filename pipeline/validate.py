@@ -1,14 +1,16 @@
 """Validation stage: split every canonical table into valid rows and quarantined rows.
 
 0. identities and copies (schemas/copies.py): id columns normalised (whitespace, UUID case),
-   null fields that another field determines filled (schemas/fill.py), then of the copies of one object the newest is kept, the others quarantined (`superseded`,
-   `duplicate_id`) with their nested children; the steps below run on the remaining rows;
+   null fields that another field determines filled (schemas/fill.py), then of the copies of
+   one object the newest is kept, the others quarantined (`superseded`, `duplicate_id`) with
+   their nested children; the steps below run on the remaining rows;
 1. single-table checks: the pandera schema of each table (schemas/models.py), run lazily; each
    failure case (row, check) becomes a reason code and a human-readable reason;
 2. cross-table checks, references and the parent cascade (schemas/relations.py);
 3. assembly: valid rows keep the model's columns, dtypes and input order; quarantined rows
    keep all their columns plus `check` (sorted unique codes joined by ';') and `reason`.
-Warnings (device_owner_unknown) are counted with examples and never quarantine.
+Warnings (device_owner_unknown, network_id_unknown) are counted with examples and never
+quarantine.
 
 Row accounting is exact: for every table rows_in == rows_valid + rows_quarantined.
 """

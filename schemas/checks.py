@@ -284,7 +284,8 @@ def _dup_id_msg(df, idx, _col, stats):
 @_register("The key is unique: a row repeating the key of an EARLIER row (input order = "
            "source_file, source_pos, child index) fails; the first one stays valid. Rows with a "
            "null or blank key part are left to id_missing. (Validation resolves copies first, "
-           "newest kept: schemas/copies.py; this check is the schema's own safety net.)", statistics=["key"], frame=True,
+           "newest kept: schemas/copies.py; this check is the schema's own safety net.)",
+           statistics=["key"], frame=True,
            message=_dup_id_msg)
 def duplicate_id(df: pd.DataFrame, *, key: list[str]) -> pd.Series:
     key = list(key)

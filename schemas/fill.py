@@ -1,12 +1,12 @@
-"""Fields that other fields of the same row determine, filled in before validation.
+"""Fields that other fields determine, filled in before validation.
 
 Some dump formats omit a field Neutron always stores but that another field fixes:
 `openstack subnet list` has no IP version column, but the CIDR's family is the IP version; a
 rule without an ethertype but with a remote prefix has the prefix's family; `openstack port list
 --long` has no network column, but a fixed IP's subnet lies on the port's network (Neutron
 enforces it), so a port whose fixed IPs name subnets of one network is on that network. Filling
-these is not guessing, so the row stays valid; every value filled is counted in the validation report
-(`filled_fields`). A required field that stays null is quarantined (`required_missing`).
+these is not guessing, so the row stays valid; every value filled is counted in the validation
+report (`filled_fields`). A required field that stays null is quarantined (`required_missing`).
 """
 
 from __future__ import annotations
