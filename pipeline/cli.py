@@ -38,13 +38,13 @@ def friendly(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from pipeline.errors import InputError, StageFailed
+        from pipeline.errors import InputError, OutputError, StageFailed
 
         try:
             return fn(*args, **kwargs)
         except InputError as e:
             _fail(str(e), 2)
-        except StageFailed as e:
+        except (StageFailed, OutputError) as e:
             _fail(str(e), 1)
         except KeyboardInterrupt:
             _fail("interrupted", 130)
@@ -105,8 +105,11 @@ def ingest(
             prog.update(task, total=n, completed=i, description=f"ingest {name}")
 
         tables, rep = stage.ingest_dir(input, p, on_file=on_file)
-    io.write_tables(tables, out)
-    io.write_json(rep, report or out / "_ingest_report.json")
+    if report is None:  # the report is part of the output folder: written in the same step
+        io.write_tables(tables, out, files={"_ingest_report.json": rep})
+    else:
+        io.write_tables(tables, out)
+        io.write_json(rep, report)
     # Skipped (unreadable) and unknown files are both shown: neither may pass unnoticed.
     _print_counts("ingested", {k: len(v) for k, v in tables.items()},
                   [f"{f['file']}: skipped, {f['reason']}" for f in rep.get("skipped_files", [])]
@@ -267,7 +270,7 @@ def _read_frame(path: Path, what: str, required: bool = True):
         if not required:
             return None
         raise InputError(f"{path}: {what} missing: run dcnet {what.split()[0]}")
-    return io.read_parquet(path)
+    return io.read_table(path)
 
 
 @app.command()
@@ -420,8 +423,7 @@ def classify(
     if task == "all":
         io.write_tables(preds, out)
     else:
-        for name, df in preds.items():
-            io.write_table(df, out / f"{name}.parquet")
+        io.write_tables(preds, out, keep_existing=True)
     _print_counts("predictions", counts)
 
 
@@ -476,6 +478,9 @@ def synthesize(
     kinds = ", ".join(f"{k} {v}" for k, v in summary["kinds"].items())
     _print_counts("synthetic data center (0 rows quarantined)", summary["rows"])
     _console().print(f"project kinds: {kinds or 'none (no labels, predictions or naming matches)'}")
+    if summary.get("replaced_values"):
+        _console().print("values outside the known vocabularies, learned as a neutral value: "
+                         + ", ".join(f"{k} {v:,}" for k, v in summary["replaced_values"].items()))
     _console().print(f"wrote {out} and {model_out}")
 
 

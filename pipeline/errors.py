@@ -7,3 +7,7 @@ class InputError(Exception):
 
 class StageFailed(Exception):
     """A stage ran but its result breaks a configured limit (e.g. too much quarantined)."""
+
+
+class OutputError(Exception):
+    """An output could not be written (disk full, no permission): the message names the file."""

@@ -35,7 +35,11 @@ Privacy
   host names (node_name, binding_host_id), MAC addresses, IP addresses and prefixes outside the
   ranges every site shares (SHARED_RANGES), and identifying names: resource names that exactly
   one real project uses (a name two or more real tenants use, such as "default" or "private",
-  is vocabulary and identifies nobody). A chance collision counts too: a synthesizer must
+  is vocabulary and identifies nobody), and free text: every other string of every real column
+  (statuses, types, descriptions, zones, `extra` and other JSON, taken leaf by leaf) that one
+  real project alone uses, is distinctive (5+ characters with a letter and a digit; not an
+  address, nor an ISO timestamp, which the synthesizer draws itself) and is found in ANY string
+  column of the synthetic tables, JSON leaves included. A chance collision counts too: a synthesizer must
   exclude real values, not just draw from a large space.
 - distance to closest record (DCR) on project feature vectors standardized with the real
   training split: synthetic -> real train against real holdout -> real train (the holdout is
@@ -610,6 +614,105 @@ JSON_VALUES = {"ips": [("routers", "external_fixed_ips", "ip_address"),
                        ("ports", "allowed_address_pairs", "ip_address")],
                "macs": [("ports", "allowed_address_pairs", "mac_address")]}
 TRIVIAL_MACS = {"00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff"}
+OVERLAP_CATEGORIES = ("ids", "device_ids", "host_names", "names", "macs", "ips", "free_text")
+# Columns the other categories own, and provenance (file names are not data).
+_NOT_FREE_TEXT = {"source_file", "ingest_errors"}
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def _json_leaves(text: str) -> list[str]:
+    """String leaves of a JSON text (keys are field names, not data); [text] when not JSON."""
+    import json
+
+    t = text.strip()
+    if not t or t[0] not in "[{":
+        return [t]
+    try:
+        obj = json.loads(t)
+    except ValueError:
+        return [t]
+    out, stack = [], [obj]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, dict):
+            stack += list(x.values())
+        elif isinstance(x, list):
+            stack += x
+        elif isinstance(x, str):
+            out.append(x.strip())
+    return out
+
+
+_ID_OR_MAC = re.compile(r"^(?:[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}"
+                        r"|[0-9a-fA-F]{2}(?:[:-][0-9a-fA-F]{2}){5})$")
+
+
+def _distinctive(v: str) -> bool:
+    if (_TIMESTAMP.match(v) or not is_shared_address(v) or _is_address(v)
+            or _ID_OR_MAC.match(v)):
+        # timestamps are drawn by the synthesizer; ids, MACs and addresses have categories
+        return False
+    # Like the privacy tests' scanner: plain words and phrases ("rules for spark") are
+    # vocabulary that any site may write; a value with a digit among letters names something.
+    return len(v) >= 5 and bool(re.search(r"\d", v)) and bool(re.search(r"[A-Za-z]", v))
+
+
+def _is_address(v: str) -> bool:
+    try:
+        ipaddress.ip_interface(v)
+    except ValueError:
+        return False
+    return True
+
+
+def _string_columns(tables: dict[str, pd.DataFrame], skip: set[str]):
+    """(table, column, frame) of every string column not in `skip` (nor provenance)."""
+    for table, df in tables.items():
+        if df is None or not len(df):
+            continue
+        for col in df.columns:
+            if f"{table}.{col}" in skip or col in _NOT_FREE_TEXT:
+                continue
+            if pd.api.types.is_string_dtype(df[col]) or df[col].dtype == object:
+                yield table, col, df
+
+
+def _strings(tables: dict[str, pd.DataFrame], skip: set[str]) -> dict[str, set[str]]:
+    """{"table.column": distinct string values, JSON texts split into leaves}."""
+    out = {}
+    for table, col, _ in _string_columns(tables, skip):
+        vals = set()
+        for v in _values(tables, table, col).unique():
+            vals.update(_json_leaves(str(v)))
+        vals.discard("")
+        if vals:
+            out[f"{table}.{col}"] = vals
+    return out
+
+
+def _free_text_pool(real: dict[str, pd.DataFrame]) -> set[str]:
+    """Identifying free-text values of the real tables: distinctive, and used by one real
+    project only (one row, in tables without projects). Text many tenants share, such as
+    Neutron's "Default security group" or a zone name, identifies nobody."""
+    from pipeline.model import DEVICE_OWNERS
+    from pipeline.vocab import VOCABULARIES
+
+    owned = {f"{t}.{c}" for spec in (_id_columns(real), {"ports": ["device_id"]}, HOST_NAME_COLUMNS,
+                                     MAC_COLUMNS, IP_COLUMNS, NAME_COLUMNS)
+             for t, cols in spec.items() for c in cols}
+    owners: dict[str, set] = {}
+    for table, col, df in _string_columns(real, owned):
+        text = df[col].astype("string").str.strip()
+        who = (df["project_id"].astype("string").fillna("") if "project_id" in df.columns
+               else pd.Series([f"{table}#{i}" for i in range(len(df))], index=df.index))
+        ok = (text.notna() & (text != "")).to_numpy(dtype=bool)
+        for v, w in zip(text[ok].tolist(), who[ok].tolist()):
+            for leaf in _json_leaves(v):
+                if leaf:
+                    owners.setdefault(leaf, set()).add(w)
+    vocabulary = set(DEVICE_OWNERS).union(*[set(v) for v, _ in VOCABULARIES.values()])
+    return {v for v, who in owners.items()
+            if len(who) == 1 and v not in vocabulary and _distinctive(v)}
 
 
 def _id_columns(tables: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
@@ -692,7 +795,19 @@ def exact_overlap(real: dict[str, pd.DataFrame], synthetic: dict[str, pd.DataFra
     """Distinct values present in both datasets, per category and per synthetic column."""
     out: dict[str, Any] = {}
     total = 0
-    for cat in ("ids", "device_ids", "host_names", "names", "macs", "ips"):
+    for cat in OVERLAP_CATEGORIES:
+        if cat == "free_text":
+            pool = _free_text_pool(real)
+            by_col = {}
+            found = set()
+            for key, sv in _strings(synthetic, set()).items():
+                hit = sv & pool
+                if hit:
+                    by_col[key] = len(hit)
+                    found |= hit
+            out[cat] = {"count": len(found), "by_column": dict(sorted(by_col.items()))}
+            total += len(found)
+            continue
         rvals = _category_values(real, cat)
         pool = set().union(*[set(v) for v in rvals.values()]) if rvals else set()
         if cat == "names":
@@ -863,8 +978,7 @@ def gate_failures(report: dict[str, Any]) -> list[str]:
         msgs.append(f"fidelity {g['fidelity']['value']} below min_fidelity {g['fidelity']['min']}")
     if not g["exact_overlap"]["passed"]:
         ov = report["privacy"]["exact_overlap"]
-        parts = [f"{k} {ov[k]['count']}" for k in ("ids", "device_ids", "host_names", "names",
-                                                    "macs", "ips") if ov[k]["count"]]
+        parts = [f"{k} {ov[k]['count']}" for k in OVERLAP_CATEGORIES if ov.get(k, {}).get("count")]
         msgs.append(f"{ov['total']} real values reappear in the synthetic data ({', '.join(parts)})")
     return msgs
 
@@ -912,13 +1026,15 @@ def mix_figure(mix: dict[str, Any]):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from pipeline.util import plot_text
+
     kinds = sorted(set(mix["real"]) | set(mix["synthetic"]))
     x = np.arange(len(kinds))
     fig, ax = plt.subplots(figsize=(6.0, 3.8), dpi=100)
     ax.bar(x - 0.2, [mix["real"].get(k, 0) or 0 for k in kinds], 0.4, label="real", color="#1f77b4")
     ax.bar(x + 0.2, [mix["synthetic"].get(k, 0) or 0 for k in kinds], 0.4, label="synthetic",
            color="#ff7f0e")
-    ax.set_xticks(x, kinds, rotation=30, ha="right")
+    ax.set_xticks(x, [plot_text(k) for k in kinds], rotation=30, ha="right")
     ax.set_ylabel("share of projects")
     tv = mix.get("tv_complement")
     ax.set_title(f"profile mix: TV complement {'n/a' if tv is None else f'{tv:.3f}'}", fontsize=10)

@@ -4,17 +4,19 @@
 
 The topology (nodes, links, generated names) is built once by pipeline/topology.py; each
 format module (export_<format>.py) has a `write(topo, out_dir, params) -> summary` and pure
-builders beside it. Every format gets its own folder `<out>/<format>/`, emptied first so no
-stale file from an earlier, larger export survives. JSON/NDJSON outputs are deterministic:
-keys sorted, compact separators (pretty-printed with a fixed 2-space indent where meant to be
+builders beside it. Every format gets its own folder `<out>/<format>/`, written into a
+temporary folder and renamed into place once every requested format is complete (pipeline/io.py
+`atomic_dir`): no stale file from an earlier, larger export survives, and a failed export (disk
+full, a crash) leaves the previous folders as they were, never a half-written one.
+JSON/NDJSON outputs are deterministic: keys sorted, compact separators (pretty-printed with a fixed 2-space indent where meant to be
 read), rows in a fixed order.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
-import shutil
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import orjson
@@ -62,6 +64,7 @@ def export_tables(tables: dict, formats: list[str], out: Path, params: dict,
 
 
 def _export(tables, formats, out, params, derive_fabric, on_format) -> dict:
+    from pipeline.io import atomic_dir, writing
     from pipeline.topology import build_topology
 
     exp = dict(params.get("export") or {})
@@ -69,19 +72,15 @@ def _export(tables, formats, out, params, derive_fabric, on_format) -> dict:
     topo = build_topology(tables, dict(params.get("fabric") or {}), derive_fabric,
                           require_fabric=need_fabric)
     report = {"topology": topo.summary, "formats": {}}
-    jobs = []
-    for fmt in formats:
-        target = out / fmt
-        if target.exists():
-            shutil.rmtree(target)
-        target.mkdir(parents=True)
-        jobs.append((fmt, target, exp))
-    workers = min(int(exp.get("workers", 1) or 1), len(jobs))
-    if workers > 1 and "fork" in mp.get_all_start_methods():
-        topo.names_csv()  # shared by three formats: build it once, before forking
-        results = _run_forked(topo, jobs, workers)
-    else:
-        results = {fmt: _write_one(topo, fmt, target, exp) for fmt, target, exp in jobs}
+    with ExitStack() as folders:  # on leaving: every format folder renamed into place, or none
+        jobs = [(fmt, folders.enter_context(atomic_dir(out / fmt)), exp) for fmt in formats]
+        workers = min(int(exp.get("workers", 1) or 1), len(jobs))
+        with writing(out):
+            if workers > 1 and "fork" in mp.get_all_start_methods():
+                topo.names_csv()  # shared by three formats: build it once, before forking
+                results = _run_forked(topo, jobs, workers)
+            else:
+                results = {fmt: _write_one(topo, fmt, target, exp) for fmt, target, exp in jobs}
     for fmt in formats:
         summary, seconds = results[fmt]
         report["formats"][fmt] = summary

@@ -43,6 +43,7 @@ import pandas as pd
 from pipeline.export import dumps
 from pipeline.model import empty_frame
 from pipeline.topology import LABEL_MAX, Topology, label_candidates, pylist, unique_names
+from pipeline.util import csv_cell
 
 SCENARIO = "dcnet_scenario.json"
 # merak-topo picks images by "ACA"/"OVS" in the name and deploys `registry` as the container
@@ -504,7 +505,7 @@ def write(topo: Topology, out: Path, params: dict) -> dict:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["kind", "label", "id", "name"])
-    w.writerows(name_rows)
+    w.writerows([csv_cell(v) for v in row] for row in name_rows)
     (out / "network_names.csv").write_text(buf.getvalue())
     c = doc["configuration"]
     nc, cc = c["network-config"], c["compute-config"]

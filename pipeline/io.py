@@ -3,17 +3,32 @@
 Stage logic never touches files; the CLI calls these around it. Parquet files are written
 deterministically (no index, fixed compression, rows in the order given) so the same inputs
 give byte-identical outputs.
+
+Stage outputs are atomic: a folder of tables is written into a temporary folder next to its
+target, with a `_manifest.json` (every table, its rows, bytes and md5) written last, and is
+renamed into place only when complete. A killed or failing stage (disk full, Ctrl-C) leaves the
+previous output untouched and no half-written folder behind. Readers refuse a folder without a
+manifest, or one whose tables do not match it (one line, exit 2): a missing table is never read
+as an empty one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import InputError
+from pipeline.errors import InputError, OutputError
 
 PARAMS_FILE = Path("params.yaml")
+MANIFEST = "_manifest.json"
+MANIFEST_FORMAT = 1
 
 
 def load_params(path: Path | str = PARAMS_FILE) -> dict[str, Any]:
@@ -33,20 +48,177 @@ def section(params: dict[str, Any], name: str) -> dict[str, Any]:
     return dict(params.get(name) or {})
 
 
+# --- atomic writing ------------------------------------------------------------------------------
+
+
+def _os_detail(e: OSError) -> str:
+    if e.strerror:
+        return e.strerror
+    return str(e).splitlines()[0] if str(e) else type(e).__name__
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn an OSError while writing `path` (disk full, read-only, ...) into one OutputError."""
+    try:
+        yield
+    except OutputError:
+        raise
+    except OSError as e:
+        raise OutputError(f"{path}: cannot write ({_os_detail(e)})") from e
+
+
+@contextmanager
+def atomic_dir(target: Path) -> Iterator[Path]:
+    """Yield a fresh temporary folder next to `target`; rename it to `target` on success.
+
+    On any error (or interrupt) the temporary folder is removed and `target` keeps its previous
+    content. The old folder is moved aside before the new one moves in, so a reader sees either
+    the old or the new folder, never a mix.
+    """
+    target = Path(target)
+    with writing(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(target)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        yield tmp
+        with writing(target):
+            _swap_in(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Temporary folders of an earlier write of `target` that was killed (kill -9, power loss)."""
+    for pattern in (f".{target.name}.tmp-*", f".{target.name}.old-*"):
+        for old in target.parent.glob(pattern):
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _swap_in(tmp: Path, target: Path) -> None:
+    old = None
+    if target.exists() or target.is_symlink():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        os.rename(target, old / "x")
+    os.rename(tmp, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _atomic_file(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file in the same folder and a rename."""
+    path = Path(path)
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def write_json(obj: Any, path: Path) -> None:
+    text = json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n"
+    _atomic_file(Path(path), text.encode())
+
+
 def write_table(df, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    df.to_parquet(path, index=False, compression="zstd", engine="pyarrow")
+    """One parquet file (inside a folder being written by `write_tables`)."""
+    path = Path(path)
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        df.to_parquet(path, index=False, compression="zstd", engine="pyarrow")
 
 
-def write_tables(tables: dict[str, Any], out_dir: Path) -> None:
-    """Write every table as `<out_dir>/<name>.parquet`, removing stale tables first."""
+def _md5(path: Path) -> str:
+    h = hashlib.md5()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _entry(path: Path, rows: int) -> dict[str, Any]:
+    return {"rows": int(rows), "bytes": path.stat().st_size, "md5": _md5(path)}
+
+
+def write_tables(tables: dict[str, Any], out_dir: Path, files: dict[str, Any] | None = None,
+                 keep_existing: bool = False) -> None:
+    """Write every table as `<out_dir>/<name>.parquet`, atomically, with its manifest.
+
+    `files`: extra JSON documents written into the folder in the same step (e.g. the ingest
+    report), as {file name: object}. `keep_existing`: also keep the tables of the current
+    folder that `tables` does not replace (writing one table of several). Tables of an old
+    folder are otherwise gone: the new folder replaces it whole.
+    """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for old in out_dir.glob("*.parquet"):
-        if old.stem not in tables:
-            old.unlink()
-    for name, df in tables.items():
-        write_table(df.reset_index(drop=True), out_dir / f"{name}.parquet")
+    kept = _existing_tables(out_dir, set(tables)) if keep_existing else {}
+    with atomic_dir(out_dir) as tmp:
+        manifest: dict[str, Any] = {}
+        for name, src in kept.items():
+            with writing(tmp / src.name):
+                shutil.copy2(src, tmp / src.name)
+            manifest[name] = _read_manifest(out_dir)["tables"][name]
+        for name, df in tables.items():
+            path = tmp / f"{name}.parquet"
+            write_table(df.reset_index(drop=True), path)
+            manifest[name] = _entry(path, len(df))
+        for fname, obj in (files or {}).items():
+            write_json(obj, tmp / fname)
+        # Last: a folder with a manifest is complete.
+        write_json({"format": MANIFEST_FORMAT, "tables": dict(sorted(manifest.items()))},
+                   tmp / MANIFEST)
+
+
+def _existing_tables(out_dir: Path, replaced: set[str]) -> dict[str, Path]:
+    if not (out_dir / MANIFEST).exists():
+        return {}
+    listed = _read_manifest(out_dir)["tables"]
+    return {name: out_dir / f"{name}.parquet" for name in sorted(listed) if name not in replaced}
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / MANIFEST
+    if not path.exists():
+        raise InputError(f"{folder}: no {MANIFEST} (not a complete stage output: the stage "
+                         f"that writes it was interrupted or never ran)")
+    try:
+        manifest = json.loads(path.read_text())
+        tables = manifest["tables"]
+        if not isinstance(tables, dict):
+            raise TypeError("tables is not an object")
+    except (ValueError, KeyError, TypeError) as e:
+        raise InputError(f"{path}: unreadable manifest ({e})") from e
+    return manifest
+
+
+def check_table(folder: Path, name: str) -> bool:
+    """Is table `name` part of the complete output in `folder`? Raises on a broken folder.
+
+    False when the manifest does not list it (the stage wrote no such table); InputError when it
+    is listed but missing or changed on disk.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: input folder does not exist")
+    entry = _read_manifest(folder)["tables"].get(name)
+    if entry is None:
+        return False
+    path = folder / f"{name}.parquet"
+    if not path.exists():
+        raise InputError(f"{path}: table missing (listed in {folder / MANIFEST})")
+    if path.stat().st_size != entry.get("bytes"):
+        raise InputError(f"{path}: {path.stat().st_size} bytes, {folder / MANIFEST} says "
+                         f"{entry.get('bytes')} (truncated or replaced)")
+    return True
 
 
 def read_parquet(path: Path):
@@ -59,26 +231,32 @@ def read_parquet(path: Path):
         raise InputError(f"{path}: not a readable parquet file ({e})") from e
 
 
+def read_table(path: Path):
+    """One table of a stage output folder (checked against the folder's manifest)."""
+    path = Path(path)
+    if not check_table(path.parent, path.stem):
+        raise InputError(f"{path}: table missing (not listed in {path.parent / MANIFEST})")
+    return read_parquet(path)
+
+
 def read_tables(in_dir: Path, names: list[str] | None = None) -> dict[str, Any]:
-    """Read canonical tables from a folder; tables missing on disk come back empty."""
+    """Read canonical tables from a complete stage output folder.
+
+    A model table the manifest does not list was not written by the stage and comes back
+    empty; a listed table must be there, unchanged.
+    """
     from pipeline.model import TABLES, conform, empty_frame
 
     in_dir = Path(in_dir)
-    if not in_dir.is_dir():
-        raise InputError(f"{in_dir}: input folder does not exist")
     names = names or list(TABLES)
     out = {}
     for name in names:
-        path = in_dir / f"{name}.parquet"
-        if path.exists():
-            df = read_parquet(path)
+        if check_table(in_dir, name):
+            df = read_parquet(in_dir / f"{name}.parquet")
             out[name] = conform(df, name) if name in TABLES else df
-        else:
+        elif name in TABLES:
             out[name] = empty_frame(name)
+        else:
+            raise InputError(f"{in_dir / (name + '.parquet')}: table missing (not listed in "
+                             f"{in_dir / MANIFEST})")
     return out
-
-
-def write_json(obj: Any, path: Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")

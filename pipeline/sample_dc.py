@@ -204,7 +204,7 @@ DEFAULTS = {"seed": 20261128, "zones": 2, "racks_per_zone": 6, "hosts_per_rack":
 
 # Planted faults: kind -> (table of the row validation must quarantine). Order = planting order.
 FAULTS = {
-    "duplicate_id": "ports", "ip_outside_subnet": "port_ips", "ip_family_mismatch": "port_ips",
+    "superseded": "ports", "ip_outside_subnet": "port_ips", "ip_family_mismatch": "port_ips",
     "subnet_overlap": "subnets", "ref_network_id": "ports", "mac_format": "ports",
     "port_range_invalid": "security_group_rules", "ref_remote_group_id": "security_group_rules",
     "ingest_type_error": "security_group_rules", "ref_binding_host_id": "ports",
@@ -1168,7 +1168,8 @@ def plant_faults(w: World) -> None:
         return p
 
     for i in range(per):
-        # duplicate_id: a stale copy of a paged port in the change feed (a later file).
+        # superseded: a stale copy of a paged port in the change feed (a later file), one
+        # revision older than the paged copy, which validation keeps.
         cands = [x for x in w.ports if x["_fmt"] == "neutron" and x.get("_file") is None
                  and x["device_owner"].startswith("compute:") and not x.get("_fault")
                  and x["id"] not in fip_ports and len(x["fixed_ips"]) == 1]
@@ -1179,11 +1180,11 @@ def plant_faults(w: World) -> None:
         dup["fixed_ips"] = [{"subnet_id": sn["id"], "ip_address": w.alloc(sn)}]
         for a in dup["allowed_address_pairs"]:
             a["mac_address"] = dup["mac_address"]
-        dup["revision_number"] = orig["revision_number"] + 1
+        dup["revision_number"] = orig["revision_number"] - 1
         dup["_file"] = F_UPDATES
         dup["_fault"] = True
         w.ports.append(dup)
-        add(dup, "duplicate_id", "port id already exported in the paged list; stale copy in the "
+        add(dup, "superseded", "port id already exported in the paged list; stale copy in the "
             "change feed (different MAC and address)", original=orig)
 
         p = pick([q for q in neutron_projects if q.space.has_room(24, 64)])

@@ -386,9 +386,11 @@ def learn(tables: dict[str, pd.DataFrame], profiles: pd.Series | None = None,
           params: dict | None = None) -> dict[str, Any]:
     """The synthesis model of validated tables; see the module docstring."""
     from pipeline.labels import owner_roles
+    from pipeline.vocab import close_tables
 
     t = {n: (tables[n] if tables.get(n) is not None else empty_frame(n)) for n in TABLES}
-    t = {n: df.reset_index(drop=True) for n, df in t.items()}
+    # Categorical values only from the data model's vocabularies: free text never gets learned.
+    t, replaced = close_tables({n: df.reset_index(drop=True) for n, df in t.items()})
     nets, subs, ports = t["networks"].copy(), t["subnets"].copy(), t["ports"].copy()
     pips, hosts = t["port_ips"], t["hosts"]
 
@@ -528,6 +530,9 @@ def learn(tables: dict[str, pd.DataFrame], profiles: pd.Series | None = None,
     gw_routers = set(rts.loc[rts["has_gw"], "id"])
     routed_subnets = set(_str(ri["subnet_id"])[_str(ri["router_id"]).isin(gw_routers)])
     ports["eligible"] = ports["first_subnet"].isin(routed_subnets) & work_mask
+    ports["device_owner"], n_owner = _close_owners(ports)
+    if n_owner:
+        replaced["ports.device_owner"] = n_owner
     ri_owners = ports.loc[ports["role"] == "router_interface", "device_owner"]
     fips = t["floating_ips"].copy()
     fips["project_id"] = _str(fips["project_id"])
@@ -654,7 +659,23 @@ def learn(tables: dict[str, pd.DataFrame], profiles: pd.Series | None = None,
     model["source"] = {name: int(len(t[name])) for name in TABLES}
     model["source"]["tenant_projects"] = len(projects)
     model["mix"] = {k: model["kinds"][k]["projects"] for k in model["kinds"]}
+    # values outside the vocabularies, replaced by a neutral value before learning
+    model["replaced_values"] = dict(sorted(replaced.items()))
     return model
+
+
+def _close_owners(ports: pd.DataFrame) -> tuple[pd.Series, int]:
+    """device_owner of the roles whose owner string is learned, closed to their vocabulary."""
+    from pipeline.vocab import OWNER_VOCABULARIES, close
+
+    owners, total = ports["device_owner"].astype("string"), 0
+    for role, (vocab, neutral) in OWNER_VOCABULARIES.items():
+        mine = (ports["role"] == role).to_numpy()
+        if mine.any():
+            closed, n = close(owners[mine], vocab, neutral)
+            owners[mine] = closed
+            total += n
+    return owners, total
 
 
 # =============================================================================================
@@ -2053,5 +2074,6 @@ def run(tables: dict[str, pd.DataFrame], profiles: pd.Series | None, params: dic
         "rows": {name: int(len(df)) for name, df in syn.items()},
         "kinds": {str(k): int(v) for k, v in kinds.items()},
         "validation": {k: totals[k] for k in ("rows_in", "rows_valid", "rows_quarantined")},
+        "replaced_values": dict(model.get("replaced_values") or {}),
     }
     return model, syn, summary

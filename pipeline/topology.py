@@ -66,11 +66,13 @@ class Topology:
             import csv
             import io
 
+            from pipeline.util import csv_cell
+
             m = name_map(self)
             buf = io.StringIO()
             w = csv.writer(buf, lineterminator="\n")
             w.writerow(list(m.columns))
-            w.writerows(["" if v is None else v for v in row]
+            w.writerows([csv_cell(v) for v in row]
                         for row in zip(*(pylist(m[c]) for c in m.columns)))
             self._cache["names_csv"] = buf.getvalue()
         return self._cache["names_csv"]

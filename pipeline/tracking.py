@@ -191,18 +191,21 @@ def confusion_figure(result):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from pipeline.util import plot_text
+
     cm = result.confusion
     n = len(cm)
     size = max(4.0, 0.6 * n + 2.5)
     fig, ax = plt.subplots(figsize=(size, size * 0.85), dpi=100)
     vals = cm.to_numpy()
     ax.imshow(vals, cmap="Blues")
-    ax.set_xticks(range(n), [str(c) for c in cm.columns], rotation=45, ha="right")
-    ax.set_yticks(range(n), [str(c) for c in cm.index])
+    ax.set_xticks(range(n), [plot_text(c) for c in cm.columns], rotation=45, ha="right")
+    ax.set_yticks(range(n), [plot_text(c) for c in cm.index])
     ax.set_xlabel("predicted")
     ax.set_ylabel("actual")
     macro = result.metrics["model"].get("macro_f1", float("nan"))
-    ax.set_title(f"{result.task}: {result.model_name}\n{result.cv_folds}-fold CV, "
+    ax.set_title(f"{plot_text(result.task)}: {plot_text(result.model_name)}\n"
+                 f"{result.cv_folds}-fold CV, "
                  f"out-of-fold macro-F1 {macro:.3f}", fontsize=10)
     top = vals.max() if vals.size else 0
     for i in range(n):

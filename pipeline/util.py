@@ -26,3 +26,23 @@ def no_gc():
 def stripped(s):
     """A pandas column as text: stripped strings, missing values as ""."""
     return s.astype("string").fillna("").str.strip()
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection, OWASP).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A value for a CSV file people open in a spreadsheet: text that would start a formula
+    gets a leading apostrophe (shown as text, never run); None becomes ""."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def plot_text(value) -> str:
+    """Text for a matplotlib label shown as written: an unescaped '$' starts mathtext, where
+    '^', '_' or an unbalanced '$' in a class name would make drawing fail."""
+    return str(value).replace("$", r"\$")

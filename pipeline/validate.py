@@ -1,11 +1,16 @@
 """Validation stage: split every canonical table into valid rows and quarantined rows.
 
+0. identities and copies (schemas/copies.py): id columns normalised (whitespace, UUID case),
+   null fields that another field determines filled (schemas/fill.py), then of the copies of
+   one object the newest is kept, the others quarantined (`superseded`, `duplicate_id`) with
+   their nested children; the steps below run on the remaining rows;
 1. single-table checks: the pandera schema of each table (schemas/models.py), run lazily; each
    failure case (row, check) becomes a reason code and a human-readable reason;
 2. cross-table checks, references and the parent cascade (schemas/relations.py);
 3. assembly: valid rows keep the model's columns, dtypes and input order; quarantined rows
    keep all their columns plus `check` (sorted unique codes joined by ';') and `reason`.
-Warnings (device_owner_unknown) are counted with examples and never quarantine.
+Warnings (device_owner_unknown, network_id_unknown) are counted with examples and never
+quarantine.
 
 Row accounting is exact: for every table rows_in == rows_valid + rows_quarantined.
 """
@@ -25,6 +30,9 @@ from pipeline.model import TABLES, conform, empty_frame
 
 DEFAULT_MAX_QUARANTINE_FRACTION = 0.05
 WARNING_EXAMPLES = 5
+# Fields Neutron always has that some listings omit, with nothing to fill them from: the row is
+# a real object and stays valid; the count (examples: row ids) is a warning.
+UNKNOWN_WARNINGS = (("ports", "network_id", "network_id_unknown"),)
 
 
 @dataclass
@@ -60,7 +68,8 @@ def single_table_failures(name: str, df: pd.DataFrame):
     pandera runs at DATA_ONLY depth: its schema-level checks (dtypes, column set and order)
     hold by construction because `_prepare` conforms every table to the model, and they cost
     about a millisecond per column per call. pandera files `nullable` under schema-level too,
-    so the non-null columns the schema declares are checked here (`id_missing`).
+    so the non-null columns the schema declares are checked here (`id_missing`); a blank
+    string ("", or only whitespace before `normalise_ids`) counts as missing there.
     """
     import pandera.errors as pe
     from pandera.config import ValidationDepth, config_context
@@ -75,10 +84,18 @@ def single_table_failures(name: str, df: pd.DataFrame):
     parts = []
     for col_name, col in schema.columns.items():
         if not col.nullable:
-            missing = np.flatnonzero(df[col_name].isna().to_numpy(dtype=bool))
+            values = df[col_name]
+            missing = np.flatnonzero(values.isna().to_numpy(dtype=bool))
             if len(missing):
                 parts.append(failures(missing, "id_missing",
                                       checks.message("id_missing", df, missing, col_name)))
+            if values.dtype == "string":
+                blank = np.flatnonzero((values.str.strip() == "").to_numpy(dtype=bool,
+                                                                          na_value=False))
+                if len(blank):
+                    parts.append(failures(blank, "id_missing",
+                                          [f"{col_name} is blank ({v!r})"
+                                           for v in values.iloc[blank].tolist()]))
     try:
         with warnings.catch_warnings(), config_context(validation_depth=ValidationDepth.DATA_ONLY):
             # Warning checks are counted by `_warnings`; pandera's own warning text is noise.
@@ -136,6 +153,14 @@ def _warnings(name: str, df: pd.DataFrame) -> list[dict[str, Any]]:
             out.append({"table": name, "check": chk.name, "column": col_name,
                         "count": int(len(bad)),
                         "examples": [str(v) for v in counts.index[:WARNING_EXAMPLES]]})
+    for table, col_name, check in UNKNOWN_WARNINGS:
+        if table != name or not len(df):
+            continue
+        unknown = df[col_name].isna().to_numpy(dtype=bool)
+        if unknown.any():
+            out.append({"table": name, "check": check, "column": col_name,
+                        "count": int(unknown.sum()),
+                        "examples": [str(v) for v in df["id"][unknown].iloc[:WARNING_EXAMPLES]]})
     return out
 
 
@@ -146,15 +171,31 @@ def validate_tables(tables: dict[str, pd.DataFrame],
     `params` is the `validate` section of params.yaml; no check is tunable today (its limit is
     applied by `enforce_limits`, after the outputs are written).
     """
-    from schemas import relations
+    from schemas import copies, fill, relations
 
-    tables = _prepare(tables)
-    single = {name: single_table_failures(name, df) for name, df in tables.items()}
-    all_failures = relations.run(tables, single)
+    tables, normalised = copies.normalise_ids(_prepare(tables))
+    tables, filled = fill.fill_determined(tables)
+    stale = copies.stale_copies(tables)
+    # Stale copies are set aside: the other checks see each object once.
+    work, kept_pos = {}, {}
+    for name, df in tables.items():
+        gone = stale[name]["pos"].to_numpy(dtype=np.int64)
+        if len(gone):
+            keep = np.ones(len(df), dtype=bool)
+            keep[gone] = False
+            kept_pos[name] = np.flatnonzero(keep)
+            work[name] = df.iloc[kept_pos[name]].reset_index(drop=True)
+        else:
+            work[name] = df
+    single = {name: single_table_failures(name, df) for name, df in work.items()}
+    work_failures = relations.run(work, single)
 
     valid, quarantine, table_reports, warns = {}, {}, {}, []
     for name, df in tables.items():
-        f = all_failures[name]
+        f = work_failures[name]
+        if name in kept_pos:  # positions in `work` -> positions in the table
+            f = f.assign(pos=kept_pos[name][f["pos"].to_numpy(dtype=np.int64)])
+            f = pd.concat([stale[name], f], ignore_index=True)
         bad = relations.collapse(f)
         pos = bad.index.to_numpy(dtype=np.int64)
         mask = np.zeros(len(df), dtype=bool)
@@ -168,7 +209,7 @@ def validate_tables(tables: dict[str, pd.DataFrame],
         n_in, n_valid, n_q = len(df), len(valid[name]), len(q)
         if n_in != n_valid + n_q:
             raise AssertionError(f"{name}: {n_in} rows in != {n_valid} valid + {n_q} quarantined")
-        w = _warnings(name, df)
+        w = _warnings(name, work[name])
         warns += w
         by_check = f.drop_duplicates(["pos", "check"])["check"].value_counts()
         table_reports[name] = {
@@ -179,7 +220,12 @@ def validate_tables(tables: dict[str, pd.DataFrame],
             "warnings": sum(x["count"] for x in w),
             "by_check": {k: int(v) for k, v in sorted(by_check.items())},
         }
-    return ValidationResult(valid, quarantine, _report(table_reports, warns))
+    report = _report(table_reports, warns)
+    # Ids rewritten to their canonical spelling (whitespace, UUID case), per table and column.
+    report["normalised_ids"] = {t: dict(sorted(c.items())) for t, c in sorted(normalised.items())}
+    # Null fields filled from the field that determines them (schemas/fill.py).
+    report["filled_fields"] = {t: dict(sorted(c.items())) for t, c in sorted(filled.items())}
+    return ValidationResult(valid, quarantine, report)
 
 
 def _report(tables: dict[str, dict], warns: list[dict]) -> dict[str, Any]:

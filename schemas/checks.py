@@ -29,16 +29,41 @@ from schemas import netaddr as na
 
 # --- vocabularies (shared with models.py; kept here so messages can quote them) -------------
 
+# Values and ranges follow what Neutron itself accepts and reports (neutron-lib constants and
+# API validators), so that no object Neutron stored is quarantined.
 DIRECTIONS = ["egress", "ingress"]
 ETHERTYPES = ["IPv4", "IPv6"]
-MTU_RANGE = (68, 9216)
-# Provider segmentation id ranges per network type (Neutron: VLAN 1..4094, VNI 1..2^24-1,
-# GRE key 1..2^32-1).
+# neutron-lib IPV4_MIN_MTU .. the largest MTU a Linux/OVS interface takes. Neutron's `mtu`
+# attribute is any non-negative integer and 0 (its default) or an absent value means "not
+# known": both pass.
+MTU_RANGE = (68, 65535)
+# Provider segmentation id ranges per network type (neutron-lib: VLAN 1..4094, VXLAN and
+# Geneve VNI 1..2^24-1, GRE key 1..2^32-1). Flat and local networks have no segmentation id.
 SEGMENTATION_RANGES = {
     "geneve": [1, 2**24 - 1],
     "gre": [1, 2**32 - 1],
     "vlan": [1, 4094],
     "vxlan": [1, 2**24 - 1],
+}
+UNSEGMENTED_TYPES = ["flat", "local"]
+# Rule protocols Neutron accepts by name (neutron-lib IP_PROTOCOL_MAP, case-insensitive; 'any'
+# is Neutron's spelling of null); any other value must be an IP protocol number 0..255.
+PROTOCOL_NAMES = ["ah", "any", "dccp", "egp", "esp", "gre", "hopopt", "icmp", "icmpv6", "igmp",
+                  "ip", "ipip", "ipv6-encap", "ipv6-frag", "ipv6-icmp", "ipv6-nonxt",
+                  "ipv6-opts", "ipv6-route", "ospf", "pgm", "rsvp", "sctp", "tcp", "udp",
+                  "udplite", "vrrp"]
+# neutron-lib INVALID_MAC_ADDRESSES; multicast addresses (low bit of the first octet set) can be
+# no NIC's source address (IEEE 802.3) and Neutron refuses them in allowed address pairs.
+RESERVED_MACS = ["00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff"]
+# Fields every stored object has (Neutron's database columns are NOT NULL), per table. A null
+# here is a broken or partial record; validation derives ip_version and ethertype first where
+# another field determines them (schemas/fill.py).
+REQUIRED_FIELDS = {
+    "subnets": ["cidr", "ip_version"],
+    "ports": ["mac_address"],
+    "port_ips": ["ip_address"],
+    "security_group_rules": ["direction", "ethertype"],
+    "floating_ips": ["floating_ip_address"],
 }
 # Protocols whose port_range_min/max are ports (names and IANA numbers as Neutron accepts them).
 PORT_PROTOCOLS = ["6", "17", "33", "132", "136", "dccp", "sctp", "tcp", "udp", "udplite"]
@@ -124,11 +149,56 @@ def cidr_host_bits(s: pd.Series) -> pd.Series:
     return _ok(~na.parse_cidrs(s).host_bits_set, s.index)
 
 
-@_register("MTU lies in min_value..max_value bytes.", statistics=["min_value", "max_value"],
+@_register("MTU lies in min_value..max_value bytes; 0 (Neutron's 'not set') passes as unknown.",
+           statistics=["min_value", "max_value"],
            message=lambda df, i, c, s: [
-               f"{c} {v} outside {s['min_value']}..{s['max_value']}" for v in _v(df, i, c)])
+               f"{c} {v} outside {s['min_value']}..{s['max_value']} (0 = unknown)"
+               for v in _v(df, i, c)])
 def mtu_range(s: pd.Series, *, min_value: int, max_value: int) -> pd.Series:
-    return (s >= min_value) & (s <= max_value)
+    return (s == 0) | ((s >= min_value) & (s <= max_value))
+
+
+def _mac_unusable_mask(s: pd.Series) -> np.ndarray:
+    arr = na.to_arrow(s)
+    well_formed = na.np_bool(pc.match_substring_regex(arr, na.MAC_REGEX))
+    reserved = na.np_bool(pc.is_in(arr, value_set=na.to_arrow(RESERVED_MACS)))
+    # multicast: the low bit of the first octet (second hex digit odd)
+    odd = na.np_bool(pc.match_substring_regex(arr, r"^.[13579bdf]"))
+    return well_formed & (reserved | odd)
+
+
+def _mac_unusable_msg(df, idx, col, _stats):
+    out = []
+    for v in _v(df, idx, col):
+        kind = ("all-zero" if v == RESERVED_MACS[0] else
+                "broadcast" if v == RESERVED_MACS[1] else "multicast")
+        out.append(f"{col} {v} is a {kind} address, not a NIC address")
+    return out
+
+
+@_register("MAC address is not all-zero, broadcast (Neutron rejects both) or multicast (no NIC "
+           "sends from one).", message=_mac_unusable_msg)
+def mac_unusable(s: pd.Series) -> pd.Series:
+    return _ok(~_mac_unusable_mask(s), s.index)
+
+
+def protocol_ok(s: pd.Series) -> np.ndarray:
+    """Neutron's rule protocol: a known name (any case) or a number 0..255."""
+    text = s.astype("string").str.lower()
+    named = text.isin(PROTOCOL_NAMES).to_numpy(dtype=bool, na_value=False)
+    digits = text.str.fullmatch(r"[0-9]{1,3}").to_numpy(dtype=bool, na_value=False)
+    number = pd.to_numeric(text.where(digits), errors="coerce").to_numpy(dtype="float64",
+                                                                        na_value=np.nan)
+    return named | (digits & (number <= 255))
+
+
+@_register("Rule protocol is a name Neutron knows (tcp, udp, icmp, ipv6-icmp, vrrp, ... any "
+           "case) or an IP protocol number 0..255.",
+           message=lambda df, i, c, _s: [
+               f"{c} {v!r} is neither a protocol name Neutron knows nor a number 0..255"
+               for v in _v(df, i, c)])
+def protocol_invalid(s: pd.Series) -> pd.Series:
+    return _ok(protocol_ok(s), s.index)
 
 
 def _vocab_msg(df, idx, col, stats):
@@ -205,9 +275,17 @@ def _where(df, f) -> str:
     return f"{df['source_file'].iat[f]}#{df['source_pos'].iat[f]}"
 
 
+def _key_usable(df: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """No key part null or blank (those rows are id_missing)."""
+    usable = np.ones(len(df), dtype=bool)
+    for k in key:
+        usable &= _str_present(df[k]) if df[k].dtype == "string" else df[k].notna().to_numpy()
+    return usable
+
+
 def _dup_id_msg(df, idx, _col, stats):
     key = list(stats["key"])
-    first = first_holders(df[key], df[key].notna().all(axis=1).to_numpy(), idx)
+    first = first_holders(df[key], _key_usable(df, key), idx)
     out = []
     for i, f in zip(idx, first):
         label = ", ".join(f"{k}={df[k].iat[i]}" for k in key)
@@ -217,11 +295,13 @@ def _dup_id_msg(df, idx, _col, stats):
 
 @_register("The key is unique: a row repeating the key of an EARLIER row (input order = "
            "source_file, source_pos, child index) fails; the first one stays valid. Rows with a "
-           "null key part are left to id_missing.", statistics=["key"], frame=True,
+           "null or blank key part are left to id_missing. (Validation resolves copies first, "
+           "newest kept: schemas/copies.py; this check is the schema's own safety net.)",
+           statistics=["key"], frame=True,
            message=_dup_id_msg)
 def duplicate_id(df: pd.DataFrame, *, key: list[str]) -> pd.Series:
     key = list(key)
-    usable = df[key].notna().all(axis=1).to_numpy()
+    usable = _key_usable(df, key)
     return _ok(~_later_duplicates(df[key], usable), df.index)
 
 
@@ -311,20 +391,22 @@ def gateway_outside_subnet(df: pd.DataFrame) -> pd.Series:
 
 
 def reserved_gateway(c: na.Cidrs, g: na.Addrs) -> np.ndarray:
-    """Gateway is the network address (both families) or the IPv4 broadcast address.
+    """Gateway is the network or broadcast address of an IPv4 subnet.
 
-    /31 and /32 (IPv4) and /127, /128 (IPv6) have no network/broadcast addresses (RFC 3021,
-    RFC 6164), so any address of theirs is a usable gateway.
+    As Neutron (ipam utils): an IPv6 gateway may be the subnet's first address (the
+    subnet-router anycast address routers answer on). /31 and /32 have no network/broadcast
+    addresses (RFC 3021), so any address of theirs is a usable gateway.
     """
     inside = na.contains(c, g)
-    big = ((c.version == 4) & (c.prefix <= 30)) | ((c.version == 6) & (c.prefix <= 126))
+    big = (c.version == 4) & (c.prefix <= 30)
     is_net = na.eq(g.hi, g.lo, c.hi, c.lo)
-    is_bcast = (c.version == 4) & na.eq(g.hi, g.lo, c.last_hi, c.last_lo)
+    is_bcast = na.eq(g.hi, g.lo, c.last_hi, c.last_lo)
     return inside & big & (is_net | is_bcast)
 
 
-@_register("gateway_ip is not the subnet's network address, nor its IPv4 broadcast address "
-           "(IPv4 /31-/32 and IPv6 /127-/128 exempt).", frame=True, reads=("cidr", "gateway_ip"),
+@_register("gateway_ip is not the network or broadcast address of an IPv4 subnet (/31-/32 "
+           "exempt; IPv6 may use its first address, as Neutron allows).", frame=True,
+           reads=("cidr", "gateway_ip"),
            message=_gateway_msg("is the network or broadcast address of"))
 def gateway_reserved(df: pd.DataFrame) -> pd.Series:
     c, g, _ = _gateway_parts(df)
@@ -414,21 +496,27 @@ def pool_invalid(df: pd.DataFrame) -> pd.Series:
 def _seg_msg(df, idx, _col, stats):
     out = []
     for t, v in zip(_v(df, idx, "network_type"), _v(df, idx, "segmentation_id")):
+        if str(t).lower() in stats.get("unsegmented", []):
+            out.append(f"segmentation_id {v} given for a {t} network, which has none")
+            continue
         lo, hi = stats["ranges"][str(t).lower()]
         out.append(f"segmentation_id {v} out of range {lo}..{hi} for {t}")
     return out
 
 
 @_register("segmentation_id lies in the range of network_type (vlan 1..4094, vxlan/geneve "
-           "1..2^24-1, gre 1..2^32-1); other types are not checked.", statistics=["ranges"],
+           "1..2^24-1, gre 1..2^32-1); flat and local networks have none; other types are not "
+           "checked.", statistics=["ranges", "unsegmented"],
            frame=True, message=_seg_msg, reads=("network_type", "segmentation_id"))
-def segmentation_id_range(df: pd.DataFrame, *, ranges: dict[str, list[int]]) -> pd.Series:
+def segmentation_id_range(df: pd.DataFrame, *, ranges: dict[str, list[int]],
+                          unsegmented: list[str] = ()) -> pd.Series:
     t = df["network_type"].astype("string").str.lower()
     seg = df["segmentation_id"].to_numpy(dtype="float64", na_value=np.nan)
     bad = np.zeros(len(df), dtype=bool)
     for name, (lo, hi) in ranges.items():
         of_type = (t == name).to_numpy(dtype=bool, na_value=False)
         bad |= of_type & ~np.isnan(seg) & ((seg < lo) | (seg > hi))
+    bad |= t.isin(list(unsegmented)).to_numpy(dtype=bool, na_value=False) & ~np.isnan(seg)
     return _ok(~bad, df.index)
 
 
@@ -518,6 +606,42 @@ def port_range_protocol(df: pd.DataFrame, *, port_protocols: list[str],
     return _ok(~port_range_wrong_protocol(df, port_protocols, icmp_protocols), df.index)
 
 
+# --- table checks: required fields, hosts ------------------------------------------------------
+
+
+def _required_msg(df, idx, _col, stats):
+    cols = list(stats["columns"])
+    out = []
+    for i in idx:
+        gone = [c for c in cols if pd.isna(df[c].iat[i])]
+        out.append(", ".join(gone) + (" is missing" if len(gone) == 1 else " are missing")
+                   + " (every stored object has " + ("it" if len(gone) == 1 else "them") + ")")
+    return out
+
+
+@_register("Fields every stored Neutron object has are present (subnet cidr/ip_version, port "
+           "mac_address, fixed IP address, rule direction/ethertype, floating IP address).",
+           statistics=["columns"], frame=True, message=_required_msg)
+def required_missing(df: pd.DataFrame, *, columns: list[str]) -> pd.Series:
+    return _ok(~df[list(columns)].isna().any(axis=1).to_numpy(dtype=bool), df.index)
+
+
+def _host_name_usable(df) -> np.ndarray:
+    return _str_present(df["node_name"])
+
+
+def _host_dup_msg(df, idx, _col, _stats):
+    first = first_holders(df[["node_name"]], _host_name_usable(df), idx)
+    return [f"node_name {df['node_name'].iat[i]} already used by host {df['id'].iat[f]} "
+            f"({_where(df, f)})" for i, f in zip(idx, first)]
+
+
+@_register("Host names are unique (ports bind to a host by node_name): a later host repeating "
+           "one fails.", frame=True, message=_host_dup_msg, reads=("node_name",))
+def host_name_duplicate(df: pd.DataFrame) -> pd.Series:
+    return _ok(~_later_duplicates(df[["node_name"]], _host_name_usable(df)), df.index)
+
+
 # --- codes produced outside the registered checks --------------------------------------------
 
 # pandera built-ins and cross-table codes, documented here so the data dictionary covers every
@@ -527,7 +651,14 @@ OTHER_DOCS: dict[str, str] = {
                   "key columns above all.",
     "ref_<column>": "The reference names a row that does not exist anywhere in the input.",
     "parent_quarantined": "The referenced parent exists but was quarantined itself; the reason "
-                          "names the parent and its checks (cascades to a fixpoint).",
+                          "names the parent and its checks (cascades to a fixpoint). Rows "
+                          "unnested from a stale copy of their parent leave with it.",
+    "network_id_unknown": "WARNING only: a port has no network_id and its fixed IPs name no "
+                          "single network (`openstack port list --long` omits the column): it "
+                          "stays valid, counted with example ids.",
+    "superseded": "Another copy of the object (same key) is newer: later updated_at, else higher "
+                  "revision_number; the newest copy is kept (schemas/copies.py). Copies of one "
+                  "version are `duplicate_id` (the first is kept).",
 }
 
 BUILTIN_CODES = {"not_nullable": "id_missing"}

@@ -34,7 +34,7 @@ def _port_range(kind):
 COLUMN_CHECKS: dict[str, dict[str, list[pa.Check]]] = {
     "hosts": {
         "local_ip": [Check.ip_invalid()],
-        "mac_address": [Check.mac_format()],
+        "mac_address": [Check.mac_format(), Check.mac_unusable()],
     },
     "networks": {
         "mtu": [Check.mtu_range(min_value=C.MTU_RANGE[0], max_value=C.MTU_RANGE[1])],
@@ -45,7 +45,7 @@ COLUMN_CHECKS: dict[str, dict[str, list[pa.Check]]] = {
         "gateway_ip": [Check.ip_invalid()],
     },
     "ports": {
-        "mac_address": [Check.mac_format()],
+        "mac_address": [Check.mac_format(), Check.mac_unusable()],
         # A warning only: new owners appear with new OpenStack services.
         "device_owner": [Check.device_owner_unknown(known=C.KNOWN_DEVICE_OWNERS,
                                                     prefixes=C.DEVICE_OWNER_PREFIX_LIST,
@@ -57,6 +57,7 @@ COLUMN_CHECKS: dict[str, dict[str, list[pa.Check]]] = {
     "security_group_rules": {
         "direction": [Check.direction_invalid(allowed=C.DIRECTIONS)],
         "ethertype": [Check.ethertype_invalid(allowed=C.ETHERTYPES)],
+        "protocol": [Check.protocol_invalid()],
         # Neutron accepts a bare address as a /32 (/128) remote prefix.
         "remote_ip_prefix": [Check.cidr_invalid(require_prefix=False)],
     },
@@ -72,7 +73,10 @@ COLUMN_CHECKS: dict[str, dict[str, list[pa.Check]]] = {
 # --- per-table checks (see the whole row; ignore_na=False: they handle nulls themselves) ------
 
 TABLE_CHECKS: dict[str, list[pa.Check]] = {
-    "networks": [Check.segmentation_id_range(ranges=C.SEGMENTATION_RANGES, ignore_na=False)],
+    "hosts": [Check.host_name_duplicate(ignore_na=False)],
+    "networks": [Check.segmentation_id_range(ranges=C.SEGMENTATION_RANGES,
+                                             unsegmented=list(C.UNSEGMENTED_TYPES),
+                                             ignore_na=False)],
     "subnets": [
         Check.ip_version_mismatch(ignore_na=False),
         Check.gateway_outside_subnet(ignore_na=False),
@@ -109,6 +113,9 @@ def build_schema(name: str) -> pa.DataFrameSchema:
         columns[c.name] = pa.Column(c.dtype, checks=checks or None, nullable=c.nullable,
                                     description=c.doc)
     table_checks = [Check.duplicate_id(key=list(t.key), ignore_na=False)]
+    if name in C.REQUIRED_FIELDS:
+        table_checks.append(Check.required_missing(columns=list(C.REQUIRED_FIELDS[name]),
+                                                   ignore_na=False))
     table_checks += TABLE_CHECKS.get(name, [])
     return pa.DataFrameSchema(columns, checks=table_checks, name=name, description=t.doc,
                               strict=True, ordered=True)

@@ -80,7 +80,7 @@ def rekey(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         for c in ("node_name", "binding_host_id"):
             if c in df.columns:
                 df[c] = ("syn-" + df[c].astype("string")).where(df[c].astype("string") != "", "")
-        for c in ("name", "dns_name"):
+        for c in ("name", "dns_name", "description"):  # free text of its own
             if c in df.columns and name != "hosts":
                 s = df[c].astype("string")
                 df[c] = (s + "_syn").where(s.fillna("") != "", s)

@@ -63,11 +63,18 @@ def test_single_format_and_missing_hosts(tmp_path):
     res = run("--format", "alcor", "--input", tmp_path / "in", "--out", tmp_path / "out")
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["_export_report.json", "alcor"]
-    (tmp_path / "in" / "hosts.parquet").unlink()
+    # A folder written without a hosts table (the manifest does not list it): empty hosts.
+    io.write_tables({k: v for k, v in tables.items() if k != "hosts"}, tmp_path / "in")
     res = run("--format", "mininet", "--input", tmp_path / "in", "--out", tmp_path / "out",
               "--derive-fabric")
     assert res.exit_code == 2
     assert "hosts table is empty or missing: export needs hosts.parquet" in res.output
+    # A table listed by the manifest but gone from disk: the folder is broken, not empty.
+    (tmp_path / "in" / "ports.parquet").unlink()
+    res = run("--format", "alcor", "--input", tmp_path / "in", "--out", tmp_path / "out")
+    assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1
+    assert "ports.parquet: table missing" in res.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["_export_report.json", "alcor"]
     res = run("--format", "netbox", "--input", tmp_path / "in")
     assert res.exit_code == 2 and "unknown format" in res.output
 
@@ -104,3 +111,29 @@ def test_synthetic_data_center_all_formats_deterministic(tmp_path, synthetic):
     assert files_a == files_b
     for f in files_a:
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+
+
+def test_names_that_start_a_formula_are_neutralised_in_csv_files(tmp_path):
+    import csv
+
+    injected = ["=HYPERLINK(\"http://x\")", "+1+2", "-3+cmd", "@SUM(A1)"]
+    tables = small_dc(host_names=["=cn00", "+cn01", "-cn02", "@cn03", "cn04", "cn05"])
+    nets = tables["networks"].copy()
+    nets.loc[:, "name"] = injected[: len(nets)]
+    tables["networks"] = nets
+    ports = tables["ports"].copy()
+    ports.loc[ports.index[:4], "name"] = injected
+    tables["ports"] = ports
+    io.write_tables(tables, tmp_path / "in")
+    res = run("--input", tmp_path / "in", "--out", tmp_path / "out")
+    assert res.exit_code == 0, res.output
+    files = sorted((tmp_path / "out").rglob("*.csv"))
+    assert {f.parent.name for f in files} >= {"mininet", "merak", "containerlab"}
+    seen = set()
+    for f in files:
+        for row in csv.reader(f.read_text().splitlines()):
+            for cell in row:
+                assert not cell.startswith(("=", "+", "-", "@")), (f, cell)
+                seen.add(cell)
+    # kept readable: the apostrophe-prefixed value is there
+    assert "'=cn00" in seen and "'@cn03" in seen and "'=HYPERLINK(\"http://x\")" in seen

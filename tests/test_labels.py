@@ -235,7 +235,7 @@ def test_cli_labels(tmp_path, tables):
     assert r.exit_code == 0, r.output
     out = tmp_path / "labels"
     assert sorted(p.name for p in out.iterdir()) == [
-        "port_role.parquet", "port_role_all.parquet", "project_profile.parquet",
+        "_manifest.json", "port_role.parquet", "port_role_all.parquet", "project_profile.parquet",
         "project_profile_all.parquet"]
     pp = pd.read_parquet(out / "project_profile.parquet")
     assert list(pp.columns) == ["id", "label", "source"] and len(pp) == 5

@@ -354,3 +354,91 @@ def test_mlflow_runs_on_the_real_sample_carry_no_real_identifier(tmp_path, real,
     leaks |= {f"mlartifacts/{k}": v for k, v in _leaks(real_ids, art).items()}
     assert leaks == {}, json.dumps({k: {c: sorted(v)[:5] for c, v in h.items()} for k, h in leaks.items()},
                                    indent=1, default=list)[:3000]
+
+
+# ------------------------------------------------------------------ planted free text
+
+# Columns whose values are addresses, MACs, ids (the scans above), validated vocabularies
+# (direction, ethertype, protocol: validation quarantines anything else), class labels, or
+# provenance: no free text to plant there.
+_NOT_FREE = {"node_name", "binding_host_id", "mac_address", "host_dvr_mac", "local_ip", "cidr",
+             "gateway_ip", "ip_address", "start", "end", "floating_ip_address",
+             "fixed_ip_address", "remote_ip_prefix", "source_file", "ingest_errors",
+             "direction", "ethertype", "protocol", "profile", "allowed_address_pairs",
+             "host_routes", "dns_nameservers", "external_fixed_ips", "routes"}
+_MARK = re.compile(r"zqx\d{4}plant")
+
+
+def _free_text_columns(real) -> dict[str, list[str]]:
+    from pipeline.model import STR, TABLES
+
+    return {t: [c.name for c in TABLES[t].columns
+                if c.dtype == STR and c.name not in _NOT_FREE and c.name != "id"
+                and not c.name.endswith("_id")]
+            for t in TABLES if len(real[t])}
+
+
+def _planted(real) -> tuple[dict, list[str]]:
+    """A copy of the validated tables with a unique marker in every free-text column."""
+    tables, marks = {}, []
+    for t, df in real.items():
+        df = df.copy()
+        for c in _free_text_columns(real).get(t, []):
+            mark = f"zqx{len(marks):04d}plant"
+            marks.append(f"{t}.{c}={mark}")
+            if c == "extra":
+                df[c] = [json.dumps({**(json.loads(v) if isinstance(v, str) and v else {}),
+                                     "note": mark}) for v in df[c]]
+            elif c == "availability_zones":
+                df[c] = json.dumps([mark])
+            elif c == "device_owner":  # the zone part of compute owners is free text
+                vm = df[c].str.startswith("compute:").fillna(False)
+                df.loc[vm, c] = f"compute:{mark}"
+            else:
+                df[c] = mark
+        tables[t] = df
+    return tables, marks
+
+
+def test_planted_free_text_reaches_no_synthetic_table_model_or_export(real, tmp_path):
+    from pipeline.export import FORMATS, export_tables
+
+    planted, marks = _planted(real)
+    cols = {m.split("=")[0] for m in marks}
+    # every kind of free text is planted: statuses, types, names, descriptions, zones,
+    # timestamps, JSON (extra, availability_zones)
+    assert {"ports.status", "ports.binding_vif_type", "ports.binding_vnic_type", "ports.extra",
+            "networks.network_type", "networks.availability_zones", "ports.created_at",
+            "security_groups.description", "floating_ips.status", "routers.status",
+            "hosts.availability_zone", "subnets.ipv6_address_mode", "ports.device_owner"} <= cols
+    profiles = S.profiles_from(None, None, planted, PARAMS)
+    model, syn, summary = S.run(planted, profiles, _params())
+    io.write_tables(syn, tmp_path / "data" / "synthetic")
+    io.write_json(model, tmp_path / "models" / "synth_model.json")
+    export_tables(syn, list(FORMATS), tmp_path / "data" / "export", _params())
+    found = {}
+    for rel, text in _file_texts(tmp_path):
+        hits = set(_MARK.findall(text))
+        if hits:
+            found[rel] = sorted(hits)[:5]
+    assert found == {}, (found, [m for m in marks if any(m.split("=")[1] in h for h in found.values())])
+    # the out-of-vocabulary values were replaced, and counted
+    assert summary["replaced_values"]["ports.status"] == len(real["ports"])
+    assert model["replaced_values"]["networks.network_type"] == len(real["networks"])
+
+
+def test_evaluate_synthetic_counts_free_text_found_anywhere_in_the_synthetic_tables(real):
+    from pipeline.evaluate_synthetic import exact_overlap
+
+    rules = real["security_group_rules"].copy()
+    rules.loc[rules.index[0], "description"] = "allow backup from zqx-vault-7731"
+    syn = {k: v.iloc[0:0] for k, v in real.items()}
+    from pipeline.model import conform
+
+    ports = conform(pd.DataFrame({"id": ["p"], "source_file": ["synthetic"], "source_pos": [0],
+                                  "extra": [json.dumps({"note": ["allow backup from zqx-vault-7731"]})]}),
+                    "ports")
+    syn["ports"] = ports
+    ov = exact_overlap({**real, "security_group_rules": rules}, syn)
+    assert ov["free_text"] == {"count": 1, "by_column": {"ports.extra": 1}}
+    assert ov["total"] == 1

@@ -126,7 +126,7 @@ def defects(ds: dict) -> dict[tuple, set[str]]:
         gw = ipaddress.ip_address(o["gateway_ip"])
         if gw not in cidr:
             out[k].add("gateway_outside_subnet")
-        elif gw in (cidr.network_address, cidr.broadcast_address):
+        elif cidr.version == 4 and gw in (cidr.network_address, cidr.broadcast_address):
             out[k].add("gateway_reserved")
         for p in o["allocation_pools"]:
             a, b = ipaddress.ip_address(p["start"]), ipaddress.ip_address(p["end"])
@@ -145,12 +145,13 @@ def defects(ds: dict) -> dict[tuple, set[str]]:
             out[k].add("subnet_overlap")
         seen_by_net[o["network_id"]].append(cidr)
 
-    seen_ids, macs, ips = set(), defaultdict(set), defaultdict(set)
+    seen_ids, macs, ips = {}, defaultdict(set), defaultdict(set)
     for r in sorted(ds["ports"], key=canon):
         o, k = r["o"], ("ports", r["file"], r["pos"])
-        if o["id"] in seen_ids:
-            out[k].add("duplicate_id")
-        seen_ids.add(o["id"])
+        version = (o.get("updated_at", ""), o.get("revision_number", -1))
+        if o["id"] in seen_ids:  # the sample's later copies are never newer than the first
+            out[k].add("superseded" if version < seen_ids[o["id"]] else "duplicate_id")
+        seen_ids.setdefault(o["id"], version)
         if not MAC_RE.match(o["mac_address"]):
             out[k].add("mac_format")
         elif o["mac_address"] in macs[o["network_id"]]:

@@ -33,7 +33,8 @@ REASON_CODES = {
     "pool_invalid", "subnet_overlap", "subnet_outside_network_cidr", "direction_invalid",
     "ethertype_invalid", "ethertype_prefix_mismatch", "port_range_invalid", "port_range_protocol",
     "segmentation_id_range", "mtu_range", "ingest_type_error", "parent_quarantined",
-    "device_owner_unknown",
+    "device_owner_unknown", "superseded", "mac_unusable", "protocol_invalid",
+    "host_name_duplicate", "required_missing",
 }
 # Neutron subnet pools and the project/tenant disagreement (issue 10).
 REASON_CODES |= {"subnetpool_prefix_invalid", "prefixlen_range", "project_tenant_conflict"}
@@ -74,7 +75,7 @@ def test_one_schema_per_model_table_with_model_columns_dtypes_nullability():
 
 def test_registered_checks_are_reason_codes_and_every_code_is_produced_somewhere():
     assert set(C.DOCS) <= REASON_CODES
-    produced = set(C.DOCS) | {"id_missing", "parent_quarantined"} | {
+    produced = set(C.DOCS) | {"id_missing", "parent_quarantined", "superseded"} | {
         cc.code for cc in relations.CROSS_CHECKS}
     assert produced == REASON_CODES
     for name in C.DOCS:

@@ -423,3 +423,27 @@ def test_cli_synthesize_writes_tables_and_model(tmp_path, real):
     bad.write_text("synthesize:\n  mix: {nosuchkind: 1}\n")
     r = CliRunner().invoke(app, [*args, "--params", str(bad)])
     assert r.exit_code == 2 and "unknown kind" in r.output and "Traceback" not in r.output
+
+
+def test_ids_spelt_differently_or_blank_never_reach_synthesis(sample_dir):
+    """Copies of ports under another spelling of their id (upper case, trailing blank) and
+    blank ids are resolved or quarantined by validation; synthesis learns from the rest."""
+    from pipeline.ingest import ingest_dir
+    from pipeline.validate import validate_tables
+
+    tables, _ = ingest_dir(sample_dir, PARAMS.get("ingest") or {})
+    ports = tables["ports"]
+    compute = ports[ports["device_owner"].str.startswith("compute:").fillna(False)].head(3)
+    upper = compute.assign(id=compute["id"].str.upper(), mac_address="fa:16:3e:aa:bb:01")
+    spaced = compute.assign(id=compute["id"] + " ", source_pos=compute["source_pos"] + 10**6)
+    blank = compute.head(2).assign(id=["", "  "], mac_address=["fa:16:3e:aa:bb:02",
+                                                                "fa:16:3e:aa:bb:03"])
+    tables["ports"] = pd.concat([ports, upper, spaced, blank], ignore_index=True)
+    res = validate_tables(tables, PARAMS.get("validate"))
+    q = res.quarantine["ports"]
+    assert (q["check"] == "id_missing").sum() == 2, q["check"].tolist()
+    assert q["check"].isin(["duplicate_id", "superseded"]).sum() >= 6
+    valid = res.valid["ports"]
+    assert valid["id"].is_unique and (valid["id"] == valid["id"].str.strip().str.lower()).all()
+    m, syn, summary = S.run(res.valid, None, params(hosts=20))
+    assert summary["validation"]["rows_quarantined"] == 0

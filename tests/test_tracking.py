@@ -293,12 +293,11 @@ def test_classify_covers_every_row(ws):
 
 def _bad_labels(ws: Path, tmp: Path, mutate) -> Path:
     d = tmp / "labels_bad"
-    d.mkdir(parents=True, exist_ok=True)
+    tables = {}
     for f in (ws / "data" / "labels").glob("*.parquet"):
         df = pd.read_parquet(f)
-        if f.stem == "project_profile":
-            df = mutate(df)
-        io.write_table(df, d / f.name)
+        tables[f.stem] = mutate(df) if f.stem == "project_profile" else df
+    io.write_tables(tables, d)
     return d
 
 
@@ -371,3 +370,21 @@ def test_dvc_lock_md5_prefers_the_producing_stage(tmp_path):
     got = tracking.dvc_lock_md5(["data/features", "data/validated", "data/labels"], "train@t", lock)
     assert got == {"data/features": "new.dir", "data/validated": "val.dir"}
     assert tracking.dvc_lock_md5(["data/features"], None, tmp_path / "missing.lock") == {}
+
+
+def test_class_names_with_mathtext_characters_are_drawn_as_written(ws, tmp_path):
+    # '$', '^' and '_' start or break matplotlib's mathtext: a class named so used to crash
+    # `train` after the model was written.
+    def dollar(df):
+        df = df.copy()
+        df["label"] = df["label"].replace({"web": "$w^^e_b$", "hpc": "a$b"})
+        return df
+
+    bad = _bad_labels(ws, tmp_path, dollar)
+    plots = tmp_path / "plots"
+    r = invoke(["train", "--task", "project_profile", "--labels", str(bad), "--no-track",
+                "--models", str(tmp_path / "m"), "--report", str(tmp_path / "r.json"),
+                "--plots", str(plots)], ws)
+    assert r.exit_code == 0, r.output + str(r.exception)
+    assert (plots / "confusion_project_profile.png").read_bytes()[:4] == b"\x89PNG"
+    assert "$w^^e_b$" in pd.read_csv(plots / "confusion_project_profile.csv")["actual"].tolist()

@@ -146,6 +146,15 @@ ROW_CASES = [
     ("mac_dup_net", "ports", 1, {"mac_address": "fa:16:3e:00:00:01"}, "mac_duplicate_in_network"),
     ("mac_dup_other_net_ok", "ports", 2, {"mac_address": "fa:16:3e:00:00:01"}, None),
     ("host_mac_bad", "hosts", 0, {"mac_address": "02:00:00:00:00:0g"}, "mac_format"),
+    ("mac_zero", "ports", 0, {"mac_address": "00:00:00:00:00:00"}, "mac_unusable"),
+    ("mac_broadcast", "ports", 0, {"mac_address": "ff:ff:ff:ff:ff:ff"}, "mac_unusable"),
+    ("mac_multicast", "ports", 0, {"mac_address": "01:00:5e:00:00:fb"}, "mac_unusable"),
+    ("mac_multicast_3", "ports", 0, {"mac_address": "33:33:00:00:00:01"}, "mac_unusable"),
+    ("mac_local_unicast_ok", "ports", 0, {"mac_address": "02:00:5e:00:00:fb"}, None),
+    ("host_mac_multicast", "hosts", 0, {"mac_address": "03:00:00:00:00:01"}, "mac_unusable"),
+    # hosts
+    ("host_name_dup", "hosts", 1, {"id": "node-2", "node_name": "host-1"}, "host_name_duplicate"),
+    ("host_other_name_ok", "hosts", 1, {"id": "node-2", "node_name": "host-2"}, None),
     # subnets
     ("cidr_bad_len", "subnets", 1, {"cidr": "10.0.2.0/33"}, "cidr_invalid"),
     ("cidr_garbage", "subnets", 1, {"cidr": "ten.0.2.0/24"}, "cidr_invalid"),
@@ -167,7 +176,7 @@ ROW_CASES = [
     ("gw_slash30_network", "subnets", 3, {"id": "s9", "network_id": "n1", "cidr": "10.0.9.4/30",
                                           "ip_version": 4, "gateway_ip": "10.0.9.4"},
      "gateway_reserved"),
-    ("gw_v6_network", "subnets", 2, {"gateway_ip": "2001:db8::"}, "gateway_reserved"),
+    ("gw_v6_network_ok", "subnets", 2, {"gateway_ip": "2001:db8::"}, None),  # as Neutron
     ("gw_v6_top_ok", "subnets", 2, {"gateway_ip": "2001:db8::ffff:ffff:ffff:ffff"}, None),
     ("gw_v6_outside", "subnets", 2, {"gateway_ip": "2001:db9::1"}, "gateway_outside_subnet"),
     ("overlap_later", "subnets", 1, {"cidr": "10.0.1.128/25", "gateway_ip": "10.0.1.129"},
@@ -194,6 +203,7 @@ ROW_CASES = [
     ("ip_bad_octet", "port_ips", 0, {"ip_address": "10.0.1.300"}, "ip_invalid"),
     ("ip_leading_zero", "port_ips", 0, {"ip_address": "10.0.1.010"}, "ip_invalid"),
     ("ip_v6_garbage", "port_ips", 3, {"ip_address": "2001:db8::zz"}, "ip_invalid"),
+    ("ip_v6_zone_id", "port_ips", 3, {"ip_address": "2001:db8::10%eth0"}, "ip_invalid"),
     ("ip_family", "port_ips", 0, {"ip_address": "2001:db8::5"}, "ip_family_mismatch"),
     ("ip_family_v6_subnet", "port_ips", 3, {"ip_address": "10.0.1.99"}, "ip_family_mismatch"),
     ("ip_outside", "port_ips", 0, {"ip_address": "10.9.0.5"}, "ip_outside_subnet"),
@@ -215,9 +225,18 @@ ROW_CASES = [
      "segmentation_id_range"),
     ("gre_big_ok", "networks", 0, {"network_type": "gre", "segmentation_id": 2**32 - 1}, None),
     ("mtu_67", "networks", 0, {"mtu": 67}, "mtu_range"),
-    ("mtu_9217", "networks", 0, {"mtu": 9217}, "mtu_range"),
+    ("mtu_65536", "networks", 0, {"mtu": 65536}, "mtu_range"),
+    ("mtu_negative", "networks", 0, {"mtu": -1}, "mtu_range"),
     ("mtu_bounds_ok", "networks", 0, {"mtu": 68}, None),
     ("mtu_jumbo_ok", "networks", 1, {"mtu": 9216}, None),
+    ("mtu_9217_ok", "networks", 1, {"mtu": 9217}, None),  # Neutron sets no upper bound
+    ("mtu_0_unknown_ok", "networks", 0, {"mtu": 0}, None),  # Neutron's "not set"
+    ("mtu_absent_ok", "networks", 0, {"mtu": None}, None),
+    ("flat_with_segment", "networks", 1, {"network_type": "flat", "segmentation_id": 10},
+     "segmentation_id_range"),
+    ("local_with_segment", "networks", 1, {"network_type": "local", "segmentation_id": 3},
+     "segmentation_id_range"),
+    ("flat_ok", "networks", 1, {"network_type": "flat", "segmentation_id": None}, None),
     ("net_cidr_host_bits", "networks", 0, {"cidr": "10.0.0.1/16"}, "cidr_host_bits"),
     # rules
     ("direction", "security_group_rules", 0, {"direction": "inbound"}, "direction_invalid"),
@@ -242,6 +261,13 @@ ROW_CASES = [
     ("icmpv6_ok", "security_group_rules", 2, {"protocol": "icmpv6", "ethertype": "IPv6",
                                              "port_range_min": 128, "port_range_max": 0}, None),
     ("range_any_protocol", "security_group_rules", 0, {"protocol": None}, "port_range_protocol"),
+    ("proto_300", "security_group_rules", 1, {"protocol": "300"}, "protocol_invalid"),
+    ("proto_foo", "security_group_rules", 1, {"protocol": "foo"}, "protocol_invalid"),
+    ("proto_negative", "security_group_rules", 1, {"protocol": "-1"}, "protocol_invalid"),
+    ("proto_255_ok", "security_group_rules", 1, {"protocol": "255"}, None),
+    ("proto_0_ok", "security_group_rules", 1, {"protocol": "0"}, None),
+    ("proto_name_upper_ok", "security_group_rules", 1, {"protocol": "VRRP"}, None),
+    ("proto_any_ok", "security_group_rules", 1, {"protocol": "any"}, None),
     ("range_gre", "security_group_rules", 0, {"protocol": "gre"}, "port_range_protocol"),
     ("gre_without_range_ok", "security_group_rules", 0,
      {"protocol": "gre", "port_range_min": None, "port_range_max": None}, None),
@@ -267,6 +293,16 @@ ROW_CASES = [
     ("ingest_error", "networks", 1, {"mtu": None, "ingest_errors": "mtu: not an integer ('big')"},
      "ingest_type_error"),
     ("fip_ip_invalid", "floating_ips", 0, {"floating_ip_address": "203.0.113"}, "ip_invalid"),
+    # fields every stored object has (filled first where another field determines them)
+    ("subnet_cidr_null", "subnets", 1, {"cidr": None}, "required_missing"),
+    ("subnet_ip_version_from_cidr_ok", "subnets", 2, {"ip_version": None}, None),
+    ("port_mac_null", "ports", 0, {"mac_address": None}, "required_missing"),
+    ("port_network_null_ok", "ports", 2, {"network_id": None}, None),  # `port list --long`
+    ("fixed_ip_null", "port_ips", 0, {"ip_address": None}, "required_missing"),
+    ("rule_direction_null", "security_group_rules", 0, {"direction": None}, "required_missing"),
+    ("rule_ethertype_from_prefix_ok", "security_group_rules", 0, {"ethertype": None}, None),
+    ("rule_ethertype_null", "security_group_rules", 1, {"ethertype": None}, "required_missing"),
+    ("fip_address_null", "floating_ips", 0, {"floating_ip_address": None}, "required_missing"),
 ]
 
 
@@ -350,7 +386,7 @@ def test_duplicate_id_quarantines_the_later_row_only():
     res = run(raw)
     assert quarantined(res) == {("security_groups", 2): "duplicate_id"}
     assert list(res.valid["security_groups"]["source_pos"]) == [0, 1]
-    assert "first at security_groups.json#0" in res.quarantine["security_groups"]["reason"].iat[0]
+    assert "kept copy at security_groups.json#0" in res.quarantine["security_groups"]["reason"].iat[0]
 
 
 def test_duplicate_composite_key_and_duplicate_ip_in_subnet():
@@ -564,3 +600,162 @@ def test_sample_planted_faults_are_quarantined_with_their_check():
     assert warned == {"device_owner_unknown": sum(1 for f in faults if f.get("warning"))}
     for t in res.report["tables"].values():
         assert t["rows_in"] == t["rows_valid"] + t["rows_quarantined"]
+
+
+# --- identities: ids compared as Neutron compares them (schemas/copies.py) -----------------------
+
+UUID = "3f2c9a4e-7b1d-4c55-9e8a-0d6b2f1a9c10"
+
+
+def test_ids_are_stripped_and_uuids_lower_cased_then_copies_are_seen():
+    raw = baseline()
+    edit(raw, "ports", 0, id=UUID)
+    for r in raw["port_ips"][:2] + raw["port_security_groups"][:1]:
+        r["port_id"] = UUID.upper()  # a reference spelt in upper case still resolves
+    edit(raw, "floating_ips", 0, port_id=f" {UUID} ")
+    # Conflicting copies: trailing blank, upper case (other MAC each, no version: first wins).
+    raw["ports"].append({"id": f"{UUID} ", "network_id": "n1", "mac_address": "fa:16:3e:00:00:07"})
+    raw["ports"].append({"id": UUID.upper(), "network_id": "n1",
+                         "mac_address": "fa:16:3e:00:00:08"})
+    res = run(raw)
+    assert quarantined(res) == {("ports", 3): "duplicate_id", ("ports", 4): "duplicate_id"}
+    assert list(res.valid["ports"]["id"])[0] == UUID
+    assert set(res.valid["port_ips"]["port_id"]) >= {UUID}
+    assert res.valid["floating_ips"]["port_id"].iat[0] == UUID
+    assert res.report["normalised_ids"]["ports"] == {"id": 2}
+    assert res.report["normalised_ids"]["port_ips"] == {"port_id": 2}
+
+
+def test_other_ids_keep_their_case():
+    raw = baseline()
+    edit(raw, "hosts", 0, id="Node-1", node_name="Host-1")
+    edit(raw, "ports", 0, binding_host_id="Host-1 ")  # blanks stripped, case kept
+    res = run(raw)
+    assert quarantined(res) == {}
+    assert res.valid["hosts"]["node_name"].iat[0] == "Host-1"
+    assert res.valid["ports"]["binding_host_id"].iat[0] == "Host-1"
+
+
+@pytest.mark.parametrize("blank", ["", " ", "\t "])
+def test_blank_ids_are_quarantined_as_missing(blank):
+    raw = baseline()
+    raw["security_groups"].append({"id": blank})
+    raw["port_ips"].append({"port_id": blank, "ip_index": 0, "subnet_id": "s1",
+                            "ip_address": "10.0.1.77"})
+    res = run(raw)
+    assert quarantined(res) == {("security_groups", 2): "id_missing", ("port_ips", 4): "id_missing"}
+    assert res.quarantine["security_groups"]["reason"].iat[0].startswith("id is blank")
+    assert "port_id is blank" in res.quarantine["port_ips"]["reason"].iat[0]
+
+
+# --- conflicting copies: the newest is kept -----------------------------------------------------
+
+
+def _port_copy(mac, source_file, source_pos, **kw):
+    return {"id": "p1", "network_id": "n1", "mac_address": mac, "device_owner": "compute:nova",
+            "binding_host_id": "host-1", "source_file": source_file, "source_pos": source_pos,
+            **kw}
+
+
+def test_newer_copy_in_a_later_file_is_kept_and_the_older_superseded():
+    raw = baseline()
+    # p1 and its nested rows come from one object (ports.json#0), as ingest writes them.
+    here = {"source_file": "ports.json", "source_pos": 0}
+    edit(raw, "ports", 0, updated_at="2026-01-01T10:00:00Z")
+    for r in raw["port_ips"][:2] + raw["port_security_groups"][:1]:
+        r.update(here)
+    # The change feed holds a newer p1: same MAC, another address, another group.
+    feed = {"source_file": "z_feed.ndjson", "source_pos": 3}
+    raw["ports"].append(_port_copy("fa:16:3e:00:00:01", **feed, updated_at="2026-01-02T08:00:00Z"))
+    raw["port_ips"].append({"port_id": "p1", "ip_index": 0, "subnet_id": "s1",
+                            "ip_address": "10.0.1.20", **feed})
+    raw["port_security_groups"].append({"port_id": "p1", "security_group_id": "sg2", **feed})
+    raw["floating_ips"][0]["fixed_ip_address"] = "10.0.1.20"
+    res = run(raw)
+    q = {name: sorted(zip(df["source_file"], df["check"])) for name, df in res.quarantine.items()
+         if len(df)}
+    assert q == {"ports": [("ports.json", "superseded")],
+                 "port_ips": [("ports.json", "parent_quarantined")] * 2,
+                 "port_security_groups": [("ports.json", "parent_quarantined")]}
+    reason = res.quarantine["ports"]["reason"].iat[0]
+    assert reason.startswith("superseded: id=p1 has a newer copy at z_feed.ndjson#3")
+    assert "2026-01-02T08:00:00Z vs 2026-01-01T10:00:00Z" in reason
+    assert res.quarantine["port_ips"]["reason"].iat[0] == (
+        "parent port p1 at ports.json#0 quarantined (superseded)")
+    kept = res.valid["ports"].set_index("id").loc["p1"]
+    assert kept["source_file"] == "z_feed.ndjson"
+    ips = res.valid["port_ips"]
+    assert list(ips[ips["port_id"] == "p1"]["ip_address"]) == ["10.0.1.20"]
+    psg = res.valid["port_security_groups"]
+    assert list(psg[psg["port_id"] == "p1"]["security_group_id"]) == ["sg2"]
+    # Every row accounted for.
+    for t in res.report["tables"].values():
+        assert t["rows_in"] == t["rows_valid"] + t["rows_quarantined"]
+
+
+def test_revision_number_breaks_an_updated_at_tie_and_position_breaks_a_full_tie():
+    raw = baseline()
+    stamp = "2026-01-01T10:00:00Z"
+    raw["security_groups"] = [
+        {"id": "sg1", "extra": json.dumps({"updated_at": stamp, "revision_number": 2})},
+        {"id": "sg2"},
+        {"id": "sg1", "extra": json.dumps({"updated_at": stamp, "revision_number": 5})},
+        {"id": "sg1", "extra": json.dumps({"updated_at": stamp, "revision_number": 5})},
+    ]
+    res = run(raw)
+    assert quarantined(res) == {("security_groups", 0): "superseded",
+                                ("security_groups", 3): "duplicate_id"}
+    assert list(res.valid["security_groups"]["source_pos"]) == [1, 2]
+
+
+def test_a_copy_without_version_loses_to_one_with_a_version():
+    raw = baseline()
+    raw["ports"].append(_port_copy("fa:16:3e:00:00:01", "z_feed.ndjson", 0,
+                                   updated_at="2026-01-02T08:00:00+00:00"))
+    res = run(raw)
+    assert quarantined(res) == {("ports", 0): "superseded"}
+    assert "updated_at 2026-01-02T08:00:00+00:00 vs missing" in res.quarantine["ports"]["reason"].iat[0]
+
+
+def test_fields_determined_by_another_are_filled_and_counted():
+    raw = baseline()
+    edit(raw, "subnets", 2, ip_version=None)  # 2001:db8::/64
+    edit(raw, "security_group_rules", 0, ethertype=None)  # remote prefix 0.0.0.0/0
+    res = run(raw)
+    assert quarantined(res) == {}
+    assert res.valid["subnets"]["ip_version"].iat[2] == 6
+    assert res.valid["security_group_rules"]["ethertype"].iat[0] == "IPv4"
+    assert res.report["filled_fields"] == {"security_group_rules": {"ethertype": 1},
+                                           "subnets": {"ip_version": 1}}
+
+
+def test_port_network_is_filled_from_its_fixed_ips_subnets():
+    # `openstack port list --long` has no network column: p1's fixed IPs are in s1 and s2, both
+    # of n1; p2's in s1 (n1); a port without fixed IPs keeps an unknown network.
+    raw = baseline()
+    for p in raw["ports"][:2]:
+        p["network_id"] = None
+    raw["ports"].append({"id": "p4", "mac_address": "fa:16:3e:00:00:04"})
+    res = run(raw)
+    assert quarantined(res) == {}
+    nets = res.valid["ports"].set_index("id")["network_id"]
+    assert nets["p1"] == "n1" and nets["p2"] == "n1" and pd.isna(nets["p4"])
+    assert res.report["filled_fields"] == {"ports": {"network_id": 2}}
+    # the one left unknown is a warning, not a quarantine
+    assert res.report["warnings"] == [{"table": "ports", "check": "network_id_unknown",
+                                       "column": "network_id", "count": 1, "examples": ["p4"]}]
+
+
+def test_port_network_is_not_filled_when_its_subnets_disagree():
+    raw = baseline()
+    edit(raw, "ports", 0, network_id=None)
+    edit(raw, "port_ips", 1, subnet_id="s6", ip_address="2001:db8::77")  # s6 is on n2
+    res = run(raw)
+    assert pd.isna(res.valid["ports"].set_index("id")["network_id"]["p1"])
+    assert "ports" not in res.report["filled_fields"]
+
+
+def test_required_missing_reason_names_the_fields():
+    res = run(edit(baseline(), "security_group_rules", 1, direction=None, ethertype=None))
+    assert res.quarantine["security_group_rules"]["reason"].iat[0] == (
+        "direction, ethertype are missing (every stored object has them)")
