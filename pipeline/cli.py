@@ -75,12 +75,34 @@ def _progress():
 @friendly
 def sample(
     out: Path = typer.Option(Path("data/raw/sample"), help="Folder to write the sample dump to."),
+    realism: str = typer.Option(
+        "off", help="off: the embedded reference sample (params `sample`). hard: the harder "
+        "benchmark (overlapping kinds, mixed-use tenants, generic names, 5% label noise, no "
+        "kind-exclusive artefacts, no planted faults); params `benchmark.<variant>`."),
+    variant: str = typer.Option(
+        "a", help="With --realism hard: a = data center A; b = an independent data center B "
+        "(other seed, naming convention `<kind>_<site>_<suffix>`, 1.5x larger workloads)."),
+    seed: Optional[int] = typer.Option(None, help="Random seed (default: from params)."),
     params_file: Path = PARAMS_OPT,
 ):
-    """Regenerate the embedded sample dataset (reference data center with planted faults)."""
+    """Regenerate the embedded sample dataset (reference data center with planted faults),
+    or, with --realism hard, data center A or B of the harder benchmark."""
     from pipeline import io, sample_dc
+    from pipeline.errors import InputError
 
-    p = io.section(io.load_params(params_file), "sample")
+    params = io.load_params(params_file)
+    if realism not in ("off", "hard"):
+        raise InputError(f"--realism {realism}: expected off or hard")
+    if variant not in sample_dc.VARIANTS:
+        raise InputError(f"--variant {variant}: expected one of {', '.join(sample_dc.VARIANTS)}")
+    p = dict(io.section(params, "sample"))
+    if realism == "hard":
+        bench = dict((params.get("benchmark") or {}).get(variant) or {})
+        p = {**p, "faults_per_kind": 0, **bench, "realism": "hard", "variant": variant}
+    elif variant != "a":
+        raise InputError("--variant b needs --realism hard (the embedded sample is data center A)")
+    if seed is not None:
+        p["seed"] = seed
     summary = sample_dc.write_sample(out, p)
     typer.echo(f"wrote sample dataset to {out}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
 
