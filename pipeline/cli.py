@@ -369,6 +369,7 @@ def _write_training(result, models_dir: Path, report: Path, plots: Optional[Path
         "task": result.task, "model": result.model_name, "hyperparameters": result.hyperparameters,
         "seed": result.seed, "cv_folds": result.cv_folds, "classes": result.classes,
         "feature_names": result.feature_names, "dropped_features": result.dropped_features,
+        "forbidden_features": result.forbidden_features,
         "n_labelled": result.metrics["n_labelled"], "format": "skops",
     }, out / "meta.json")
     io.write_json(result.metrics, report)

@@ -550,8 +550,9 @@ def utility(real_features: pd.DataFrame, real_labels: pd.DataFrame, synth_featur
 
     # TSTR: the registry's model, fitted on the synthetic projects, scored on the real ones.
     try:
-        Xs, _d, _w = train.feature_matrix(synth_features)
-        Xr, _d, _w = train.feature_matrix(real_features)
+        # The columns the task may learn from (no name tokens when labels come from names).
+        Xs, _d, _w = train.feature_matrix(train.task_features(synth_features, TASK, p)[0])
+        Xr, _d, _w = train.feature_matrix(train.task_features(real_features, TASK, p)[0])
         slab = _exclude(synth_labels, p)
         slab = slab[slab["id"].astype(str).isin(Xs.index)]
         rlab = _exclude(real_labels, p)

@@ -127,6 +127,46 @@ def build_model(name: str, hp: dict[str, Any], seed: int):
         raise ParamsError(f"train.models.{name}: {str(e).splitlines()[0]}") from e
 
 
+# ---------------------------------------------------------------- leak-free feature selection
+
+def forbidden_sources(task_name: str, params: dict[str, Any]) -> set[str]:
+    """tasks.<t>.forbid_sources, checked: a task whose labels are made from a source (naming:
+    names, device_owner: device_owner) must forbid it, else ParamsError."""
+    from pipeline.features import LABEL_SOURCE_READS, SOURCES
+
+    cfg = dict((params.get("tasks") or {}).get(task_name) or {})
+    forbid = {str(s) for s in cfg.get("forbid_sources") or []}
+    unknown = sorted(forbid - set(SOURCES))
+    if unknown:
+        raise ParamsError(f"tasks.{task_name}.forbid_sources: unknown source(s) {', '.join(unknown)}; "
+                          f"valid: {', '.join(SOURCES)}")
+    for src in cfg.get("label_sources") or []:
+        reads = LABEL_SOURCE_READS.get(str(src))
+        if reads and reads not in forbid:
+            raise ParamsError(
+                f"tasks.{task_name}: labels come from {reads} (label source {src}), so no feature "
+                f"may read {reads}: add {reads} to tasks.{task_name}.forbid_sources")
+    return forbid
+
+
+def allowed_features(features_df: pd.DataFrame, entity: str, forbid: set[str]
+                     ) -> tuple[pd.DataFrame, list[str]]:
+    """(the feature table without columns reading a forbidden source, the columns left out)."""
+    from pipeline.features import feature_sources
+
+    out = [c for c in features_df.columns
+           if c not in NON_FEATURE_COLUMNS and feature_sources(entity, c) & forbid]
+    return features_df.drop(columns=out), out
+
+
+def task_features(features_df: pd.DataFrame, task_name: str, params: dict[str, Any]
+                  ) -> tuple[pd.DataFrame, list[str]]:
+    """The columns a task may learn from (see forbidden_sources)."""
+    cfg = dict((params.get("tasks") or {}).get(task_name) or {})
+    return allowed_features(features_df, str(cfg.get("features", task_name)),
+                            forbidden_sources(task_name, params))
+
+
 # ---------------------------------------------------------------- result
 
 @dataclass
@@ -146,6 +186,7 @@ class TrainResult:
     importances: pd.DataFrame       # feature, importance, std, method (sorted, descending)
     train_frame: pd.DataFrame       # features + label of the labelled rows, WITHOUT ids
     dropped_features: list[str] = field(default_factory=list)
+    forbidden_features: list[str] = field(default_factory=list)   # read a forbidden source
     warnings: list[str] = field(default_factory=list)
 
 
@@ -322,6 +363,7 @@ def _train_task(task_name, features_df, labels_df, rule_pred, params) -> TrainRe
     base = build_model(model_name, hp, seed)
     eval_source = task_cfg.get("evaluate_on_source")
 
+    features_df, forbidden_cols = task_features(features_df, task_name, params)
     X_all, dropped, warns = feature_matrix(features_df)
     feature_names = list(X_all.columns)
     lab, lwarns = _labelled(labels_df, X_all)
@@ -385,6 +427,7 @@ def _train_task(task_name, features_df, labels_df, rule_pred, params) -> TrainRe
     s_model = scores(y_arr, pred)
     metrics: dict[str, Any] = {
         "n_labelled": n, "n_features": len(feature_names), "n_classes": len(classes),
+        "n_features_forbidden": len(forbidden_cols),
         "model": _metric_block(s_model, per_class=True)
         | {"macro_f1_std": _r(np.std(fold_f1))},
         "majority": _metric_block(scores(y_arr, maj), per_class=False),
@@ -418,7 +461,7 @@ def _train_task(task_name, features_df, labels_df, rule_pred, params) -> TrainRe
         evaluate_on_source=eval_source, model=final, feature_names=feature_names,
         classes=classes, metrics=metrics, oof=oof, confusion=confusion,
         importances=importances, train_frame=train_frame, dropped_features=dropped,
-        warnings=warns)
+        forbidden_features=forbidden_cols, warnings=warns)
 
 
 def _importances(model, model_name: str, X: pd.DataFrame, y: np.ndarray, seed: int) -> pd.DataFrame:

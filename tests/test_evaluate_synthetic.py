@@ -29,6 +29,7 @@ SMALL = dict(zones=2, racks_per_zone=2, hosts_per_rack=6, projects=36, faults_pe
 PARAMS = {
     "tasks": {"project_profile": {"features": "projects", "labeler": "project_profile",
                                   "label_sources": ["ground_truth", "naming"],
+                                  "forbid_sources": ["names"],
                                   "evaluate_on_source": "ground_truth"}},
     "train": {"model": "random_forest", "cv_folds": 3, "seed": 42,
               "models": {"random_forest": {"n_estimators": 25}}},

@@ -48,7 +48,7 @@ def make_params(model: str = "random_forest", folds: int = 3, task_model: str | 
         task_extra["model"] = task_model
     return {
         "tasks": {"t": {"features": "projects", "label_sources": ["ground_truth", "naming"],
-                        "evaluate_on_source": "ground_truth", "rule_baseline": "naming",
+                        "forbid_sources": ["names"], "evaluate_on_source": "ground_truth", "rule_baseline": "naming",
                         **task_extra}},
         "train": {"model": model, "cv_folds": folds, "seed": 7, "models": {
             "logistic_regression": {"C": 1.0, "max_iter": 500},
@@ -302,3 +302,25 @@ def test_classify_ports_keeps_project_id_and_checks_columns():
         classify_mod.classify(r.model, f.drop(columns="sig_web"))
     empty = classify_mod.classify(r.model, f.head(0))
     assert len(empty) == 0 and list(empty.columns) == ["id", "project_id", "predicted", "probability"]
+
+
+# ---- leak-free features
+
+def test_a_task_labelled_from_names_must_forbid_names(frames):
+    f, lab, rule = frames
+    params = make_params()
+    params["tasks"]["t"]["forbid_sources"] = []
+    _err((f, lab, rule, params), r"tasks.t: labels come from names \(label source naming\).*"
+                                 r"add names to tasks.t.forbid_sources")
+    params["tasks"]["t"]["forbid_sources"] = ["names", "colour"]
+    _err((f, lab, rule, params), r"tasks.t.forbid_sources: unknown source\(s\) colour")
+
+
+def test_forbidden_columns_never_reach_the_model(frames):
+    f, lab, rule = frames
+    leaky = f.assign(name_tok_00=(lab["label"].reindex(range(len(f))) == "web").astype(float),
+                     n_ports_vm=1.0)
+    res = train.train_task("t", leaky, lab, rule, make_params())
+    assert "name_tok_00" not in res.feature_names and "name_tok_00" in res.forbidden_features
+    assert "n_ports_vm" in res.feature_names   # reads device_owner, allowed for this task
+    assert res.metrics["n_features_forbidden"] == 1
