@@ -301,6 +301,9 @@ def train(
     report: str = typer.Option("reports/train_{task}.json", "--report",
                                help="Metrics JSON (DVC metric); {task} is replaced by the task name."),
     plots: Optional[Path] = typer.Option(None, "--plots", help="Folder for confusion_<task>.csv/.png."),
+    bench: Optional[Path] = typer.Option(
+        None, "--bench", help="Harder benchmark folder (dvc stage benchmark_data): also score the "
+        "task on data center A and transferred to B (the report's `benchmark` block)."),
     track: bool = typer.Option(True, "--track/--no-track", help="Log the run to MLflow."),
     params_file: Path = PARAMS_OPT,
 ):
@@ -314,6 +317,7 @@ def train(
     if len(names) > 1 and "{task}" not in report:
         raise InputError(f"--report {report}: with several tasks it needs a {{task}} placeholder")
     tables = None
+    bench_data = None
     for name in names:
         cfg = dict(params["tasks"][name] or {})
         feat_path = features_dir / f"{cfg.get('features', name)}.parquet"
@@ -332,6 +336,12 @@ def train(
                                  f"{e.args[0] if e.args else e}") from e
         try:
             result = stage.train_task(name, feats, labs, rule, params)
+            if bench is not None:
+                from pipeline import benchmark
+
+                if bench_data is None:
+                    bench_data = benchmark.load(bench)
+                result.metrics["benchmark"] = benchmark.evaluate_task(name, bench_data, params)
         except stage.LabelsError as e:
             raise InputError(f"{lab_path}: {e}") from e
         except stage.FeaturesError as e:
@@ -395,15 +405,26 @@ def _print_training(result, run_id) -> None:
     t.add_column("accuracy", justify="right")
     if ev.get("n"):
         t.add_column(f"macro-F1 on {result.evaluate_on_source} ({ev['n']:,})", justify="right")
-    for name in ("model", "majority", "rule"):
+    for name in ("model", "majority", "rule", "tree_rule"):
         if name not in m:
             continue
-        row = [name, f"{m[name]['macro_f1']:.3f}", f"{m[name]['accuracy']:.3f}"]
+        ci = (f" [{m[name]['macro_f1_ci_low']:.3f}, {m[name]['macro_f1_ci_high']:.3f}]"
+              if "macro_f1_ci_low" in m[name] else "")
+        row = [name, f"{m[name]['macro_f1']:.3f}{ci}", f"{m[name]['accuracy']:.3f}"]
         if ev.get("n"):
             row.append(f"{ev.get(f'{name}_macro_f1', float('nan')):.3f}")
         t.add_row(*row)
     c = _console()
     c.print(t)
+    bench = m.get("benchmark")
+    for view, block in (("benchmark", bench), ("benchmark scrubbed", (bench or {}).get("scrubbed"))):
+        if not block:
+            continue
+        tr = block["transfer"]
+        c.print(f"{view} (forbidden: {', '.join(block['forbid_sources']) or 'none'}): "
+                f"CV on A {block['a_cv']['model']['macro_f1']:.3f}, transfer A->B "
+                f"{tr['model']['macro_f1']:.3f} [{tr['model'].get('macro_f1_ci_low', 0):.3f}, "
+                f"{tr['model'].get('macro_f1_ci_high', 0):.3f}], best rule {tr['best_rule_macro_f1']:.3f}")
     for w in result.warnings:
         c.print(f"[yellow]warning[/]: {w}")
     if run_id:

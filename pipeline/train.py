@@ -315,6 +315,84 @@ def _metric_block(s: dict[str, Any], per_class: bool) -> dict[str, Any]:
     return out
 
 
+# ---------------------------------------------------------------- folds, rules, intervals
+
+DEFAULT_BOOTSTRAP = 1000
+
+
+def row_groups(features_df: pd.DataFrame, ids: pd.Series) -> np.ndarray | None:
+    """Project of each labelled row when the feature table has `project_id` (ports): CV folds
+    and bootstrap resamples then keep a project's rows together. None for project rows."""
+    if "project_id" not in features_df.columns:
+        return None
+    g = pd.Series(features_df["project_id"].astype("string").fillna("").to_numpy(),
+                  index=features_df["id"].astype(str).to_numpy())
+    g = g[~g.index.duplicated()]
+    return g.reindex(ids.astype(str).to_numpy()).fillna("").to_numpy(dtype=object)
+
+
+def cv_splits(X: pd.DataFrame, y: np.ndarray, groups: np.ndarray | None, folds: int, seed: int):
+    """Stratified K folds; grouped (no project in two folds) when groups are given."""
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+    if groups is None:
+        return list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(X, y))
+    n_groups = len(set(groups))
+    if n_groups < folds:
+        raise ParamsError(f"{n_groups} projects, fewer than cv_folds={folds}: lower train.cv_folds")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # a class in fewer projects than folds: some folds lack it
+        return list(StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+                    .split(X, y, groups))
+
+
+def fit_tree_rule(X: pd.DataFrame, y: np.ndarray, seed: int):
+    """The strongest *simple* learned rule: a decision tree with one leaf per class (a rule
+    list of at most n_classes threshold paths over the same allowed features)."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.tree import DecisionTreeClassifier
+
+    leaves = max(2, len(set(y)))
+    return Pipeline([
+        ("fill", SimpleImputer(strategy="constant", fill_value=-1.0, keep_empty_features=True)),
+        ("tree", DecisionTreeClassifier(max_leaf_nodes=leaves, random_state=seed)),
+    ]).fit(X, y)
+
+
+def bootstrap_ci(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray | None,
+                 n_boot: int, seed: int) -> dict[str, float]:
+    """Percentile 95% interval of macro-F1 over `n_boot` resamples of the rows (of whole
+    groups when given). Empty when n_boot is 0 or there are no rows."""
+    if n_boot <= 0 or len(y_true) == 0:
+        return {}
+    labels = sorted(set(y_true) | set(y_pred))
+    code = {c: i for i, c in enumerate(labels)}
+    k = len(labels)
+    cell = np.array([code[t] * k + code[p] for t, p in zip(y_true, y_pred)])
+    # Confusion counts per resampling unit (a row, or a group of rows); a resample is a
+    # multinomial draw of unit weights, so its confusion matrix is weights @ unit counts.
+    unit = (np.arange(len(cell)) if groups is None
+            else np.unique(np.asarray(groups).astype(str), return_inverse=True)[1])
+    n_units = int(unit.max()) + 1
+    per_unit = np.zeros((n_units, k * k))
+    np.add.at(per_unit, (unit, cell), 1.0)
+    rng = np.random.default_rng(seed)
+    vals = np.empty(n_boot)
+    chunk = max(1, 2_000_000 // n_units)
+    for start in range(0, n_boot, chunk):
+        m = min(chunk, n_boot - start)
+        w = rng.multinomial(n_units, np.full(n_units, 1.0 / n_units), size=m)
+        cms = (w @ per_unit).reshape(m, k, k)
+        tp = np.diagonal(cms, axis1=1, axis2=2)
+        denom = cms.sum(axis=1) + cms.sum(axis=2)
+        f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
+        present = denom > 0
+        vals[start:start + m] = (f1 * present).sum(axis=1) / present.sum(axis=1)
+    lo, hi = np.percentile(vals, [2.5, 97.5])
+    return {"macro_f1_ci_low": _r(lo), "macro_f1_ci_high": _r(hi)}
+
+
 # ---------------------------------------------------------------- training
 
 def _quiet_fit(est, X, y, warns: list[str]):
@@ -348,7 +426,6 @@ def _train_task(task_name, features_df, labels_df, rule_pred, params) -> TrainRe
     from sklearn.base import clone
     from sklearn.dummy import DummyClassifier
     from sklearn.metrics import confusion_matrix
-    from sklearn.model_selection import StratifiedKFold
 
     tasks = params.get("tasks") or {}
     if task_name not in tasks:
@@ -404,10 +481,11 @@ def _train_task(task_name, features_df, labels_df, rule_pred, params) -> TrainRe
     proba = np.zeros(n, dtype="float64")
     maj = np.empty(n, dtype=object)
     rule = np.empty(n, dtype=object)
+    tree_rule = np.empty(n, dtype=object)
     fold_of = np.zeros(n, dtype="int64")
     fold_f1 = []
-    skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for k, (tr, te) in enumerate(skf.split(X, y_arr)):
+    groups = row_groups(features_df, lab["id"])
+    for k, (tr, te) in enumerate(cv_splits(X, y_arr, groups, folds, seed)):
         est = _quiet_fit(clone(base), X.iloc[tr], y_arr[tr], warns)
         pred[te] = est.predict(X.iloc[te])
         proba[te] = est.predict_proba(X.iloc[te]).max(axis=1)
@@ -415,32 +493,44 @@ def _train_task(task_name, features_df, labels_df, rule_pred, params) -> TrainRe
         maj[te] = dummy.predict(X.iloc[te])
         if has_rule:
             rule[te] = [m if r is None else r for r, m in zip(rule_raw[te], maj[te])]
+        tree_rule[te] = fit_tree_rule(X.iloc[tr], y_arr[tr], seed).predict(X.iloc[te])
         fold_of[te] = k
         fold_f1.append(scores(y_arr[te], pred[te])["macro_f1"])
 
     oof = pd.DataFrame({"id": lab["id"].to_numpy(), "label": y_arr, "source": lab["source"].to_numpy(),
-                        "fold": fold_of, "model": pred, "model_proba": proba, "majority": maj})
+                        "fold": fold_of, "model": pred, "model_proba": proba, "majority": maj,
+                        "tree_rule": tree_rule})
     if has_rule:
         oof["rule"] = rule
 
-    # Metrics: overall and restricted to the evaluated source, model and baselines side by side.
+    # Metrics: overall and restricted to the evaluated source, model and baselines side by side,
+    # each with a bootstrap 95% interval (resampling projects when rows are grouped).
+    boot = int(train_cfg.get("bootstrap", DEFAULT_BOOTSTRAP))
     s_model = scores(y_arr, pred)
+
+    def ci(p, mask=None):
+        m = np.ones(n, dtype=bool) if mask is None else mask
+        return bootstrap_ci(y_arr[m], p[m], None if groups is None else groups[m], boot, seed)
+
     metrics: dict[str, Any] = {
         "n_labelled": n, "n_features": len(feature_names), "n_classes": len(classes),
         "n_features_forbidden": len(forbidden_cols),
+        "cv": "grouped by project" if groups is not None else "stratified",
         "model": _metric_block(s_model, per_class=True)
-        | {"macro_f1_std": _r(np.std(fold_f1))},
-        "majority": _metric_block(scores(y_arr, maj), per_class=False),
+        | {"macro_f1_std": _r(np.std(fold_f1))} | ci(pred),
+        "majority": _metric_block(scores(y_arr, maj), per_class=False) | ci(maj),
+        "tree_rule": _metric_block(scores(y_arr, tree_rule), per_class=False) | ci(tree_rule),
     }
     if has_rule:
         metrics["rule"] = _metric_block(scores(y_arr, rule), per_class=False) | {
-            "coverage": _r(np.mean([v is not None for v in rule_raw]))}
+            "coverage": _r(np.mean([v is not None for v in rule_raw]))} | ci(rule)
     if eval_source:
         m = (lab["source"] == eval_source).to_numpy()
         ev: dict[str, Any] = {"n": int(m.sum())}
         if m.any():
-            for name, p in (("model", pred), ("majority", maj)) + ((("rule", rule),) if has_rule else ()):
-                b = _metric_block(scores(y_arr[m], p[m]), per_class=(name == "model"))
+            for name, p in (("model", pred), ("majority", maj), ("tree_rule", tree_rule)) + (
+                    (("rule", rule),) if has_rule else ()):
+                b = _metric_block(scores(y_arr[m], p[m]), per_class=(name == "model")) | ci(p, m)
                 ev |= {f"{name}_{k}": v for k, v in b.items()}
         else:
             warns.append(f"no labelled rows from source '{eval_source}' "

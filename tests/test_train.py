@@ -324,3 +324,34 @@ def test_forbidden_columns_never_reach_the_model(frames):
     assert "name_tok_00" not in res.feature_names and "name_tok_00" in res.forbidden_features
     assert "n_ports_vm" in res.feature_names   # reads device_owner, allowed for this task
     assert res.metrics["n_features_forbidden"] == 1
+
+
+# ---- grouped CV, bootstrap intervals, tree rule
+
+def test_port_rows_are_grouped_by_project_in_cv():
+    f, lab, rule = make_frames(ports=True)
+    res = train.train_task("t", f, lab, rule, make_params())
+    assert res.metrics["cv"] == "grouped by project"
+    folds = res.oof.merge(f[["id", "project_id"]], on="id").groupby("project_id")["fold"].nunique()
+    assert (folds == 1).all()
+
+
+def test_bootstrap_interval_brackets_the_estimate_and_is_deterministic(rf_result):
+    m = rf_result.metrics
+    for name in ("model", "majority", "rule", "tree_rule"):
+        assert m[name]["macro_f1_ci_low"] <= m[name]["macro_f1"] <= m[name]["macro_f1_ci_high"]
+    y = np.array(list("abcabcabca"))
+    p = np.array(list("abcabcabcb"))
+    a = train.bootstrap_ci(y, p, None, 200, 3)
+    assert a == train.bootstrap_ci(y, p, None, 200, 3)
+    perfect = train.bootstrap_ci(y, y, np.arange(10) % 3, 200, 3)
+    assert perfect == {"macro_f1_ci_low": 1.0, "macro_f1_ci_high": 1.0}
+    assert train.bootstrap_ci(y, p, None, 0, 3) == {}
+
+
+def test_tree_rule_is_a_small_tree(frames):
+    f, lab, _rule = frames
+    X, _d, _w = train.feature_matrix(f)
+    X = X.loc[lab["id"]]
+    tree = train.fit_tree_rule(X, lab["label"].to_numpy(), 0)
+    assert tree[-1].get_n_leaves() <= 3
