@@ -564,6 +564,7 @@ def utility(real_features: pd.DataFrame, real_labels: pd.DataFrame, synth_featur
         cols = list(Xr.columns)  # the real feature space; a column the synthesizer lacks is 0
         Xs = Xs.reindex(columns=cols, fill_value=0.0)
         model = train.build_model(model_name, hp, int((p.get("train") or {}).get("seed", 0)))
+        model = train.fit_to_size(model, len(ys), len(set(ys)))
         model.fit(Xs.loc[slab["id"].astype(str).to_numpy()], ys)
         yr = rlab["label"].astype(str).to_numpy()
         pred = model.predict(Xr.loc[rlab["id"].astype(str).to_numpy()])

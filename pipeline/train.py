@@ -395,8 +395,27 @@ def bootstrap_ci(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray | No
 
 # ---------------------------------------------------------------- training
 
+def fit_to_size(est, n_rows: int, n_classes: int, warns: list[str] | None = None):
+    """Gradient boosting on few rows: with its default min_samples_leaf=20, 37 training rows
+    of 6 classes leave no split to make and every tree predicts the majority class. Cap the
+    leaf size at rows / (4 x classes) (at least 2), saying so."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    if isinstance(est, HistGradientBoostingClassifier):
+        leaf = int(est.get_params()["min_samples_leaf"])
+        cap = max(2, n_rows // (4 * max(1, n_classes)))
+        if leaf > cap:
+            est.set_params(min_samples_leaf=cap)
+            msg = (f"hist_gradient_boosting: min_samples_leaf {leaf} lowered to {cap} for "
+                   f"{n_rows} training rows of {n_classes} classes (else no tree could split)")
+            if warns is not None and not any(w.startswith("hist_gradient_boosting: min_samples_leaf") for w in warns):
+                warns.append(msg)
+    return est
+
+
 def _quiet_fit(est, X, y, warns: list[str]):
     """Fit, keeping scikit-learn's warnings (convergence, ...) as result warnings."""
+    est = fit_to_size(est, len(y), len(set(y)), warns)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

@@ -355,3 +355,13 @@ def test_tree_rule_is_a_small_tree(frames):
     X = X.loc[lab["id"]]
     tree = train.fit_tree_rule(X, lab["label"].to_numpy(), 0)
     assert tree[-1].get_n_leaves() <= 3
+
+
+def test_gradient_boosting_does_not_collapse_on_few_rows():
+    """47 rows, 6 classes: with min_samples_leaf=20 every tree was the majority class."""
+    f, lab, rule = make_frames(n=48)
+    params = make_params(model="hist_gradient_boosting")
+    params["train"]["models"]["hist_gradient_boosting"] = {"max_iter": 30}
+    res = train.train_task("t", f, lab, rule, params)
+    assert res.metrics["model"]["macro_f1"] > res.metrics["majority"]["macro_f1"] + 0.3
+    assert any("min_samples_leaf 20 lowered" in w for w in res.warnings)
