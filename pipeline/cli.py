@@ -638,7 +638,11 @@ def evaluate_synthetic(
     track: bool = typer.Option(True, "--track/--no-track", help="Log the run to MLflow (dcnet-synthetic)."),
     enforce: bool = typer.Option(True, "--enforce/--no-enforce",
                                  help="Fail (after writing everything) when a gate fails: fidelity "
-                                      "below min_fidelity, or real values in the synthetic data."),
+                                      "below min_fidelity, real values in the synthetic data, or "
+                                      "held-out TSTR more than tstr_max_gap below TRTR."),
+    bench: Optional[Path] = typer.Option(
+        None, "--bench", help="Harder benchmark folder: held-out TSTR vs TRTR (the synthesizer "
+        "learns from part of data center A; scored on A's other projects and on B)."),
     params_file: Path = PARAMS_OPT,
 ):
     """Fidelity, utility (TSTR vs TRTR) and privacy of synthetic tables against the real ones."""
@@ -666,6 +670,14 @@ def evaluate_synthetic(
         notes.append(f"{model_path} missing: unlabelled synthetic projects count as unknown")
     ev = stage.evaluate(real_tables, synth_tables, params, real_labels=real_labels,
                         real_predictions=real_preds, model=model)
+    if bench is not None:
+        from pipeline import benchmark, tstr
+
+        bench_data = benchmark.load(bench)
+        held = tstr.evaluate(bench_data["a"], params, bench_data["b"])
+        ev.report["gates"]["tstr_heldout"] = held.pop("gate")
+        ev.report["utility_heldout"] = held
+        ev.report["passed"] = all(g["passed"] for g in ev.report["gates"].values())
     io.write_json(ev.report, report)
     written = stage.write_plots(ev, plots) if plots else []
     run_id = None
@@ -685,7 +697,21 @@ def evaluate_synthetic(
                           + f" (details in {report})")
 
 
+def _print_heldout(rep) -> None:
+    h = rep.get("utility_heldout")
+    if not h:
+        return
+    line = (f"held-out TSTR {h['tstr_heldout_mean']:.3f} ± {h['tstr_heldout_sd']:.3f} vs TRTR "
+            f"{h['trtr_heldout_mean']:.3f} ± {h['trtr_heldout_sd']:.3f} (gap {h['gap_heldout']:+.3f}, "
+            f"max {rep['gates']['tstr_heldout']['max']})")
+    if "tstr_other_mean" in h:
+        line += (f"; on data center B TSTR {h['tstr_other_mean']:.3f} ± {h['tstr_other_sd']:.3f} vs "
+                 f"TRTR {h['trtr_other_mean']:.3f} ± {h['trtr_other_sd']:.3f}")
+    _console().print(line + f"; {len(h['seeds'])} seeds")
+
+
 def _print_synthetic(rep, run_id, notes) -> None:
+    _print_heldout(rep)
     from rich.table import Table
 
     def f(x):

@@ -868,6 +868,9 @@ def gate_failures(report: dict[str, Any]) -> list[str]:
         parts = [f"{k} {ov[k]['count']}" for k in ("ids", "device_ids", "host_names", "names",
                                                     "macs", "ips") if ov[k]["count"]]
         msgs.append(f"{ov['total']} real values reappear in the synthetic data ({', '.join(parts)})")
+    held = g.get("tstr_heldout")   # set by `dcnet evaluate-synthetic --bench` (pipeline/tstr.py)
+    if held and not held["passed"]:
+        msgs.append(f"held-out TSTR is {held['value']} below TRTR, more than tstr_max_gap {held['max']}")
     return msgs
 
 
