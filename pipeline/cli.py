@@ -724,6 +724,11 @@ def _print_synthetic(rep, run_id, notes) -> None:
     t.add_row("fidelity (overall)", f(fid["overall"]))
     for k, v in fid["parts"].items():
         t.add_row(f"  {k.replace('_', ' ')}", f(v))
+    base = fid.get("real_baseline") or {}
+    t.add_row("fidelity: real half vs real half (baseline)", f(base.get("overall")))
+    t.add_row("fidelity: profile mix (apart)", f(fid["profile_mix"]["tv_complement"]))
+    const = fid["column_shapes"].get("constant_columns") or {}
+    t.add_row(f"fidelity: {const.get('n', 0)} columns constant in real (apart)", f(const.get("score")))
     for k, v in fid["structure"]["distributions"].items():
         t.add_row(f"    {k.replace('_', ' ')}", f(v["ks_complement"]))
     t.add_row("utility: TSTR macro-F1", f(util.get("tstr_macro_f1")))
