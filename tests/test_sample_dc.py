@@ -538,3 +538,22 @@ def test_variant_b_uses_another_naming_convention():
     named = [s["name"] for p in w.projects if p.named for s in p.subnets]
     assert named and all(s.split("_")[1] == "dcb" for s in named)
     assert not any(pattern.search(s) for s in named)
+
+
+def test_cli_sample_realism_variants(tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    params = tmp_path / "p.yaml"
+    params.write_text(yaml.safe_dump({"sample": SMALL, "benchmark": {
+        "b": {"seed": 77, "projects": 12, "labelled": 1.0}}}))
+    res = CliRunner().invoke(app, ["sample", "--realism", "hard", "--variant", "b", "--params", str(params),
+                                   "--out", str(tmp_path / "b")])
+    assert res.exit_code == 0, res.output
+    labels = (tmp_path / "b" / sample_dc.F_LABELS).read_text().splitlines()
+    assert len(labels) == 1 + 12                 # every project listed (labelled: 1.0)
+    assert json.loads((tmp_path / "b_faults.json").read_text()) == []   # no planted faults
+    res = CliRunner().invoke(app, ["sample", "--variant", "b", "--params", str(params),
+                                   "--out", str(tmp_path / "x")])
+    assert res.exit_code == 2 and "--variant b needs --realism hard" in res.output
