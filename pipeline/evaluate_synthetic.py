@@ -22,12 +22,17 @@ Fidelity (each part in [0, 1], 1 = indistinguishable)
   project_labels table, then the subnet naming convention; a label naming a kind the real labels
   do not have is dropped), else the trained model applied to the synthetic project features,
   else "unknown".
-- overall = mean(column_shapes, structure, profile_mix), equal weights; the gate is
-  params.evaluate_synthetic.min_fidelity.
+- overall = mean(column_shapes, structure), equal weights; the gate is
+  params.evaluate_synthetic.min_fidelity. The profile mix (matched by construction with
+  mix: as_learned) and columns constant in the real data are reported apart. real_baseline:
+  the same parts between two random halves of the real projects (what real data reaches
+  against itself); relative_to_real = overall / that.
 
 Utility: the project-profile classifier of pipeline/train.py (same registry, hyperparameters
-and seed as `dcnet train`) trained on synthetic projects and tested on the real labelled ones
-(TSTR), beside train-real-test-real cross-validated exactly as `dcnet train` does (TRTR).
+and seed as `dcnet train`, the task's allowed features) trained on synthetic projects and
+tested on the real labelled ones (TSTR), beside train-real-test-real cross-validated exactly as
+`dcnet train` does (TRTR). Both on data the synthesizer learned from; the held-out version
+(pipeline/tstr.py, `--bench`) adds the tstr_heldout gate.
 
 Privacy
 - exact overlap (distinct values present in both datasets; every count must be zero): ids (every
