@@ -3,10 +3,14 @@
 Pure core: DataFrames in, a TrainResult out; no files, no MLflow (see pipeline/tracking.py).
 
 For a task (params.tasks.<t>) the feature table (`id`, optional `project_id`, numeric features)
-is joined to the label table (`id`, `label`, `source`). Stratified K-fold CV gives out-of-fold
-predictions for the model and, on the very same folds, for two baselines: the majority class
-of the training fold, and the task's rule (e.g. the subnet-naming convention), where a row the
-rule says nothing about falls back to the fold's majority class. Metrics are reported over all
+is joined to the label table (`id`, `label`, `source`); columns reading a source the task
+forbids (tasks.<t>.forbid_sources, see forbidden_sources) are left out first. Stratified
+K-fold CV (grouped by `project_id` when the table has it: ports) gives out-of-fold predictions
+for the model and, on the very same folds, for three baselines: the majority class of the
+training fold, the task's rule (e.g. the subnet-naming convention), where a row the rule says
+nothing about falls back to the fold's majority class, and a tree rule (one leaf per class).
+Every macro-F1 gets a bootstrap 95% interval (train.bootstrap resamples, of whole projects
+when grouped). Metrics are reported over all
 labelled rows and over the rows whose label came from `evaluate_on_source` (e.g. ground truth:
 weak labels say how well the model mimics the rule, ground truth how good it is). The final
 model is then fitted on every labelled row.
