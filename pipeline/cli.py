@@ -330,7 +330,10 @@ def train(
 
             tables = tables if tables is not None else io.read_tables(validated)
             try:
-                rule = labeler.rule_baseline(cfg["rule_baseline"], tables, params)
+                if cfg["rule_baseline"] == "device_address" and "device_id_empty" in feats.columns:
+                    rule = labeler.port_rule(feats)   # the port features already made
+                else:
+                    rule = labeler.rule_baseline(cfg["rule_baseline"], tables, params)
             except (KeyError, ValueError) as e:  # unknown rule, bad naming pattern
                 raise InputError(f"{params_file}: tasks.{name}.rule_baseline: "
                                  f"{e.args[0] if e.args else e}") from e
