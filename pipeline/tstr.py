@@ -142,4 +142,8 @@ def evaluate(real: dict[str, pd.DataFrame], params: dict[str, Any],
             out[f"{who}_{where}_sd"] = round(float(vals.std(ddof=1)) if len(vals) > 1 else 0.0, 6)
         out[f"gap_{where}"] = round(out[f"trtr_{where}_mean"] - out[f"tstr_{where}_mean"], 6)
     out["gate"] = {"passed": out["gap_heldout"] <= max_gap, "value": out["gap_heldout"], "max": max_gap}
+    target = ((params.get("benchmark") or {}).get("targets") or {}).get("tstr_gap")
+    if target is not None:   # the target, recorded beside the gate (which guards regressions)
+        out["target"] = {"tstr_gap": float(target), "value": out["gap_heldout"],
+                         "met": bool(out["gap_heldout"] <= float(target))}
     return out

@@ -20,6 +20,7 @@ PARAMS = {
     "fabric": {"topology": "auto", "hosts_per_rack": 20, "spines": "auto", "host_link_gbps": 25,
                "uplink_gbps": 100},
     "evaluate_synthetic": {"tstr_seeds": [3, 4], "tstr_holdout_share": 0.3, "tstr_max_gap": 0.05},
+    "benchmark": {"targets": {"tstr_gap": 0.02}},
 }
 
 
@@ -55,6 +56,7 @@ def test_heldout_tstr_and_trtr_per_seed_and_gate(real):
     assert out["gap_heldout"] == pytest.approx(out["trtr_heldout_mean"] - out["tstr_heldout_mean"], abs=1e-6)
     gate = out["gate"]
     assert gate["passed"] == (gate["value"] <= 0.05)
+    assert out["target"] == {"tstr_gap": 0.02, "value": out["gap_heldout"], "met": out["gap_heldout"] <= 0.02}
     report = {"gates": {"fidelity": {"passed": True}, "exact_overlap": {"passed": True},
                         "tstr_heldout": {"passed": False, "value": 0.2, "max": 0.05}}}
     assert es.gate_failures(report) == ["held-out TSTR is 0.2 below TRTR, more than tstr_max_gap 0.05"]
