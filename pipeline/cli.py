@@ -457,13 +457,13 @@ def demand(
         from pipeline import benchmark
 
         bench_data = benchmark.load(bench)
-    rep, model, frame = stage.evaluate(tables, params, bench_data)
+    rep, model, _frame = stage.evaluate(tables, params, bench_data)
     io.write_json(rep, report)
     run_id = None
     if track:
         from pipeline import tracking
 
-        run_id = tracking.log_demand(rep, model, frame, params, data_paths=[str(validated)])
+        run_id = tracking.log_demand(rep, model, params, data_paths=[str(validated)])
     t = Table(title=f"config prediction: MAE (MAPE), model vs per-profile median, {rep['cv']['n']} projects")
     t.add_column("")
     for name in stage.TARGETS:

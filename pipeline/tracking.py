@@ -300,7 +300,7 @@ def log_training(result, params: dict[str, Any], *, dataset_source: str | None =
 DEMAND_TASK = "config_demand"
 
 
-def log_demand(report: dict[str, Any], model, frame, params: dict[str, Any], *,
+def log_demand(report: dict[str, Any], model, params: dict[str, Any], *,
                data_paths: list[str] | None = None) -> str:
     """Record a config-prediction run in experiment dcnet-config_demand; returns the run id.
     Metrics: the report's numeric leaves (cv_*, benchmark_*); `model_mae_reduction` is the

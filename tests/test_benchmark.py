@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from pipeline import benchmark, features, ingest, labels, sample_dc, validate

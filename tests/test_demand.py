@@ -4,7 +4,6 @@ median, runs land in MLflow and `dcnet runs` lists them."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from pipeline import demand, features, ingest, sample_dc, tracking, validate
@@ -54,7 +53,7 @@ def test_report_and_mlflow_run_listed(tables, tmp_path, monkeypatch):
     assert cv["n"] == len(frame) and cv["folds"] == 3
     for name, t in cv["targets"].items():
         assert t["mae_reduction"] == pytest.approx(1 - t["model"]["mae"] / t["baseline"]["mae"], abs=1e-5)
-    run_id = tracking.log_demand(rep, model, frame, PARAMS)
+    run_id = tracking.log_demand(rep, model, PARAMS)
     runs = tracking.list_runs()
     row = runs[runs["run_id"] == run_id].iloc[0]
     assert row["task"] == "config_demand"

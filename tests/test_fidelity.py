@@ -3,7 +3,6 @@ the IP overlap check fires on public addresses."""
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from pipeline import evaluate_synthetic as es
