@@ -75,12 +75,34 @@ def _progress():
 @friendly
 def sample(
     out: Path = typer.Option(Path("data/raw/sample"), help="Folder to write the sample dump to."),
+    realism: str = typer.Option(
+        "off", help="off: the embedded reference sample (params `sample`). hard: the harder "
+        "benchmark (overlapping kinds, mixed-use tenants, generic names, 5% label noise, no "
+        "kind-exclusive artefacts, no planted faults); params `benchmark.<variant>`."),
+    variant: str = typer.Option(
+        "a", help="With --realism hard: a = data center A; b = an independent data center B "
+        "(other seed, naming convention `<kind>_<site>_<suffix>`, 1.5x larger workloads)."),
+    seed: Optional[int] = typer.Option(None, help="Random seed (default: from params)."),
     params_file: Path = PARAMS_OPT,
 ):
-    """Regenerate the embedded sample dataset (reference data center with planted faults)."""
+    """Regenerate the embedded sample dataset (reference data center with planted faults),
+    or, with --realism hard, data center A or B of the harder benchmark."""
     from pipeline import io, sample_dc
+    from pipeline.errors import InputError
 
-    p = io.section(io.load_params(params_file), "sample")
+    params = io.load_params(params_file)
+    if realism not in ("off", "hard"):
+        raise InputError(f"--realism {realism}: expected off or hard")
+    if variant not in sample_dc.VARIANTS:
+        raise InputError(f"--variant {variant}: expected one of {', '.join(sample_dc.VARIANTS)}")
+    p = dict(io.section(params, "sample"))
+    if realism == "hard":
+        bench = dict((params.get("benchmark") or {}).get(variant) or {})
+        p = {**p, "faults_per_kind": 0, **bench, "realism": "hard", "variant": variant}
+    elif variant != "a":
+        raise InputError("--variant b needs --realism hard (the embedded sample is data center A)")
+    if seed is not None:
+        p["seed"] = seed
     summary = sample_dc.write_sample(out, p)
     typer.echo(f"wrote sample dataset to {out}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
 
@@ -285,6 +307,9 @@ def train(
     report: str = typer.Option("reports/train_{task}.json", "--report",
                                help="Metrics JSON (DVC metric); {task} is replaced by the task name."),
     plots: Optional[Path] = typer.Option(None, "--plots", help="Folder for confusion_<task>.csv/.png."),
+    bench: Optional[Path] = typer.Option(
+        None, "--bench", help="Harder benchmark folder (dvc stage benchmark_data): also score the "
+        "task on data center A and transferred to B (the report's `benchmark` block)."),
     track: bool = typer.Option(True, "--track/--no-track", help="Log the run to MLflow."),
     params_file: Path = PARAMS_OPT,
 ):
@@ -298,6 +323,7 @@ def train(
     if len(names) > 1 and "{task}" not in report:
         raise InputError(f"--report {report}: with several tasks it needs a {{task}} placeholder")
     tables = None
+    bench_data = None
     for name in names:
         cfg = dict(params["tasks"][name] or {})
         feat_path = features_dir / f"{cfg.get('features', name)}.parquet"
@@ -310,12 +336,21 @@ def train(
 
             tables = tables if tables is not None else io.read_tables(validated)
             try:
-                rule = labeler.rule_baseline(cfg["rule_baseline"], tables, params)
+                if cfg["rule_baseline"] == "device_address" and "device_id_empty" in feats.columns:
+                    rule = labeler.port_rule(feats)   # the port features already made
+                else:
+                    rule = labeler.rule_baseline(cfg["rule_baseline"], tables, params)
             except (KeyError, ValueError) as e:  # unknown rule, bad naming pattern
                 raise InputError(f"{params_file}: tasks.{name}.rule_baseline: "
                                  f"{e.args[0] if e.args else e}") from e
         try:
             result = stage.train_task(name, feats, labs, rule, params)
+            if bench is not None:
+                from pipeline import benchmark
+
+                if bench_data is None:
+                    bench_data = benchmark.load(bench)
+                result.metrics["benchmark"] = benchmark.evaluate_task(name, bench_data, params)
         except stage.LabelsError as e:
             raise InputError(f"{lab_path}: {e}") from e
         except stage.FeaturesError as e:
@@ -353,6 +388,7 @@ def _write_training(result, models_dir: Path, report: Path, plots: Optional[Path
         "task": result.task, "model": result.model_name, "hyperparameters": result.hyperparameters,
         "seed": result.seed, "cv_folds": result.cv_folds, "classes": result.classes,
         "feature_names": result.feature_names, "dropped_features": result.dropped_features,
+        "forbidden_features": result.forbidden_features,
         "n_labelled": result.metrics["n_labelled"], "format": "skops",
     }, out / "meta.json")
     io.write_json(result.metrics, report)
@@ -378,17 +414,76 @@ def _print_training(result, run_id) -> None:
     t.add_column("accuracy", justify="right")
     if ev.get("n"):
         t.add_column(f"macro-F1 on {result.evaluate_on_source} ({ev['n']:,})", justify="right")
-    for name in ("model", "majority", "rule"):
+    for name in ("model", "majority", "rule", "tree_rule"):
         if name not in m:
             continue
-        row = [name, f"{m[name]['macro_f1']:.3f}", f"{m[name]['accuracy']:.3f}"]
+        ci = (f" [{m[name]['macro_f1_ci_low']:.3f}, {m[name]['macro_f1_ci_high']:.3f}]"
+              if "macro_f1_ci_low" in m[name] else "")
+        row = [name, f"{m[name]['macro_f1']:.3f}{ci}", f"{m[name]['accuracy']:.3f}"]
         if ev.get("n"):
             row.append(f"{ev.get(f'{name}_macro_f1', float('nan')):.3f}")
         t.add_row(*row)
     c = _console()
     c.print(t)
+    bench = m.get("benchmark")
+    for view, block in (("benchmark", bench), ("benchmark scrubbed", (bench or {}).get("scrubbed"))):
+        if not block:
+            continue
+        tr = block["transfer"]
+        c.print(f"{view} (forbidden: {', '.join(block['forbid_sources']) or 'none'}): "
+                f"CV on A {block['a_cv']['model']['macro_f1']:.3f}, transfer A->B "
+                f"{tr['model']['macro_f1']:.3f} [{tr['model'].get('macro_f1_ci_low', 0):.3f}, "
+                f"{tr['model'].get('macro_f1_ci_high', 0):.3f}], best rule {tr['best_rule_macro_f1']:.3f}")
     for w in result.warnings:
         c.print(f"[yellow]warning[/]: {w}")
+    if run_id:
+        c.print(f"MLflow run {run_id}")
+
+
+@app.command()
+@friendly
+def demand(
+    validated: Path = typer.Option(Path("data/validated"), "--validated", help="Validated tables."),
+    bench: Optional[Path] = typer.Option(None, "--bench", help="Harder benchmark folder: also CV on A, transfer to B."),
+    report: Path = typer.Option(Path("reports/train_config_demand.json"), "--report", help="Metrics JSON."),
+    track: bool = typer.Option(True, "--track/--no-track", help="Log the run to MLflow."),
+    params_file: Path = PARAMS_OPT,
+):
+    """Configuration prediction: a project's VMs, ports, SG rules and floating IPs from its
+    networks, subnets and profile, against the per-profile median (MAE, MAPE)."""
+    from rich.table import Table
+
+    from pipeline import demand as stage
+    from pipeline import io
+
+    params = io.load_params(params_file)
+    tables = io.read_tables(validated)
+    bench_data = None
+    if bench is not None:
+        from pipeline import benchmark
+
+        bench_data = benchmark.load(bench)
+    rep, model, _frame = stage.evaluate(tables, params, bench_data)
+    io.write_json(rep, report)
+    run_id = None
+    if track:
+        from pipeline import tracking
+
+        run_id = tracking.log_demand(rep, model, params, data_paths=[str(validated)])
+    t = Table(title=f"config prediction: MAE (MAPE), model vs per-profile median, {rep['cv']['n']} projects")
+    t.add_column("")
+    for name in stage.TARGETS:
+        t.add_column(name, justify="right")
+    blocks = [("CV", rep["cv"])] + ([("bench A CV", rep["benchmark"]["a_cv"]),
+                                     ("bench A->B", rep["benchmark"]["transfer"])] if bench else [])
+    for label, b in blocks:
+        for who in ("model", "baseline"):
+            t.add_row(f"{label} {who}", *[f"{b['targets'][n][who]['mae']:.2f} ({b['targets'][n][who]['mape']:.2f})"
+                                          for n in stage.TARGETS])
+    c = _console()
+    c.print(t)
+    for label, b in blocks:
+        c.print(f"{label}: MAE reduction vs per-profile median {b['mae_reduction']:+.3f}")
     if run_id:
         c.print(f"MLflow run {run_id}")
 
@@ -490,7 +585,8 @@ def runs(
     task: Optional[str] = typer.Option(None, "--task", "-t", help="Only this task's runs."),
     limit: int = typer.Option(20, "--limit", "-n", help="Runs shown per task."),
 ):
-    """MLflow training runs ranked by cross-validated macro-F1 (model vs baselines)."""
+    """MLflow training runs ranked by cross-validated macro-F1 (model vs baselines); config
+    prediction runs (config_demand) by their MAE reduction against the per-profile median."""
     from rich.console import Console
     from rich.table import Table
 
@@ -515,7 +611,8 @@ def runs(
         v = row.get(col)
         return "" if v is None or v != v else str(v)  # v != v: NaN for a missing tag
 
-    t = Table(title=f"training runs ({tracking.tracking_uri()}), ranked by CV macro-F1")
+    t = Table(title=f"training runs ({tracking.tracking_uri()}), ranked by CV macro-F1 "
+                    "(config_demand: by CV MAE reduction against the per-profile median)")
     for col, just in (("task", "left"), ("#", "right"), ("run", "left"), ("run id", "left"),
                       ("model", "left"), ("DVC exp", "left"), ("macro-F1", "right"),
                       ("majority", "right"), ("rule", "right"), ("eval macro-F1", "right"),
@@ -527,7 +624,8 @@ def runs(
         started = row.get("start_time")
         t.add_row(row["task"], str(rank[row["task"]]), text(row, "tags.mlflow.runName"),
                   str(row["run_id"])[:8], text(row, "params.model"),
-                  text(row, "tags.dvc_exp_name"), num(row, "model_macro_f1"),
+                  text(row, "tags.dvc_exp_name"),
+                  num(row, "model_macro_f1") or num(row, "model_mae_reduction"),
                   num(row, "majority_macro_f1"), num(row, "rule_macro_f1"),
                   num(row, "eval_model_macro_f1"), num(row, "model_accuracy"),
                   started.strftime("%Y-%m-%d %H:%M:%S") if hasattr(started, "strftime") else str(started))
@@ -551,7 +649,11 @@ def evaluate_synthetic(
     track: bool = typer.Option(True, "--track/--no-track", help="Log the run to MLflow (dcnet-synthetic)."),
     enforce: bool = typer.Option(True, "--enforce/--no-enforce",
                                  help="Fail (after writing everything) when a gate fails: fidelity "
-                                      "below min_fidelity, or real values in the synthetic data."),
+                                      "below min_fidelity, real values in the synthetic data, or "
+                                      "held-out TSTR more than tstr_max_gap below TRTR."),
+    bench: Optional[Path] = typer.Option(
+        None, "--bench", help="Harder benchmark folder: held-out TSTR vs TRTR (the synthesizer "
+        "learns from part of data center A; scored on A's other projects and on B)."),
     params_file: Path = PARAMS_OPT,
 ):
     """Fidelity, utility (TSTR vs TRTR) and privacy of synthetic tables against the real ones."""
@@ -579,6 +681,14 @@ def evaluate_synthetic(
         notes.append(f"{model_path} missing: unlabelled synthetic projects count as unknown")
     ev = stage.evaluate(real_tables, synth_tables, params, real_labels=real_labels,
                         real_predictions=real_preds, model=model)
+    if bench is not None:
+        from pipeline import benchmark, tstr
+
+        bench_data = benchmark.load(bench)
+        held = tstr.evaluate(bench_data["a"], params, bench_data["b"])
+        ev.report["gates"]["tstr_heldout"] = held.pop("gate")
+        ev.report["utility_heldout"] = held
+        ev.report["passed"] = all(g["passed"] for g in ev.report["gates"].values())
     io.write_json(ev.report, report)
     written = stage.write_plots(ev, plots) if plots else []
     run_id = None
@@ -598,7 +708,21 @@ def evaluate_synthetic(
                           + f" (details in {report})")
 
 
+def _print_heldout(rep) -> None:
+    h = rep.get("utility_heldout")
+    if not h:
+        return
+    line = (f"held-out TSTR {h['tstr_heldout_mean']:.3f} ± {h['tstr_heldout_sd']:.3f} vs TRTR "
+            f"{h['trtr_heldout_mean']:.3f} ± {h['trtr_heldout_sd']:.3f} (gap {h['gap_heldout']:+.3f}, "
+            f"max {rep['gates']['tstr_heldout']['max']})")
+    if "tstr_other_mean" in h:
+        line += (f"; on data center B TSTR {h['tstr_other_mean']:.3f} ± {h['tstr_other_sd']:.3f} vs "
+                 f"TRTR {h['trtr_other_mean']:.3f} ± {h['trtr_other_sd']:.3f}")
+    _console().print(line + f"; {len(h['seeds'])} seeds")
+
+
 def _print_synthetic(rep, run_id, notes) -> None:
+    _print_heldout(rep)
     from rich.table import Table
 
     def f(x):
@@ -611,6 +735,11 @@ def _print_synthetic(rep, run_id, notes) -> None:
     t.add_row("fidelity (overall)", f(fid["overall"]))
     for k, v in fid["parts"].items():
         t.add_row(f"  {k.replace('_', ' ')}", f(v))
+    base = fid.get("real_baseline") or {}
+    t.add_row("fidelity: real half vs real half (baseline)", f(base.get("overall")))
+    t.add_row("fidelity: profile mix (apart)", f(fid["profile_mix"]["tv_complement"]))
+    const = fid["column_shapes"].get("constant_columns") or {}
+    t.add_row(f"fidelity: {const.get('n', 0)} columns constant in real (apart)", f(const.get("score")))
     for k, v in fid["structure"]["distributions"].items():
         t.add_row(f"    {k.replace('_', ' ')}", f(v["ks_complement"]))
     t.add_row("utility: TSTR macro-F1", f(util.get("tstr_macro_f1")))

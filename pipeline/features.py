@@ -197,6 +197,50 @@ _PORT_DOCS: dict[str, str] = {
 }
 
 
+# ---------------------------------------------------------------------------------------------
+# What each feature reads. A task may forbid sources (params tasks.<t>.forbid_sources); the
+# trainer then never sees a column that reads one, and a task whose labels are made from a
+# source must forbid it (LABEL_SOURCE_READS; checked in pipeline/train.py). Columns not listed
+# read only structure (counts, flags, sizes, states).
+
+SOURCES = ("names", "ids", "addresses", "device_owner")
+# Label source -> what its labels are made of (None: nothing a feature could read).
+LABEL_SOURCE_READS: dict[str, str | None] = {"naming": "names", "device_owner": "device_owner",
+                                              "ground_truth": None}
+_OWNER_COUNTS = ("n_ports_vm", "n_ports_router_interface", "n_ports_router_gateway",
+                 "n_ports_dhcp", "n_ports_floating_ip", "n_ports_lb_vip", "n_ports_unbound",
+                 "n_ports_other")
+_VM_COLUMNS = ("n_vms", "ports_per_vm_mean", "ports_per_vm_max", "share_vms_multi_nic", "fip_per_vm")
+_FEATURE_SOURCES: dict[str, dict[str, frozenset[str]]] = {
+    "projects": {
+        **{c: frozenset({"device_owner"}) for c in _OWNER_COUNTS},
+        # VMs = distinct device_id of compute:* ports
+        **{c: frozenset({"device_owner", "ids"}) for c in _VM_COLUMNS},
+        **{c: frozenset({"addresses"}) for c in (
+            "ports_per_subnet_mean", "ports_per_subnet_max", "pool_fill_mean", "prefix_v4_min",
+            "prefix_v4_mean", "prefix_v4_max", "sg_ingress_world_share")},
+    },
+    "ports": {
+        **{c: frozenset({"addresses"}) for c in (
+            "n_ipv6", "ip_offset_log", "ip_offset_end_log", "ip_is_gateway", "ip_in_pool",
+            "ip_is_pool_first", "ip_is_pool_last", "ip_pool_rel_pos", "ip_is_floating_address",
+            "ip_is_router_external_ip")},
+        **{c: frozenset({"ids"}) for c in (
+            "device_id_empty", "device_is_router", "device_is_floating_ip", "device_id_is_uuid",
+            "device_id_has_network_id", "device_n_ports", "device_n_networks")},
+        **{c: frozenset({"names"}) for c in ("name_empty", "dns_name_set")},
+    },
+}
+
+
+def feature_sources(entity: str, column: str) -> frozenset[str]:
+    """Sources (SOURCES) a column of feature table `entity` reads; hashed name tokens read names.
+    Columns of tables this module does not build declare nothing."""
+    if column.startswith("name_tok_"):
+        return frozenset({"names"})
+    return _FEATURE_SOURCES.get(entity, {}).get(column, frozenset())
+
+
 def feature_docs(buckets: int = DEFAULT_BUCKETS) -> dict[str, dict[str, str]]:
     """Docs of every column for a given bucket count (FEATURE_DOCS uses the default)."""
     return {

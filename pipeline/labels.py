@@ -310,9 +310,42 @@ def _port_name_baseline(tables, params) -> pd.Series:
     return s.sort_index(kind="stable")
 
 
+def port_rule(features: pd.DataFrame) -> pd.Series:
+    """The rule an engineer writes without a model, over the port feature table: Neutron's
+    device_id conventions (router / floating IP ids, DHCP device ids naming the network,
+    Octavia's non-UUID `lb-...` ids, empty for unbound ports), then addresses (router external
+    IP, floating IP address, subnet gateway, first pool address of a DHCP subnet). Without the
+    device_id columns (the scrubbed view) only the address part remains. Indexed by port id."""
+    f = features.set_index(features["id"].astype("string"))
+    has = set(f.columns)
+
+    def col(c):
+        return f[c].to_numpy() == 1 if c in has else pd.Series(False, index=f.index).to_numpy()
+
+    out = pd.Series("vm", index=f.index, dtype=object)
+    if "device_id_empty" in has:   # lowest precedence first: later lines override
+        out[~col("device_id_is_uuid")] = "lb_vip"
+        out[col("device_id_has_network_id")] = "dhcp"
+        out[col("device_id_empty")] = "unbound"
+    else:
+        out[~col("is_bound")] = "unbound"
+        out[col("ip_is_pool_first") & (f["subnet_dhcp"].to_numpy() == 1)] = "dhcp"
+    out[col("ip_is_gateway") | col("device_is_router")] = "router_interface"
+    out[col("ip_is_floating_address") | col("device_is_floating_ip")] = "floating_ip"
+    out[col("ip_is_router_external_ip")] = "router_gateway"
+    return out.sort_index(kind="stable")
+
+
+def _device_address_baseline(tables, params) -> pd.Series:
+    from pipeline.features import port_features
+
+    return port_rule(port_features(tables, params))
+
+
 RULE_BASELINES: dict[str, Callable[..., pd.Series]] = {
     "naming": _naming_baseline,
     "port_name": _port_name_baseline,
+    "device_address": _device_address_baseline,
 }
 
 

@@ -200,7 +200,64 @@ DEVTEST_WORDS = ("foo", "bar", "tmp", "sandbox", "jdoe", "alice", "test", "scrat
 HOST_OUIS = ("3c:fd:fe", "b8:59:9f", "0c:42:a1", "98:03:9b")
 
 DEFAULTS = {"seed": 20261128, "zones": 2, "racks_per_zone": 6, "hosts_per_rack": 20,
-            "projects": 80, "faults_per_kind": 2}
+            "projects": 80, "faults_per_kind": 2, "realism": "off", "variant": "a"}
+
+# --------------------------------------------------------------------------------------------
+# Realism mode (`realism: hard`, `dcnet sample --realism hard`): the harder benchmark.
+# Off by default, so the embedded sample keeps its bytes. With it on, kinds overlap the way
+# tenants of a real cloud do, and nothing but the workload's structure tells them apart:
+#   - mixed-use tenants: MIXED_USE of the projects also run a smaller workload of another kind;
+#   - shared templates: security groups get generic names (GENERIC_GROUPS) whatever their rules;
+#   - generic names: only NAMED of the projects follow the naming convention (MISNAMED of those
+#     with another kind's word); every other project draws network, subnet and port names from
+#     one vocabulary shared by all kinds;
+#   - label noise: LABEL_NOISE of the rows of labels.csv name a wrong kind (the stated rate);
+#   - no kind-exclusive artefacts: Octavia VIPs, keepalived allowed-address pairs, Alcor VPCs,
+#     SR-IOV, jumbo MTU, IPv6 and any placement policy occur in every kind (EXTRAS);
+#   - wider, overlapping size ranges (scaled by the variant's size_scale).
+# Variant b is an independent second data center: another site name and naming convention
+# (`<kind>_<site>_<suffix>`, which the default labels.naming_pattern does not match) and
+# larger workloads (size_scale); its seed and host counts come from params benchmark.b.
+# --------------------------------------------------------------------------------------------
+
+MIXED_USE = 0.25
+NAMED = 0.3
+MISNAMED = 0.1
+LABEL_NOISE = 0.05
+OTHER_PLACEMENT = 0.3      # probability a project ignores its kind's placement policy
+EXTRAS = {"octavia": 0.12, "keepalived": 0.12, "alcor": 0.12, "sriov": 0.05}
+GENERIC_GROUPS = ("app", "internal", "frontend", "backend", "base", "access", "svc", "nodes",
+                  "allow-in", "cluster", "mgmt", "ops")
+GENERIC_PORTS = ("", "", "", "eth0", "port1", "nic0", "vip", "spare", "mgmt0")
+GENERIC_NETS = ARBITRARY_NETS + ("sandbox", "lab", "demo-net", "work")
+GENERIC_SUBNETS = ARBITRARY_SUBNETS + ("tmp-sub", "lab1", "subnet-a")
+VARIANTS = {
+    "a": {"site": SITE, "convention": "{site}-{label}-{suffix}", "size_scale": 1.0},
+    "b": {"site": "dcb", "convention": "{label}_{site}_{suffix}", "size_scale": 1.5},
+}
+
+
+def realistic_profile(kind: str, size_scale: float = 1.0) -> dict[str, Any]:
+    """A kind's profile in realism mode: wider sizes, overlap with the other kinds."""
+    prof = copy.deepcopy(PROFILES[kind])
+    lo, hi = prof["vms"]
+    prof["vms"] = (max(1, round(lo * 0.5 * size_scale)), max(2, round(hi * 1.3 * size_scale)))
+    prof["named"] = NAMED
+    prof["prefix_noise"] = 0.3
+    prof["prefix_odd"] = tuple(sorted({p + d for p in prof["prefixlen"] for d in (-2, -1, 1, 2)}
+                                      & set(range(21, 29))))
+    prof["alcor"] = max(prof["alcor"] * 0.5, EXTRAS["alcor"])
+    prof["sriov"] = max(prof["sriov"], EXTRAS["sriov"])
+    prof["no_port_sec"] = max(prof["no_port_sec"], 0.05)
+    prof["dual_stack"] = max(prof["dual_stack"], 0.1)
+    prof["mtu"] = tuple(prof["mtu"]) + ((8950,) if 8950 not in prof["mtu"] else (1450,))
+    prof["fips"] = (0, max(2, prof["fips"][1]))
+    prof["router"] = max(prof["router"], 0.7)
+    prof["noise_rules"] = 0.3
+    prof.setdefault("vms_per_host", (8, 24))
+    if kind == "web":
+        prof["lb"] = 0.6
+    return prof
 
 # Planted faults: kind -> (table of the row validation must quarantine). Order = planting order.
 FAULTS = {
@@ -346,6 +403,8 @@ class Project:
     vm_ports: list[dict] = field(default_factory=list)
     net_seq: int = 0
     subnet_seq: int = 0
+    listed: str = ""         # kind written in labels.csv when it differs from `kind` (label noise)
+    sriov: bool = False      # realism: SR-IOV NICs on a kind that is not hpc
 
 
 class World:
@@ -378,6 +437,15 @@ class World:
         self.admin = ""                # the admin project (external network owner)
         self.ext_net: dict = {}
         self.ext_subnets: list[dict] = []   # created on demand as gateways/FIPs use addresses
+        self.realism = str(cfg.get("realism", "off")) == "hard"
+        variant = VARIANTS[str(cfg.get("variant", "a"))]
+        self.site = variant["site"]
+        self.convention = variant["convention"]
+        self.size_scale = float(variant["size_scale"])
+
+    def conv(self, label: str, suffix: str) -> str:
+        """A name following the site's naming convention."""
+        return self.convention.format(site=self.site, label=label, suffix=suffix)
 
     # ---- random helpers
     def uuid(self) -> str:
@@ -421,7 +489,9 @@ class World:
         p.net_seq += 1
         n = p.net_seq
         if p.named:
-            return f"{SITE}-{p.label}-net{n:02d}" if p.name_style != "hint" or not hint else f"{SITE}-{p.label}-{hint}"
+            return self.conv(p.label, f"net{n:02d}" if p.name_style != "hint" or not hint else hint)
+        if self.realism:
+            return self.rng.choice(GENERIC_NETS) + ("" if n == 1 else f"{n}")
         if p.kind == "devtest":
             return f"{self.rng.choice(DEVTEST_WORDS)}{self.rng.choice(('', '-net', '_net', str(n)))}"
         return self.rng.choice(ARBITRARY_NETS) + ("" if n == 1 else f"{n}")
@@ -435,7 +505,9 @@ class World:
             else:
                 suffix = {"sn": f"sn{n:02d}", "net": f"net{n}", "subnet": f"subnet{n}",
                           "hint": f"sn{n:02d}"}[p.name_style]
-            return f"{SITE}-{p.label}-{suffix}"
+            return self.conv(p.label, suffix)
+        if self.realism:
+            return self.rng.choice(GENERIC_SUBNETS).format(n=self.rng.randint(1, 9))
         if p.kind == "devtest":
             return self.rng.choice((f"{self.rng.choice(DEVTEST_WORDS)}-sub", "private-subnet", "",
                                     f"{self.rng.choice(DEVTEST_WORDS)}{n}"))
@@ -487,7 +559,7 @@ class World:
             racks = sorted(self.compute[z])
             rng.shuffle(racks)
             cand = [h for r in racks for h in self.compute[z][r]]  # first rack first, then spill
-            k = max(1, min(len(cand), math.ceil(n / rng.randint(*per_host))))
+            k = max(1, min(len(cand), math.ceil(n / rng.randint(*(per_host or (8, 24))))))
             first = self.compute[z][racks[0]][:]
             rng.shuffle(first)
             hosts = (first + [h for h in cand if h not in first])[:k]
@@ -507,6 +579,9 @@ class World:
     # ---- resources
     def network(self, p: Project | None, name: str, *, mtu=1450, port_sec=True, cidr=None,
                 external=False, since=None) -> dict:
+        alcor_any = self.realism and p is not None and p.alcor and cidr is None and not external
+        if alcor_any:   # realism: Alcor VPCs are not a kubernetes artefact
+            cidr = f"10.{self.rng.randint(0, 255)}.0.0/16"
         c, u = self.stamps(since or (p.created if p else self.t0), 30 if p is None else 200)
         nid = self.uuid()
         proj = p.id if p else self.admin
@@ -529,6 +604,8 @@ class World:
             # Alcor VPC: the block all its subnets must lie in.
             net.update({"cidr": cidr, "default": False, "segments": None,
                         "vlan_transparent": False, "routers": []})
+        if alcor_any:
+            net["_space"] = Space(cidr)
         self.networks.append(net)
         self.net_by_id[nid] = net
         if p:
@@ -586,6 +663,8 @@ class World:
              fixed: list[tuple[dict, str]], sgs: list[str], since: datetime, name: str = "",
              aap=None, vnic: str = "normal", status: str = "ACTIVE", admin: bool = True,
              port_sec: bool | None = None, dns_name: str = "", mac: str | None = None) -> dict:
+        if self.realism and name and not name.startswith("octavia-lb-"):
+            name = self.rng.choice(GENERIC_PORTS)   # no kind word in port names
         mac = mac or self.mac()
         bound = bool(host)
         if vnic == "direct":
@@ -621,8 +700,9 @@ class World:
     def dhcp_ports(self, p: Project) -> None:
         """One DHCP port per Neutron network, at the start of each DHCP subnet's pool."""
         for net in p.networks:
-            if net["_fmt"] != "neutron":
+            if net["_fmt"] != "neutron" or net.get("_dhcp"):
                 continue
+            net["_dhcp"] = True   # a mixed-use tenant's second workload must not add another
             subs = [self.subnet_by_id[s] for s in net["subnets"] if self.subnet_by_id[s]["enable_dhcp"]]
             if not subs:
                 continue
@@ -652,7 +732,7 @@ class World:
         rid = self.uuid()
         host = rng.choice(self.netnodes[z])
         r = {
-            "id": rid, "name": (f"{SITE}-{p.label}-router" if p.named else
+            "id": rid, "name": (self.conv(p.label, "router") if p.named else
                                 rng.choice(("router1", "router", "gw", "rtr-main", "ext-router"))),
             "tenant_id": p.id, "admin_state_up": True, "status": "ACTIVE",
             "external_gateway_info": None, "description": "", "availability_zones": [f"az{z}"],
@@ -673,6 +753,9 @@ class World:
 
     def attach(self, p: Project, r: dict, sn: dict) -> None:
         """Router interface: a port holding the subnet's gateway address."""
+        if sn.get("_attached"):   # a mixed-use tenant's second workload reuses the subnet's router
+            return
+        sn["_attached"] = True
         net = self.net_by_id[sn["network_id"]]
         port = self.port(p.id, net, owner="network:router_interface", device_id=r["id"],
                          host=r["_host"], fixed=[(sn, sn["gateway_ip"])], sgs=[],
@@ -714,6 +797,8 @@ class World:
     def vm_port(self, p: Project, net: dict, subs: list[dict], host: str, sgs: list[str], *,
                 vm: str | None = None, name: str = "", dns: str = "", aap=None, vnic="normal") -> dict:
         """A VM NIC: bound to a compute host, owner compute:<zone>, one address per subnet."""
+        if p.sriov and vnic == "normal":
+            vnic = "direct"
         fixed = [(s, self.alloc(s)) for s in subs]
         v6 = self.v6_of_net.get(net["id"])
         if p.dual and v6 is not None and v6 not in subs:
@@ -755,6 +840,8 @@ class World:
         return r
 
     def default_group(self, p: Project) -> dict:
+        if "default" in p.groups:   # one per project, also for a mixed-use tenant
+            return p.groups["default"]
         sg = self.group(p, "default", "Default security group", default=True)
         for eth in ("IPv4", "IPv6"):
             self.rule(p, sg, "egress", eth, None, None, None, default=True)
@@ -764,13 +851,14 @@ class World:
 
     def groups_from(self, p: Project, templates: dict[str, list], keep: float = 0.9) -> None:
         """Create the groups of a template, then their rules (so @group: refs resolve)."""
-        style = self.rng.choice(("{g}", "{g}-sg", "sg-{g}", f"{SITE}-{{g}}" if p.named else "{g}"))
+        style = self.rng.choice(("{g}", "{g}-sg", "sg-{g}", f"{self.site}-{{g}}" if p.named else "{g}"))
         created = {}
         for g in templates:
             if g in p.groups:
                 continue
-            desc = self.rng.choice(("", f"{g} tier", f"rules for {g}"))
-            created[g] = p.groups[g] = self.group(p, style.format(g=g), desc)
+            shown = self.rng.choice(GENERIC_GROUPS) if self.realism else g   # shared templates
+            desc = self.rng.choice(("", f"{shown} tier", f"rules for {shown}"))
+            created[g] = p.groups[g] = self.group(p, style.format(g=shown), desc)
         for g, rules in templates.items():
             if g not in created:
                 continue
@@ -976,6 +1064,8 @@ def build_kubernetes(w: World, p: Project, prof: dict) -> None:
     for i in range(masters + workers):
         master = i < masters
         aap = [pod] + ([vip["fixed_ips"][0]["ip_address"]] if vip and master else [])
+        if w.realism and w.chance(0.4):   # not every cluster routes pods through the port
+            aap = []
         dns = f"master-{i + 1}" if master else f"worker-{i - masters + 1}"
         port = w.vm_port(p, net, [sub_of[i]], hosts[i],
                          w.vm_groups(p, "k8s-master" if master else "k8s-worker"), aap=aap,
@@ -1061,8 +1151,9 @@ def build_projects(w: World) -> None:
     kinds = [k for k, c in kind_counts(n).items() for _ in range(c)]
     rng.shuffle(kinds)
     zones = sorted(w.compute)
+    profiles = ({k: realistic_profile(k, w.size_scale) for k in KINDS} if w.realism else PROFILES)
     for i, kind in enumerate(kinds):
-        prof = PROFILES[kind]
+        prof = profiles[kind]
         p = Project(id=w.hexid(), kind=kind, index=i,
                     created=w.t0 + timedelta(days=rng.randint(0, 540), seconds=rng.randint(0, 86399)))
         p.named = rng.random() < prof["named"]
@@ -1073,8 +1164,12 @@ def build_projects(w: World) -> None:
         z = rng.choice(zones)
         p.zones = ([z] + [x for x in zones if x != z]) if prof["placement"] == "spread" and (
             kind != "database" or rng.random() < 0.5) else [z]
-        p.space = Space(f"192.168.{4 * rng.randint(0, 63)}.0/22" if kind == "devtest" and rng.random() < 0.7
-                        else f"10.{rng.randint(0, 249)}.0.0/16")
+        if w.realism:   # any kind may use the 192.168 default range; room for a second workload
+            p.space = Space("192.168.0.0/16" if rng.random() < 0.2 else f"10.{rng.randint(0, 249)}.0.0/16")
+            p.sriov = kind != "hpc" and rng.random() < prof["sriov"]
+        else:
+            p.space = Space(f"192.168.{4 * rng.randint(0, 63)}.0/22" if kind == "devtest" and rng.random() < 0.7
+                            else f"10.{rng.randint(0, 249)}.0.0/16")
         p.space6 = Space(f"2001:db8:{rng.getrandbits(16):x}::/48")
         p.mgmt = rng.choice(MGMT_PREFIXES)
         p.app_prefix = rng.choice((f"10.{rng.randint(0, 249)}.0.0/16", "172.16.0.0/12",
@@ -1086,21 +1181,33 @@ def build_projects(w: World) -> None:
 
     # Naming noise: a few conventionally named projects carry the label of another kind.
     named = [p for p in w.projects if p.named]
-    for p in rng.sample(named, min(len(named), max(1, round(n * MISLABELED)))):
+    misnamed = round(len(named) * MISNAMED) if w.realism else round(n * MISLABELED)
+    for p in rng.sample(named, min(len(named), max(1, misnamed))):
         p.label = CONFUSABLE[p.kind]
     # Ground truth for ~60%, stratified per kind, including at least one mislabeled project.
     for k in KINDS:
         ps = [p for p in w.projects if p.kind == k]
-        for p in rng.sample(ps, round(len(ps) * LABELLED)):
+        for p in rng.sample(ps, round(len(ps) * float(w.cfg.get("labelled", LABELLED)))):
             p.labelled = True
     wrong = [p for p in w.projects if p.label != p.kind]
     if wrong and not any(p.labelled for p in wrong):
         swap = next(p for p in w.projects if p.labelled and p.kind == wrong[0].kind and p is not wrong[0])
         swap.labelled, wrong[0].labelled = False, True
 
+    if w.realism:
+        # Label noise: a stated share of labels.csv rows name another kind.
+        listed = [p for p in w.projects if p.labelled]
+        for p in rng.sample(listed, round(len(listed) * LABEL_NOISE)):
+            p.listed = rng.choice([k for k in KINDS if k != p.kind])
+
     for p in w.projects:
-        BUILDERS[p.kind](w, p, PROFILES[p.kind])
-        w.finish_groups(p, PROFILES[p.kind])
+        prof = profiles[p.kind]
+        if w.realism and rng.random() < OTHER_PLACEMENT:
+            prof = {**prof, "placement": rng.choice(("spread", "zone", "packed", "random"))}
+        BUILDERS[p.kind](w, p, prof)
+        if w.realism:
+            realistic_extras(w, p, profiles)
+        w.finish_groups(p, prof)
         if w.chance(UNBOUND_PORT):   # a spare port created ahead of a VM
             v4 = [s for s in p.subnets if s["ip_version"] == 4]
             sn = rng.choice(v4)
@@ -1108,6 +1215,36 @@ def build_projects(w: World) -> None:
             w.port(p.id, net, owner="", device_id="", host="", fixed=[(sn, w.alloc(sn))],
                    sgs=[p.groups["default"]["id"]], since=p.created, name=rng.choice(("", "spare", "reserved")),
                    status="DOWN")
+
+
+def realistic_extras(w: World, p: Project, profiles: dict[str, dict]) -> None:
+    """Realism mode: a second, smaller workload of another kind (mixed-use tenant), and
+    artefacts no longer exclusive to one kind (Octavia VIP, keepalived address pairs)."""
+    rng = w.rng
+    if rng.random() < MIXED_USE:
+        other = rng.choice([k for k in KINDS if k != p.kind])
+        prof = dict(profiles[other])
+        prof["vms"] = (1, max(2, prof["vms"][1] // 5))
+        if not p.db_ports:
+            p.db_ports = [rng.choice(PROFILES["database"]["engines"])[1]]
+        BUILDERS[other](w, p, prof)
+    v4 = [s for s in p.subnets if s["ip_version"] == 4 and w.pools[s["id"]].capacity() > 2]
+    if p.kind != "web" and v4 and rng.random() < EXTRAS["octavia"]:
+        sn = v4[0]
+        lb = w.uuid()
+        vip = w.port(p.id, w.net_by_id[sn["network_id"]], owner="Octavia", device_id=f"lb-{lb}",
+                     host="", fixed=[(sn, w.alloc(sn))], sgs=[], since=p.created,
+                     name=f"octavia-lb-{lb}", status="DOWN", admin=False)
+        if p.routers and rng.random() < 0.5:
+            w.fip(p, p.routers[0], vip)
+    pairs = [x for x in p.vm_ports if not x["allowed_address_pairs"] and x["port_security_enabled"]]
+    if len(pairs) >= 2 and rng.random() < EXTRAS["keepalived"]:
+        first = pairs[0]
+        sn = w.subnet_by_id[first["fixed_ips"][0]["subnet_id"]]
+        if w.pools[sn["id"]].capacity() > 1:
+            vip_ip = w.alloc(sn)
+            for x in [y for y in pairs if y["fixed_ips"][0]["subnet_id"] == sn["id"]][:2]:
+                x["allowed_address_pairs"] = [{"ip_address": vip_ip, "mac_address": x["mac_address"]}]
 
 
 def build_world(cfg: dict) -> World:
@@ -1472,7 +1609,7 @@ def render(w: World, files: dict[str, list[dict]]) -> dict[str, bytes]:
                          96 if big else 64, 768 if big else 512, f"SN{rng.getrandbits(40):010X}"])
         out[F_INVENTORY] = _csv(rows, ["node_name", "local_ip", "mac_address", "availability_zone",
                                        "rack", "role", "model", "cpu_cores", "memory_gb", "serial"])
-    out[F_LABELS] = _csv([[p.id, p.kind] for p in sorted(w.projects, key=lambda p: p.id) if p.labelled],
+    out[F_LABELS] = _csv([[p.id, p.listed or p.kind] for p in sorted(w.projects, key=lambda p: p.id) if p.labelled],
                          ["project_id", "profile"])
     out["README.md"] = readme(w, files)
     return {k: (_gzip(v.encode()) if k.endswith(".gz") else v.encode()) for k, v in sorted(out.items())}
@@ -1511,7 +1648,22 @@ def counts(w: World) -> dict[str, int]:
         "routers": len(w.routers),
         "floating_ips": len(w.fips),
         "faults": len(w.faults),
+        **({"label_noise": sum(bool(p.listed) for p in w.projects if p.labelled)} if w.realism else {}),
     }
+
+
+def _naming_doc(w: World, c: dict[str, int]) -> str:
+    if not w.realism:
+        return (f"About half of the projects name their subnets `{SITE}-<kind>-<suffix>` (the kind is the second\n"
+                "dash-separated field); a few of those carry the wrong kind. "
+                f"`{F_LABELS}` gives the true kind\n(`project_id,profile`) of {c['labelled']} projects.")
+    return (f"Realism mode (harder benchmark, variant {w.cfg.get('variant', 'a')}): {NAMED:.0%} of the projects name\n"
+            f"their resources `{w.conv('<kind>', '<suffix>')}` ({MISNAMED:.0%} of those with another kind's word),\n"
+            "the others use names shared by all kinds; security groups have generic names;\n"
+            f"{MIXED_USE:.0%} of the tenants also run a smaller workload of another kind; Octavia VIPs,\n"
+            "allowed-address pairs, Alcor VPCs and SR-IOV occur in every kind. "
+            f"`{F_LABELS}` gives the kind\n(`project_id,profile`) of {c['labelled']} projects, "
+            f"{c['label_noise']} of them wrong on purpose (label noise {LABEL_NOISE:.0%}).")
 
 
 def readme(w: World, files: dict[str, list[dict]]) -> str:
@@ -1538,9 +1690,7 @@ deterministically by `pipeline/sample_dc.py`. Do not edit by hand: change the ge
 
 {kinds}
 
-About half of the projects name their subnets `{SITE}-<kind>-<suffix>` (the kind is the second
-dash-separated field); a few of those carry the wrong kind. `{F_LABELS}` gives the true kind
-(`project_id,profile`) of {c['labelled']} projects.
+{_naming_doc(w, c)}
 
 ## Files (formats are detected by content, not by name)
 

@@ -298,6 +298,50 @@ def log_training(result, params: dict[str, Any], *, dataset_source: str | None =
         return run.info.run_id
 
 
+# ---------------------------------------------------------------- config prediction (regression)
+
+DEMAND_TASK = "config_demand"
+
+
+def log_demand(report: dict[str, Any], model, params: dict[str, Any], *,
+               data_paths: list[str] | None = None) -> str:
+    """Record a config-prediction run in experiment dcnet-config_demand; returns the run id.
+    Metrics: the report's numeric leaves (cv_*, benchmark_*); `model_mae_reduction` is the
+    CV MAE reduction against the per-profile median (what `dcnet runs` ranks by)."""
+    import tempfile
+
+    import mlflow.sklearn
+
+    from pipeline.io import write_json
+    from pipeline.train import model_bytes, trusted_types
+
+    uri = tracking_uri()
+    mlflow = _mlflow(uri)
+    exp_id = experiment_id(mlflow, DEMAND_TASK, uri)
+    metrics = flat_metrics({k: v for k, v in report.items() if k in ("cv", "benchmark")}, sep="_")
+    metrics["model_mae_reduction"] = float(report["cv"]["mae_reduction"])
+    tags = {"task": DEMAND_TASK} | provenance_tags(data_paths or [])
+    exp_name = os.environ.get("DVC_EXP_NAME")
+    with mlflow.start_run(experiment_id=exp_id, tags=tags,
+                          run_name=f"random_forest_regressor@{exp_name}" if exp_name else "random_forest_regressor") as run:
+        mlflow.log_params({"model": "random_forest_regressor", "seed": report["seed"],
+                           "n_estimators": report["n_estimators"], "cv_folds": report["cv"]["folds"],
+                           "inputs": ",".join(report["inputs"]), "targets": ",".join(report["targets"])})
+        mlflow.log_metrics(metrics)
+        with tempfile.TemporaryDirectory() as tmp:
+            write_json(report, Path(tmp) / "metrics.json")
+            mlflow.log_artifact(str(Path(tmp) / "metrics.json"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for name, forest in model.forests.items():   # one regressor per target, no ids
+                blob = model_bytes(forest)
+                mlflow.sklearn.log_model(forest, name=f"{MODEL_ARTIFACT}_{name}",
+                                         pip_requirements=pip_requirements(),
+                                         serialization_format="skops",
+                                         skops_trusted_types=trusted_types(blob))
+        return run.info.run_id
+
+
 # ---------------------------------------------------------------- reading runs back
 
 def list_runs(task: str | None = None, limit: int | None = None, uri: str | None = None):
@@ -316,10 +360,14 @@ def list_runs(task: str | None = None, limit: int | None = None, uri: str | None
         exps = mlflow.search_experiments(filter_string=f"name LIKE '{EXPERIMENT_PREFIX}%'")
     frames = []
     for e in sorted(exps, key=lambda e: e.name):
+        # config prediction ranks by its MAE reduction (can be negative), classifiers by macro-F1
+        regression = e.name == EXPERIMENT_PREFIX + DEMAND_TASK
+        metric = "model_mae_reduction" if regression else SORT_METRIC
+        floor = "> -1e308" if regression else ">= 0"
         df = mlflow.search_runs(experiment_ids=[e.experiment_id],
                                 # training runs only (dcnet-synthetic holds other runs)
-                                filter_string=f"attributes.status = 'FINISHED' AND metrics.{SORT_METRIC} >= 0",
-                                order_by=[f"metrics.{SORT_METRIC} DESC", "attributes.start_time DESC"],
+                                filter_string=f"attributes.status = 'FINISHED' AND metrics.{metric} {floor}",
+                                order_by=[f"metrics.{metric} DESC", "attributes.start_time DESC"],
                                 max_results=limit or 1000)
         if len(df):
             frames.append(df.assign(task=e.name[len(EXPERIMENT_PREFIX):]))

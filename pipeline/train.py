@@ -3,10 +3,14 @@
 Pure core: DataFrames in, a TrainResult out; no files, no MLflow (see pipeline/tracking.py).
 
 For a task (params.tasks.<t>) the feature table (`id`, optional `project_id`, numeric features)
-is joined to the label table (`id`, `label`, `source`). Stratified K-fold CV gives out-of-fold
-predictions for the model and, on the very same folds, for two baselines: the majority class
-of the training fold, and the task's rule (e.g. the subnet-naming convention), where a row the
-rule says nothing about falls back to the fold's majority class. Metrics are reported over all
+is joined to the label table (`id`, `label`, `source`); columns reading a source the task
+forbids (tasks.<t>.forbid_sources, see forbidden_sources) are left out first. Stratified
+K-fold CV (grouped by `project_id` when the table has it: ports) gives out-of-fold predictions
+for the model and, on the very same folds, for three baselines: the majority class of the
+training fold, the task's rule (e.g. the subnet-naming convention), where a row the rule says
+nothing about falls back to the fold's majority class, and a tree rule (one leaf per class).
+Every macro-F1 gets a bootstrap 95% interval (train.bootstrap resamples, of whole projects
+when grouped). Metrics are reported over all
 labelled rows and over the rows whose label came from `evaluate_on_source` (e.g. ground truth:
 weak labels say how well the model mimics the rule, ground truth how good it is). The final
 model is then fitted on every labelled row.
@@ -127,6 +131,46 @@ def build_model(name: str, hp: dict[str, Any], seed: int):
         raise ParamsError(f"train.models.{name}: {str(e).splitlines()[0]}") from e
 
 
+# ---------------------------------------------------------------- leak-free feature selection
+
+def forbidden_sources(task_name: str, params: dict[str, Any]) -> set[str]:
+    """tasks.<t>.forbid_sources, checked: a task whose labels are made from a source (naming:
+    names, device_owner: device_owner) must forbid it, else ParamsError."""
+    from pipeline.features import LABEL_SOURCE_READS, SOURCES
+
+    cfg = dict((params.get("tasks") or {}).get(task_name) or {})
+    forbid = {str(s) for s in cfg.get("forbid_sources") or []}
+    unknown = sorted(forbid - set(SOURCES))
+    if unknown:
+        raise ParamsError(f"tasks.{task_name}.forbid_sources: unknown source(s) {', '.join(unknown)}; "
+                          f"valid: {', '.join(SOURCES)}")
+    for src in cfg.get("label_sources") or []:
+        reads = LABEL_SOURCE_READS.get(str(src))
+        if reads and reads not in forbid:
+            raise ParamsError(
+                f"tasks.{task_name}: labels come from {reads} (label source {src}), so no feature "
+                f"may read {reads}: add {reads} to tasks.{task_name}.forbid_sources")
+    return forbid
+
+
+def allowed_features(features_df: pd.DataFrame, entity: str, forbid: set[str]
+                     ) -> tuple[pd.DataFrame, list[str]]:
+    """(the feature table without columns reading a forbidden source, the columns left out)."""
+    from pipeline.features import feature_sources
+
+    out = [c for c in features_df.columns
+           if c not in NON_FEATURE_COLUMNS and feature_sources(entity, c) & forbid]
+    return features_df.drop(columns=out), out
+
+
+def task_features(features_df: pd.DataFrame, task_name: str, params: dict[str, Any]
+                  ) -> tuple[pd.DataFrame, list[str]]:
+    """The columns a task may learn from (see forbidden_sources)."""
+    cfg = dict((params.get("tasks") or {}).get(task_name) or {})
+    return allowed_features(features_df, str(cfg.get("features", task_name)),
+                            forbidden_sources(task_name, params))
+
+
 # ---------------------------------------------------------------- result
 
 @dataclass
@@ -146,6 +190,7 @@ class TrainResult:
     importances: pd.DataFrame       # feature, importance, std, method (sorted, descending)
     train_frame: pd.DataFrame       # features + label of the labelled rows, WITHOUT ids
     dropped_features: list[str] = field(default_factory=list)
+    forbidden_features: list[str] = field(default_factory=list)   # read a forbidden source
     warnings: list[str] = field(default_factory=list)
 
 
@@ -274,10 +319,107 @@ def _metric_block(s: dict[str, Any], per_class: bool) -> dict[str, Any]:
     return out
 
 
+# ---------------------------------------------------------------- folds, rules, intervals
+
+DEFAULT_BOOTSTRAP = 1000
+
+
+def row_groups(features_df: pd.DataFrame, ids: pd.Series) -> np.ndarray | None:
+    """Project of each labelled row when the feature table has `project_id` (ports): CV folds
+    and bootstrap resamples then keep a project's rows together. None for project rows."""
+    if "project_id" not in features_df.columns:
+        return None
+    g = pd.Series(features_df["project_id"].astype("string").fillna("").to_numpy(),
+                  index=features_df["id"].astype(str).to_numpy())
+    g = g[~g.index.duplicated()]
+    return g.reindex(ids.astype(str).to_numpy()).fillna("").to_numpy(dtype=object)
+
+
+def cv_splits(X: pd.DataFrame, y: np.ndarray, groups: np.ndarray | None, folds: int, seed: int):
+    """Stratified K folds; grouped (no project in two folds) when groups are given."""
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+    if groups is None:
+        return list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(X, y))
+    n_groups = len(set(groups))
+    if n_groups < folds:
+        raise ParamsError(f"{n_groups} projects, fewer than cv_folds={folds}: lower train.cv_folds")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # a class in fewer projects than folds: some folds lack it
+        return list(StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+                    .split(X, y, groups))
+
+
+def fit_tree_rule(X: pd.DataFrame, y: np.ndarray, seed: int):
+    """The strongest *simple* learned rule: a decision tree with one leaf per class (a rule
+    list of at most n_classes threshold paths over the same allowed features)."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.tree import DecisionTreeClassifier
+
+    leaves = max(2, len(set(y)))
+    return Pipeline([
+        ("fill", SimpleImputer(strategy="constant", fill_value=-1.0, keep_empty_features=True)),
+        ("tree", DecisionTreeClassifier(max_leaf_nodes=leaves, random_state=seed)),
+    ]).fit(X, y)
+
+
+def bootstrap_ci(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray | None,
+                 n_boot: int, seed: int) -> dict[str, float]:
+    """Percentile 95% interval of macro-F1 over `n_boot` resamples of the rows (of whole
+    groups when given). Empty when n_boot is 0 or there are no rows."""
+    if n_boot <= 0 or len(y_true) == 0:
+        return {}
+    labels = sorted(set(y_true) | set(y_pred))
+    code = {c: i for i, c in enumerate(labels)}
+    k = len(labels)
+    cell = np.array([code[t] * k + code[p] for t, p in zip(y_true, y_pred)])
+    # Confusion counts per resampling unit (a row, or a group of rows); a resample is a
+    # multinomial draw of unit weights, so its confusion matrix is weights @ unit counts.
+    unit = (np.arange(len(cell)) if groups is None
+            else np.unique(np.asarray(groups).astype(str), return_inverse=True)[1])
+    n_units = int(unit.max()) + 1
+    per_unit = np.zeros((n_units, k * k))
+    np.add.at(per_unit, (unit, cell), 1.0)
+    rng = np.random.default_rng(seed)
+    vals = np.empty(n_boot)
+    chunk = max(1, 2_000_000 // n_units)
+    for start in range(0, n_boot, chunk):
+        m = min(chunk, n_boot - start)
+        w = rng.multinomial(n_units, np.full(n_units, 1.0 / n_units), size=m)
+        cms = (w @ per_unit).reshape(m, k, k)
+        tp = np.diagonal(cms, axis1=1, axis2=2)
+        denom = cms.sum(axis=1) + cms.sum(axis=2)
+        f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
+        present = denom > 0
+        vals[start:start + m] = (f1 * present).sum(axis=1) / present.sum(axis=1)
+    lo, hi = np.percentile(vals, [2.5, 97.5])
+    return {"macro_f1_ci_low": _r(lo), "macro_f1_ci_high": _r(hi)}
+
+
 # ---------------------------------------------------------------- training
+
+def fit_to_size(est, n_rows: int, n_classes: int, warns: list[str] | None = None):
+    """Gradient boosting on few rows: with its default min_samples_leaf=20, 37 training rows
+    of 6 classes leave no split to make and every tree predicts the majority class. Cap the
+    leaf size at rows / (4 x classes) (at least 2), saying so."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    if isinstance(est, HistGradientBoostingClassifier):
+        leaf = int(est.get_params()["min_samples_leaf"])
+        cap = max(2, n_rows // (4 * max(1, n_classes)))
+        if leaf > cap:
+            est.set_params(min_samples_leaf=cap)
+            msg = (f"hist_gradient_boosting: min_samples_leaf {leaf} lowered to {cap} for "
+                   f"{n_rows} training rows of {n_classes} classes (else no tree could split)")
+            if warns is not None and not any(w.startswith("hist_gradient_boosting: min_samples_leaf") for w in warns):
+                warns.append(msg)
+    return est
+
 
 def _quiet_fit(est, X, y, warns: list[str]):
     """Fit, keeping scikit-learn's warnings (convergence, ...) as result warnings."""
+    est = fit_to_size(est, len(y), len(set(y)), warns)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -307,7 +449,6 @@ def _train_task(task_name, features_df, labels_df, rule_pred, params) -> TrainRe
     from sklearn.base import clone
     from sklearn.dummy import DummyClassifier
     from sklearn.metrics import confusion_matrix
-    from sklearn.model_selection import StratifiedKFold
 
     tasks = params.get("tasks") or {}
     if task_name not in tasks:
@@ -322,6 +463,7 @@ def _train_task(task_name, features_df, labels_df, rule_pred, params) -> TrainRe
     base = build_model(model_name, hp, seed)
     eval_source = task_cfg.get("evaluate_on_source")
 
+    features_df, forbidden_cols = task_features(features_df, task_name, params)
     X_all, dropped, warns = feature_matrix(features_df)
     feature_names = list(X_all.columns)
     lab, lwarns = _labelled(labels_df, X_all)
@@ -362,10 +504,11 @@ def _train_task(task_name, features_df, labels_df, rule_pred, params) -> TrainRe
     proba = np.zeros(n, dtype="float64")
     maj = np.empty(n, dtype=object)
     rule = np.empty(n, dtype=object)
+    tree_rule = np.empty(n, dtype=object)
     fold_of = np.zeros(n, dtype="int64")
     fold_f1 = []
-    skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for k, (tr, te) in enumerate(skf.split(X, y_arr)):
+    groups = row_groups(features_df, lab["id"])
+    for k, (tr, te) in enumerate(cv_splits(X, y_arr, groups, folds, seed)):
         est = _quiet_fit(clone(base), X.iloc[tr], y_arr[tr], warns)
         pred[te] = est.predict(X.iloc[te])
         proba[te] = est.predict_proba(X.iloc[te]).max(axis=1)
@@ -373,31 +516,44 @@ def _train_task(task_name, features_df, labels_df, rule_pred, params) -> TrainRe
         maj[te] = dummy.predict(X.iloc[te])
         if has_rule:
             rule[te] = [m if r is None else r for r, m in zip(rule_raw[te], maj[te])]
+        tree_rule[te] = fit_tree_rule(X.iloc[tr], y_arr[tr], seed).predict(X.iloc[te])
         fold_of[te] = k
         fold_f1.append(scores(y_arr[te], pred[te])["macro_f1"])
 
     oof = pd.DataFrame({"id": lab["id"].to_numpy(), "label": y_arr, "source": lab["source"].to_numpy(),
-                        "fold": fold_of, "model": pred, "model_proba": proba, "majority": maj})
+                        "fold": fold_of, "model": pred, "model_proba": proba, "majority": maj,
+                        "tree_rule": tree_rule})
     if has_rule:
         oof["rule"] = rule
 
-    # Metrics: overall and restricted to the evaluated source, model and baselines side by side.
+    # Metrics: overall and restricted to the evaluated source, model and baselines side by side,
+    # each with a bootstrap 95% interval (resampling projects when rows are grouped).
+    boot = int(train_cfg.get("bootstrap", DEFAULT_BOOTSTRAP))
     s_model = scores(y_arr, pred)
+
+    def ci(p, mask=None):
+        m = np.ones(n, dtype=bool) if mask is None else mask
+        return bootstrap_ci(y_arr[m], p[m], None if groups is None else groups[m], boot, seed)
+
     metrics: dict[str, Any] = {
         "n_labelled": n, "n_features": len(feature_names), "n_classes": len(classes),
+        "n_features_forbidden": len(forbidden_cols),
+        "cv": "grouped by project" if groups is not None else "stratified",
         "model": _metric_block(s_model, per_class=True)
-        | {"macro_f1_std": _r(np.std(fold_f1))},
-        "majority": _metric_block(scores(y_arr, maj), per_class=False),
+        | {"macro_f1_std": _r(np.std(fold_f1))} | ci(pred),
+        "majority": _metric_block(scores(y_arr, maj), per_class=False) | ci(maj),
+        "tree_rule": _metric_block(scores(y_arr, tree_rule), per_class=False) | ci(tree_rule),
     }
     if has_rule:
         metrics["rule"] = _metric_block(scores(y_arr, rule), per_class=False) | {
-            "coverage": _r(np.mean([v is not None for v in rule_raw]))}
+            "coverage": _r(np.mean([v is not None for v in rule_raw]))} | ci(rule)
     if eval_source:
         m = (lab["source"] == eval_source).to_numpy()
         ev: dict[str, Any] = {"n": int(m.sum())}
         if m.any():
-            for name, p in (("model", pred), ("majority", maj)) + ((("rule", rule),) if has_rule else ()):
-                b = _metric_block(scores(y_arr[m], p[m]), per_class=(name == "model"))
+            for name, p in (("model", pred), ("majority", maj), ("tree_rule", tree_rule)) + (
+                    (("rule", rule),) if has_rule else ()):
+                b = _metric_block(scores(y_arr[m], p[m]), per_class=(name == "model")) | ci(p, m)
                 ev |= {f"{name}_{k}": v for k, v in b.items()}
         else:
             warns.append(f"no labelled rows from source '{eval_source}' "
@@ -418,7 +574,7 @@ def _train_task(task_name, features_df, labels_df, rule_pred, params) -> TrainRe
         evaluate_on_source=eval_source, model=final, feature_names=feature_names,
         classes=classes, metrics=metrics, oof=oof, confusion=confusion,
         importances=importances, train_frame=train_frame, dropped_features=dropped,
-        warnings=warns)
+        forbidden_features=forbidden_cols, warnings=warns)
 
 
 def _importances(model, model_name: str, X: pd.DataFrame, y: np.ndarray, seed: int) -> pd.DataFrame:

@@ -445,3 +445,34 @@ def test_rule_profile_protocol_spellings():
     assert r["sg_open_ssh"].tolist() == [0, 0, 1, 0, 0]
     assert r["n_sg_icmp"].tolist() == [0, 1, 0, 0, 0]
     assert r["sg_open_high_range"].sum() == 0
+
+
+# ------------------------------------------------------------------ declared sources
+
+def _scrub(tables, what: str) -> dict[str, pd.DataFrame]:
+    """The tables with one source blanked: names, ids (device_id) or device_owner."""
+    out = {k: v.copy() for k, v in tables.items()}
+    if what == "names":
+        for t in ("networks", "subnets", "ports", "security_groups", "routers"):
+            out[t]["name"] = pd.Series(["x"] * len(out[t]), dtype="string", index=out[t].index)
+        out["ports"]["dns_name"] = pd.Series([""] * len(out["ports"]), dtype="string",
+                                             index=out["ports"].index)
+    elif what == "ids":
+        out["ports"]["device_id"] = pd.Series(["d"] * len(out["ports"]), dtype="string",
+                                              index=out["ports"].index)
+    elif what == "device_owner":
+        out["ports"]["device_owner"] = pd.Series(["?"] * len(out["ports"]), dtype="string",
+                                                 index=out["ports"].index)
+    return out
+
+
+@pytest.mark.parametrize("source", ["names", "ids", "device_owner"])
+def test_columns_that_change_with_a_source_declare_it(tables, source):
+    """Blank a source: every column that changes must declare that it reads it."""
+    for entity, build in (("projects", F.project_features), ("ports", F.port_features)):
+        before, after = build(tables, PARAMS), build(_scrub(tables, source), PARAMS)
+        changed = [c for c in before.columns if c not in ("id", "project_id")
+                   and not before[c].equals(after[c])]
+        undeclared = [c for c in changed if source not in F.feature_sources(entity, c)]
+        assert not undeclared, f"{entity}: {undeclared} read {source} but do not declare it"
+    assert F.feature_sources("ports", "name_tok_03") == {"names"}

@@ -48,7 +48,7 @@ def make_params(model: str = "random_forest", folds: int = 3, task_model: str | 
         task_extra["model"] = task_model
     return {
         "tasks": {"t": {"features": "projects", "label_sources": ["ground_truth", "naming"],
-                        "evaluate_on_source": "ground_truth", "rule_baseline": "naming",
+                        "forbid_sources": ["names"], "evaluate_on_source": "ground_truth", "rule_baseline": "naming",
                         **task_extra}},
         "train": {"model": model, "cv_folds": folds, "seed": 7, "models": {
             "logistic_regression": {"C": 1.0, "max_iter": 500},
@@ -302,3 +302,66 @@ def test_classify_ports_keeps_project_id_and_checks_columns():
         classify_mod.classify(r.model, f.drop(columns="sig_web"))
     empty = classify_mod.classify(r.model, f.head(0))
     assert len(empty) == 0 and list(empty.columns) == ["id", "project_id", "predicted", "probability"]
+
+
+# ---- leak-free features
+
+def test_a_task_labelled_from_names_must_forbid_names(frames):
+    f, lab, rule = frames
+    params = make_params()
+    params["tasks"]["t"]["forbid_sources"] = []
+    _err((f, lab, rule, params), r"tasks.t: labels come from names \(label source naming\).*"
+                                 r"add names to tasks.t.forbid_sources")
+    params["tasks"]["t"]["forbid_sources"] = ["names", "colour"]
+    _err((f, lab, rule, params), r"tasks.t.forbid_sources: unknown source\(s\) colour")
+
+
+def test_forbidden_columns_never_reach_the_model(frames):
+    f, lab, rule = frames
+    leaky = f.assign(name_tok_00=(lab["label"].reindex(range(len(f))) == "web").astype(float),
+                     n_ports_vm=1.0)
+    res = train.train_task("t", leaky, lab, rule, make_params())
+    assert "name_tok_00" not in res.feature_names and "name_tok_00" in res.forbidden_features
+    assert "n_ports_vm" in res.feature_names   # reads device_owner, allowed for this task
+    assert res.metrics["n_features_forbidden"] == 1
+
+
+# ---- grouped CV, bootstrap intervals, tree rule
+
+def test_port_rows_are_grouped_by_project_in_cv():
+    f, lab, rule = make_frames(ports=True)
+    res = train.train_task("t", f, lab, rule, make_params())
+    assert res.metrics["cv"] == "grouped by project"
+    folds = res.oof.merge(f[["id", "project_id"]], on="id").groupby("project_id")["fold"].nunique()
+    assert (folds == 1).all()
+
+
+def test_bootstrap_interval_brackets_the_estimate_and_is_deterministic(rf_result):
+    m = rf_result.metrics
+    for name in ("model", "majority", "rule", "tree_rule"):
+        assert m[name]["macro_f1_ci_low"] <= m[name]["macro_f1"] <= m[name]["macro_f1_ci_high"]
+    y = np.array(list("abcabcabca"))
+    p = np.array(list("abcabcabcb"))
+    a = train.bootstrap_ci(y, p, None, 200, 3)
+    assert a == train.bootstrap_ci(y, p, None, 200, 3)
+    perfect = train.bootstrap_ci(y, y, np.arange(10) % 3, 200, 3)
+    assert perfect == {"macro_f1_ci_low": 1.0, "macro_f1_ci_high": 1.0}
+    assert train.bootstrap_ci(y, p, None, 0, 3) == {}
+
+
+def test_tree_rule_is_a_small_tree(frames):
+    f, lab, _rule = frames
+    X, _d, _w = train.feature_matrix(f)
+    X = X.loc[lab["id"]]
+    tree = train.fit_tree_rule(X, lab["label"].to_numpy(), 0)
+    assert tree[-1].get_n_leaves() <= 3
+
+
+def test_gradient_boosting_does_not_collapse_on_few_rows():
+    """47 rows, 6 classes: with min_samples_leaf=20 every tree was the majority class."""
+    f, lab, rule = make_frames(n=48)
+    params = make_params(model="hist_gradient_boosting")
+    params["train"]["models"]["hist_gradient_boosting"] = {"max_iter": 30}
+    res = train.train_task("t", f, lab, rule, params)
+    assert res.metrics["model"]["macro_f1"] > res.metrics["majority"]["macro_f1"] + 0.3
+    assert any("min_samples_leaf 20 lowered" in w for w in res.warnings)
