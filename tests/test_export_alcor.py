@@ -1,9 +1,13 @@
-"""Alcor request stream: setup order and round trip through dcnet's ingest (the K6 replay:
-test_alcor_k6.py)."""
+"""Alcor request stream: setup order, round trip through dcnet's ingest, and the K6 replay."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+
 import orjson
+import pytest
 
 from export_fixtures import alcor_round_trip, sample_tables, small_dc  # noqa: F401
 from pipeline import export_alcor
