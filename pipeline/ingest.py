@@ -209,11 +209,26 @@ def _plan_files(raw_dir: Path, files: list[str], sizes: list[int], tun: dict,
     """Units in file order; big files are read and split here, lazily, as workers free up."""
     from pipeline import source_alcor_stream
 
+    split_above, chunk = tun["split_above_bytes"], tun["chunk_bytes"]
+    cap = tun["max_decompressed_bytes"]
     for i, (rel, size) in enumerate(zip(files, sizes)):
         path = raw_dir / rel
-        # an Alcor request stream is read whole: its captures link lines far apart
-        if size > split_above // 8 and not source_alcor_stream.is_stream_file(path):
-            split = _split_file(i, rel, path, size, split_above, chunk)
+        # names that cannot be read, and Alcor request streams (captures link lines far
+        # apart), go to one worker whole
+        if _name_problem(rel) or source_alcor_stream.is_stream_file(path):
+            yield Unit(i, rel, path=str(path), cap=cap)
+            continue
+        try:
+            with open(path, "rb") as fh:
+                gz = fh.read(2) == _GZIP_MAGIC
+        except OSError:
+            gz = False  # the worker reports the problem
+        if gz and size > split_above // _DEFLATE_MAX_RATIO:
+            yield from _plan_gzip(i, rel, path, split_above, chunk, cap, temps)
+            continue
+        # Runs of tiny objects cost ~30x their size once decoded: split them from one chunk up.
+        if not gz and (size > split_above or (size > chunk and _tiny_items(path))):
+            split = _split_plain(i, rel, str(path), chunk, gz=False, decompressed=False)
             if split is not None:
                 yield from split
                 continue

@@ -136,7 +136,7 @@ def unknown_file() -> tuple:
     """The result of a non-data file beside a stream: listed as unknown, not fatal."""
     reason = "not a data file (beside an Alcor request stream)"
     summary = {"format": "other", "gzip": False, "objects": {}, "rows": {},
-               "unknown": {reason: [1, 0]}, "ignored_keys": []}
+               "unknown": {reason: [1, 0]}, "ignored_keys": [], "redacted": {}}
     return ("ok", {}, summary)
 
 
@@ -352,6 +352,7 @@ def parse_unit(data: bytes, rel: str) -> tuple | None:
                "unknown": col.unknown,
                "ignored_keys": sorted(f"{NOT_TABLES[k]}: {n} requests"
                                       for k, n in reader.not_tables.items())}
+    summary.setdefault("redacted", {})  # ingest's report sums redacted values per key
     return ("ok", tables, summary)
 
 
