@@ -275,30 +275,3 @@ def run_k6_script(tmp_path, script: str, env: dict) -> dict:
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
-def test_k6_script_replays_the_whole_stream_in_order(tmp_path):
-    export(small_dc(), tmp_path, {"k6": {"rate": 3, "vus": 2, "p95_ms": {"port": 250}}})
-    reqs = read_stream(tmp_path / "alcor_requests.ndjson")
-    script = (tmp_path / "alcor_k6.js").read_text()
-    env = {"STREAM": "./alcor_requests.ndjson",
-           "ALCOR_PORT_MANAGER_URL": "http://10.0.0.9:19006"}
-    res = run_k6_script(tmp_path, script, env)
-    calls = res["calls"]
-    assert [(c["method"], c["body"]) for c in calls] == [(r["method"], r["body"]) for r in reqs]
-    port_calls = [c for c in calls if c["resource"] == "port"]
-    assert port_calls and all(c["url"].startswith("http://10.0.0.9:19006/project/") for c in port_calls)
-    assert calls[0]["url"] == "http://localhost:9001/segments/createDefaultTable"
-    sc = res["options"]["scenarios"]
-    assert [s["tags"]["resource"] for s in sc.values()] == PHASES
-    assert {s["rate"] for s in sc.values()} == {3} and {s["maxVUs"] for s in sc.values()} == {2}
-    starts = [int(s["startTime"].rstrip("s")) for s in sc.values()]
-    assert starts == sorted(starts) and len(set(starts)) == len(starts)
-    th = res["options"]["thresholds"]
-    assert th["http_req_duration{resource:port}"] == ["p(95)<250"]
-    assert th["dropped_iterations"] == ["count==0"] and "checks" in th
-
-    # rate and concurrency from the environment, phases can be skipped
-    res2 = run_k6_script(tmp_path, script, {**env, "RATE": "100", "VUS": "7", "SKIP": "elasticip"})
-    sc2 = res2["options"]["scenarios"]
-    assert {s["rate"] for s in sc2.values()} == {100} and {s["maxVUs"] for s in sc2.values()} == {7}
-    assert "elasticip" not in {s["tags"]["resource"] for s in sc2.values()}
-    assert len(res2["calls"]) == len(reqs) - sum(r["resource"] == "elasticip" for r in reqs)
