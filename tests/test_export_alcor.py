@@ -272,6 +272,3 @@ def run_k6_script(tmp_path, script: str, env: dict) -> dict:
                        env={"PATH": "/usr/bin:/bin", "K6ENV": json.dumps(env)}, timeout=60)
     assert p.returncode == 0, p.stderr
     return json.loads(p.stdout)
-
-
-@pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
