@@ -337,10 +337,11 @@ def _run_unit(u: Unit):
             if data is None:
                 with open(u.path, "rb") as fh:
                     data = fh.read()
-            stream = source_alcor_stream.parse_unit(data, u.rel)
+            cap = u.cap or formats.DEFAULT_MAX_DECOMPRESSED
+            stream = source_alcor_stream.parse_unit(data, u.rel, cap)
             if stream is not None:
                 return stream
-            col, fmt, gz = formats.parse_payload(data)
+            col, fmt, gz = formats.parse_payload(data, cap, decompressed=u.decompressed)
             del data
         kinds = {t: len(r) for t, r in col.recs.items() if r}
         if col.labels:

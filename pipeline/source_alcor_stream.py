@@ -318,14 +318,14 @@ class _Reader:
                 self.routers[router]["routes"] = routes
 
 
-def parse_unit(data: bytes, rel: str) -> tuple | None:
+def parse_unit(data: bytes, rel: str, cap: int | None = None) -> tuple | None:
     """ingest's unit result ("ok", tables, summary) for a stream file, None if `data` is not one.
     Raises formats.BadFile for a malformed line."""
     from pipeline import formats
 
     if not sniff(data):
         return None
-    data, gz = formats.decompress(data)
+    data, gz = formats.decompress(data, cap or formats.DEFAULT_MAX_DECOMPRESSED)
     col = formats.Collected()
     reader = _Reader(col)
     n_lines = 0

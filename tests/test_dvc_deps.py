@@ -70,20 +70,31 @@ def cli_functions() -> dict[str, ast.FunctionDef]:
 
 
 def command_function(command: str) -> ast.FunctionDef:
-    """The cli.py function behind `dcnet <command>` (decorator name, else the function name)."""
+    """The cli.py function behind `dcnet <command>` (decorator name, else the function name);
+    top-level commands only (`@app.command`), not a sub-app's (`dcnet schemas export`)."""
     for fn in cli_functions().values():
         for deco in fn.decorator_list:
-            if isinstance(deco, ast.Call) and getattr(deco.func, "attr", "") == "command":
+            if (isinstance(deco, ast.Call) and getattr(deco.func, "attr", "") == "command"
+                    and getattr(deco.func.value, "id", "") == "app"):
                 declared = deco.args[0].value if deco.args else fn.name.replace("_", "-")
                 if declared == command:
                     return fn
     raise AssertionError(f"dcnet {command}: no such command in pipeline/cli.py")
 
 
+def cli_module_level_imports() -> set[str]:
+    """Project modules cli.py imports at module level (its functions import lazily, per command)."""
+    tree = ast.parse((ROOT / "pipeline" / "cli.py").read_text())
+    top = ast.Module(body=[n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.ClassDef))],
+                     type_ignores=[])
+    return imported_modules(top, "pipeline")
+
+
 def command_imports(command: str) -> set[Path]:
-    """Project files that `dcnet <command>` loads: cli.py, its function and the cli helpers it calls."""
+    """Project files that `dcnet <command>` loads: cli.py with its module-level imports, the
+    command's function and the cli helpers it calls (the other commands' lazy imports are not run)."""
     functions = cli_functions()
-    todo, done, modules = [command_function(command)], set(), {"pipeline.cli"}
+    todo, done, modules = [command_function(command)], set(), cli_module_level_imports()
     while todo:
         fn = todo.pop()
         if fn.name in done:
@@ -93,7 +104,7 @@ def command_imports(command: str) -> set[Path]:
         called = {n.func.id for n in ast.walk(fn) if isinstance(n, ast.Call)
                   and isinstance(n.func, ast.Name) and n.func.id in functions}
         todo.extend(functions[name] for name in called)
-    return closure(modules)
+    return closure(modules - {"pipeline.cli"}) | {ROOT / "pipeline" / "cli.py"}
 
 
 def stages() -> dict[str, dict]:

@@ -50,6 +50,24 @@ def test_manifest_lists_every_table_with_rows_bytes_md5(tmp_path):
     assert leftovers(tmp_path) == []
 
 
+def test_outputs_get_the_usual_modes_not_the_temporary_files_0600(tmp_path):
+    # outputs are built in mkdtemp/mkstemp places (0700/0600); once swapped in, another user
+    # (an emulator operator, `dcnet emulate --plan-out` as nobody) must read them like any file
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        io.write_tables(tables3(), tmp_path / "t", files={"_report.json": {"a": 1}})
+        io.write_json({"b": 2}, tmp_path / "r.json")
+    finally:
+        os.umask(old)
+    out = tmp_path / "t"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755
+    for f in [*out.iterdir(), tmp_path / "r.json"]:
+        assert stat.S_IMODE(f.stat().st_mode) == 0o644, f.name
+
+
 def test_new_output_replaces_the_old_folder_whole(tmp_path):
     out = tmp_path / "t"
     io.write_tables(tables3(), out)
