@@ -11,7 +11,9 @@ into chunks) and turned back into the resources the controller would hold:
   it sends) comes back as that value; a value only Alcor assigns (the project's `default`
   security group, read with a GET or bound to a port sent without groups) comes back as the
   variable's name, and such a group is added as the project's security group named `default`;
-  a port that captures `/port/security_groups/N` gets that group in its list;
+  a port that captures `/port/security_groups/N` gets that group in its list, and a port
+  posted without `security_groups` gets its project's default group (`default_sg.<project>`),
+  as Alcor binds it (`"security_groups": []` means no group);
 - elastic IPs (`{"elasticip": ...}`, Alcor's names) become floating_ips (`elastic_ip` ->
   floating_ip_address, `private_ip` -> fixed_ip_address);
 - `add_router_interface` by `subnet_id` becomes a router_interfaces row (network and address
@@ -20,7 +22,8 @@ into chunks) and turned back into the resources the controller would hold:
   interface port, as for any dump;
 - `add_extraroutes` fills the router's `routes`;
 - the segment table, NCM registrations and elastic-IP ranges are not tables: they are named
-  under `ignored_keys` in the file's report entry.
+  under `ignored_keys` in the file's report entry; a node of a registered NCM gets that
+  NCM's uri as its ncm_uri (node_manager fills it the same way).
 
 Files that are not data (the K6 script, a README under another name) in a folder holding a
 stream are reported as unknown files instead of failing the ingest (`beside_stream`).
@@ -253,6 +256,7 @@ class _Reader:
         self.routes: dict = {}          # router id -> routes
         self.routers: dict = {}         # router id -> its object in col
         self.not_tables: dict = {}
+        self.ncm_uris: dict = {}        # NCM id -> uri from its registration
 
     def line(self, line: dict, pos: int) -> None:
         from pipeline.formats import LIST_KEYS, SHOW_KEYS
@@ -263,6 +267,9 @@ class _Reader:
         self._capture(line.get("capture"), body, path, resource, pos)
         if resource in NOT_TABLES:
             self.not_tables[resource] = self.not_tables.get(resource, 0) + 1
+            info = body.get("ncm_info") if resource == "ncm" and type(body) is dict else None
+            if type(info) is dict and type(info.get("id")) is str and type(info.get("uri")) is str:
+                self.ncm_uris[info["id"]] = info["uri"]
             return
         if resource == "router_interface":
             router = _router_of(path)
@@ -278,6 +285,8 @@ class _Reader:
             body = {"floatingip": _elastic_ip(body["elasticip"])}
         if body is None and line["method"] == "GET":
             return  # a read, there only for its captures
+        if resource == "port" and line["method"] == "POST" and type(body) is dict:
+            self._bind_default(body.get("port"), path, pos)
         if type(body) is dict and len(body) == 1:
             key, obj = next(iter(body.items()))
             if key in SHOW_KEYS and type(obj) is dict:
@@ -290,6 +299,18 @@ class _Reader:
                     self.col.add(LIST_KEYS[key], o, pos)
                 return
         self.col.add_unknown(f"Alcor request not read back ({line['method']} {resource})", pos)
+
+    def _bind_default(self, port, path: str, pos: int) -> None:
+        """A port posted without `security_groups` is bound by Alcor's port_manager to its
+        project's default group (`[]` means none): the group comes back as `default_sg.<project>`."""
+        if type(port) is not dict or "security_groups" in port:
+            return
+        project = port.get("project_id") or _project(path)
+        if type(project) is not str:
+            return
+        name = "default_sg." + project
+        port["security_groups"] = [name]
+        self.default_groups.setdefault(name, (project, pos))
 
     def _capture(self, capture, body, path: str, resource: str, pos: int) -> None:
         if type(capture) is not dict:
@@ -310,6 +331,11 @@ class _Reader:
                 self.default_groups.setdefault(name, (_project(path), pos))
 
     def finish(self) -> None:
+        # node_manager fills a node's ncm_uri from its NCM's registration, as Alcor holds it
+        for host in self.col.recs["hosts"]:
+            ncm = host.get("ncm_id")
+            if type(ncm) is str and ncm in self.ncm_uris and host.get("ncm_uri") is None:
+                host["ncm_uri"] = self.ncm_uris[ncm]
         for group, (project, pos) in self.default_groups.items():
             self.col.add("security_groups", {"id": group, "project_id": project,
                                              "name": "default"}, pos)

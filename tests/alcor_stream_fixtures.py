@@ -4,8 +4,8 @@ The stream format (one JSON object a line): service, method, path, body, phase (
 of Alcor's setup order), resource, and optionally capture {variable: JSON pointer into the
 response}; `{{variable}}` in a later line's path or body is replaced by the captured value.
 
-`phased(lines)` is a shim that adds phase/resource to a stream of the current exporter (one
-phase per run of one resource type); `hand_stream()` is a small hand-written stream that uses
+`phased(lines)` re-derives phase/resource from the paths (one phase per run of one resource
+type: the exporter's own phases, read independently); `hand_stream()` is a small hand-written stream that uses
 captures in paths and bodies; `fake_answer()` is the fake Alcor's reply, shared by the Node
 stub and the Python HTTP server so both tests check the same thing.
 """
@@ -186,95 +186,6 @@ def expected_requests(lines: list[dict]) -> list[tuple]:
     return out
 
 
-# ---------------------------------------------------------------------------------------------
-# Shim: the current exporter's stream rewritten the way the phased exporter sends it
-# ---------------------------------------------------------------------------------------------
-
-ROUTER_INTERFACE_OWNERS = {"network:router_interface", "network:router_interface_distributed",
-                           "network:ha_router_replicated_interface"}
-
-
 def default_var(project: str) -> str:
+    """The exporter's capture variable for a project's default group."""
     return f"default_sg.{project}"
-
-
-def alcor_style(lines: list[dict]) -> list[dict]:
-    """A phased stream with Alcor's rules applied to an exported stream of today's exporter:
-    NCMs registered before nodes; the projects' `default` groups not posted but read from
-    Alcor (GET, captured) and referenced by placeholder, ports whose only group is the default
-    sent without groups (capturing the one Alcor binds); routers attached by subnet_id with the
-    interface ports left out; an elastic-IP range, then elastic IPs on the elastic-IP manager."""
-    bodies = [(l, l["body"]) for l in lines]
-    defaults = {b["security_group"]["id"]: b["security_group"].get("project_id")
-                for _, b in bodies if "security_group" in b and b["security_group"].get("name") == "default"}
-
-    def sg_ref(v):
-        return f"{{{{{default_var(defaults[v])}}}}}" if v in defaults else v
-
-    ports = {b["port"]["id"]: b["port"] for _, b in bodies if "port" in b}
-    iface_ports = {p for p, o in ports.items() if o.get("device_owner") in ROUTER_INTERFACE_OWNERS}
-    steps: dict[str, list] = {k: [] for k in (
-        "segment", "ncm", "node", "vpc", "subnet", "router", "router_interface", "security_group",
-        "default_group", "security_group_rule", "port", "elasticip_range", "elasticip")}
-    ncms = sorted({h["ncm_id"] for _, b in bodies for h in b.get("host_infos", []) if h.get("ncm_id")})
-    for n in ncms:
-        steps["ncm"].append(("node_manager", "POST", "/ncms",
-                             {"ncm_info": {"id": n, "uri": "http://ncm.test:9014"}}, None))
-    for line, b in bodies:
-        path, service = line["path"], line["service"]
-        project = path.split("/")[2] if path.startswith("/project/") else None
-        res = resource_of(path)
-        if res == "segment":
-            steps["segment"].append((service, "POST", path, b, None))
-        elif res in ("node", "vpc", "subnet", "router"):
-            steps[res].append((service, line["method"], path, b, None))
-        elif res == "router_interface":
-            port = ports[b["port_id"]]
-            steps["router_interface"].append((service, "PUT", path,
-                                              {"subnet_id": port["fixed_ips"][0]["subnet_id"]}, None))
-        elif res == "security_group":
-            if b["security_group"]["id"] not in defaults:
-                steps["security_group"].append((service, "POST", path, b, None))
-        elif res == "security_group_rule":
-            rule = dict(b["security_group_rule"])
-            for k in ("security_group_id", "remote_group_id"):
-                if k in rule:
-                    rule[k] = sg_ref(rule[k])
-            steps["security_group_rule"].append((service, "POST", path, {"security_group_rule": rule}, None))
-        elif res == "port":
-            port = dict(b["port"])
-            if port["id"] in iface_ports:
-                continue
-            capture = None
-            groups = port.get("security_groups")
-            if groups and all(g in defaults for g in groups) and len(groups) == 1:
-                del port["security_groups"]
-                capture = {default_var(defaults[groups[0]]): "/port/security_groups/0"}
-            elif groups:
-                port["security_groups"] = [sg_ref(g) for g in groups]
-            steps["port"].append((service, "POST", path, {"port": port}, capture))
-        elif res == "floatingip":
-            f = dict(b["floatingip"])
-            eip = {k: v for k, v in f.items() if k not in ("floating_ip_address", "fixed_ip_address")}
-            eip["elastic_ip"] = f["floating_ip_address"]
-            if f.get("fixed_ip_address"):
-                eip["private_ip"] = f["fixed_ip_address"]
-            steps["elasticip"].append(("elastic_ip_manager", "POST",
-                                       f"/project/{project or f.get('project_id')}/elasticips",
-                                       {"elasticip": eip}, None))
-    for project in sorted(set(defaults.values())):
-        steps["default_group"].append(("security_group_manager", "GET",
-                                       f"/project/{project}/security-groups/default/{project}", None,
-                                       {default_var(project): "/security_group/id"}))
-    if steps["elasticip"]:
-        steps["elasticip_range"].append(("elastic_ip_manager", "POST", "/elasticip-ranges",
-                                         {"elasticip-range": {"id": "range-v4", "ip_version": 4}}, None))
-    out, phase = [], 0
-    for step, reqs in steps.items():
-        if not reqs:
-            continue
-        phase += 1
-        resource = "security_group" if step == "default_group" else step
-        for service, method, path, body, capture in reqs:
-            out.append(_line(phase, resource, service, method, path, body, capture))
-    return out
