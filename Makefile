@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 export MPLBACKEND := Agg
 
-.PHONY: venv repro test test-fast sample schemas emulate bench bench-ingest bench-synth bench-export bench-sdv clean
+.PHONY: venv repro test test-fast sample schemas emulate bench bench-ingest bench-synth bench-export bench-sdv bench-fuzz clean
 
 venv: $(VENV)/.installed
 

@@ -808,13 +808,14 @@ def _print_export(rep, timings, out) -> None:
     t.add_column("seconds", justify="right")
     for fmt, r in rep["formats"].items():
         details = ", ".join(f"{k}={v}" for k, v in r.items()
-                            if k not in ("files", "by_endpoint") and not isinstance(v, dict))
+                            if k not in ("files", "by_endpoint") and not isinstance(v, (dict, list)))
         t.add_row(fmt, ", ".join(r["files"][:4]) + (" ..." if len(r["files"]) > 4 else ""),
                   details, f"{timings.get(fmt, 0):.1f}")
     c = _console()
     c.print(t)
     for fmt, r in rep["formats"].items():  # what a consumer cannot take, per reason
-        for key, label in (("left_out", "left out"), ("changed", "changed")):
+        for key, label in (("left_out", "left out"), ("changed", "changed"),
+                           ("not_used_by_merak", "not used by Merak")):
             for reason, n in (r.get(key) or {}).items():
                 c.print(f"{fmt}: {label}: {n:,} {reason}")
     if s.get("compute_ports_unplaced"):
