@@ -37,7 +37,7 @@ def pool_capacity_log2(tables: dict[str, pd.DataFrame]) -> pd.Series:
     from pipeline.features import _ip_ints
     from pipeline.util import stripped
 
-    subs, pools = tables["subnets"], tables["subnet_pools"]
+    subs, pools = tables["subnets"], tables["allocation_pools"]
     owner = pd.Series(stripped(subs["project_id"]).to_numpy(), index=subs["id"].astype("string").to_numpy())
     owner = owner[~owner.index.duplicated()]
     p = pd.DataFrame({"subnet": pools["subnet_id"].astype("string").to_numpy(),

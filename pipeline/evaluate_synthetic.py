@@ -286,9 +286,9 @@ COLUMN_SPECS: dict[str, list[tuple[str, str, Callable[[pd.DataFrame, dict], pd.S
         ("prefixlen_v6", NUM, _prefixlen("cidr", 6)),
         ("n_dns_nameservers", NUM, _json_len("dns_nameservers")),
         ("n_host_routes", NUM, _json_len("host_routes")),
-        ("n_allocation_pools", NUM, _child_count("subnet_pools", "subnet_id")),
+        ("n_allocation_pools", NUM, _child_count("allocation_pools", "subnet_id")),
     ],
-    "subnet_pools": [
+    "allocation_pools": [
         ("pool_size_log2", NUM, _pool_size_log2),
     ],
     "ports": [
@@ -618,7 +618,7 @@ NAME_COLUMNS = {"networks": ["name"], "subnets": ["name"], "ports": ["name", "dn
 HOST_NAME_COLUMNS = {"hosts": ["node_name"], "ports": ["binding_host_id"]}
 MAC_COLUMNS = {"hosts": ["mac_address", "host_dvr_mac"], "ports": ["mac_address"]}
 IP_COLUMNS = {"hosts": ["local_ip"], "networks": ["cidr"], "subnets": ["cidr", "gateway_ip"],
-              "subnet_pools": ["start", "end"], "port_ips": ["ip_address"],
+              "allocation_pools": ["start", "end"], "port_ips": ["ip_address"],
               "router_interfaces": ["ip_address"],
               "floating_ips": ["floating_ip_address", "fixed_ip_address"],
               "security_group_rules": ["remote_ip_prefix"]}

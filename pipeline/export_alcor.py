@@ -799,7 +799,7 @@ def iter_requests(tables: dict, params: dict | None = None, counts: Counts | Non
     yield "node", bulks
     del bulks
     vpcs = _vpcs(get("networks"), cfg, counts)
-    subnet_reqs, subnets = _subnets(get("subnets"), get("subnet_pools"), vpcs, counts)
+    subnet_reqs, subnets = _subnets(get("subnets"), get("allocation_pools"), vpcs, counts)
     yield "vpc", _vpc_requests(vpcs)
     yield "subnet", subnet_reqs
     routers, ifaces = _routers(get("routers"), get("router_interfaces"), vpcs, subnets, counts)

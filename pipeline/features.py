@@ -471,7 +471,7 @@ def project_features(tables: dict[str, pd.DataFrame], params: dict[str, Any] | N
         return r.reindex(idx).fillna(default).astype("float64")
 
     nets, subs, ports = tables["networks"], tables["subnets"], tables["ports"]
-    pools, pips = tables["subnet_pools"], tables["port_ips"]
+    pools, pips = tables["allocation_pools"], tables["port_ips"]
 
     # --- networks
     ntype = _str(nets["network_type"]).str.lower()
@@ -626,7 +626,7 @@ def port_features(tables: dict[str, pd.DataFrame], params: dict[str, Any] | None
     pid_idx = pd.Index(p["id"])
 
     # --- fixed IPs, with their subnet geometry
-    geo = _subnet_geometry(tables["subnets"], tables["subnet_pools"])
+    geo = _subnet_geometry(tables["subnets"], tables["allocation_pools"])
     ips = tables["port_ips"]
     ip = pd.DataFrame({"port_id": ips["port_id"].astype("string"),
                        "ip_index": ips["ip_index"].fillna(0).astype("int64"),
@@ -651,7 +651,7 @@ def port_features(tables: dict[str, pd.DataFrame], params: dict[str, Any] | None
     ip["rel"] = [((a - s) / (e - s) if e > s else 0.0) if k and s != -1 and s <= a <= e else -1.0
                  for a, s, e, k in zip(ip["ip"], ip["pool_first"], ip["pool_last"], ok)]
     # in any pool: check each pool of the subnet (few per subnet)
-    pools = tables["subnet_pools"]
+    pools = tables["allocation_pools"]
     pl = pd.DataFrame({"subnet_id": pools["subnet_id"].astype("string"),
                        "start": _ip_ints(pools["start"]), "end": _ip_ints(pools["end"])})
     pl = pl[(pl["start"] != -1) & (pl["end"] != -1)]

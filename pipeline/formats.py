@@ -1178,7 +1178,7 @@ def _build_resource(table, recs, poss, source_file, col: Collected):
     elif table == "subnets":
         pools = rows.pick(recs, keys, "allocation_pools", special["allocation_pools"])
         if pools is not None:
-            children["subnet_pools"] = _subnet_pools(rows, pools)
+            children["allocation_pools"] = _allocation_pools_table(rows, pools)
     elif table == "security_groups":
         rl = rows.pick(recs, keys, "security_group_rules", special["security_group_rules"])
         if rl is not None:
@@ -1397,13 +1397,13 @@ def _osc_records(s: str, pairs=None) -> list[dict]:
     return out
 
 
-def _subnet_pools(rows: Rows, pools) -> pa.Table:
+def _allocation_pools_table(rows: Rows, pools) -> pa.Table:
     ids = rows.cols.get("id") or [None] * rows.n
     sid, idx, st, en, pos = [], [], [], [], []
     for i, j, p in _unnest(rows, pools, "allocation_pools", _osc_pools, "{start, end}", _POOL_KEYS):
         sid.append(ids[i]); idx.append(j); st.append(p.get("start")); en.append(p.get("end"))
         pos.append(rows.poss[i])
-    cr = Rows("subnet_pools", len(sid), pos, rows.source_file)
+    cr = Rows("allocation_pools", len(sid), pos, rows.source_file)
     cr.cols = {"subnet_id": sid, "pool_index": idx, "start": cr.coerce("start", st, model.STR),
                "end": cr.coerce("end", en, model.STR)}
     return cr.to_arrow()

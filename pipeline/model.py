@@ -8,7 +8,7 @@ schema review files can be generated from it.
 Conventions
 - snake_case everywhere; `id` is a table's primary key, `<thing>_id` a reference.
 - `project_id` is the one tenant column (`tenant_id` is folded into it by ingest).
-- Nested lists become child tables (`port_ips`, `subnet_pools`, `port_security_groups`);
+- Nested lists become child tables (`port_ips`, `allocation_pools`, `port_security_groups`);
   small nested values that no check needs (routes, DNS servers) stay as JSON text.
 - Every row carries provenance: `source_file` (path relative to the dataset folder) and
   `source_pos` (0-based position of the resource object in that file; child rows keep their
@@ -109,7 +109,7 @@ _add(_t("networks", "Virtual networks (Neutron networks, Alcor VPCs).", [
 ]))
 
 _add(_t("subnetpools", "Neutron subnet pools (`subnetpools`): address blocks that subnets are "
-        "allocated from (not a subnet's allocation pools, see `subnet_pools`).", [
+        "allocated from (not a subnet's allocation pools, see `allocation_pools`).", [
     Column("id", STR, "Subnet pool id.", False),
     Column("project_id", STR, "Owning project."),
     Column("name", STR, "Pool name."),
@@ -144,7 +144,7 @@ _add(_t("subnets", "IP subnets of a network.", [
     Column("attached_router_id", STR, "Router attached to the subnet (Alcor only)."),
 ], refs=[("network_id", "networks", "id"), ("subnetpool_id", "subnetpools", "id")]))
 
-_add(_t("subnet_pools", "Allocation pools of a subnet, one row per pool (`allocation_pools`).", [
+_add(_t("allocation_pools", "Allocation pools of a subnet, one row per pool (`allocation_pools`).", [
     Column("subnet_id", STR, "Subnet the pool belongs to.", False),
     Column("pool_index", INT, "Position of the pool in the subnet's list.", False),
     Column("start", STR, "First allocatable address."),

@@ -422,7 +422,7 @@ def learn(tables: dict[str, pd.DataFrame], profiles: pd.Series | None = None,
     subs = subs[sc.valid].reset_index(drop=True)
     sc = na.take(sc, np.flatnonzero(sc.valid))
     subs["gateway"] = (_str(subs["gateway_ip"]) != "").to_numpy()
-    pools = t["subnet_pools"]
+    pools = t["allocation_pools"]
     subs["n_pools"] = _str(subs["id"]).map(_str(pools["subnet_id"]).value_counts()).fillna(0).astype(int)
     first_pool = pools[pools["pool_index"] == pools.groupby("subnet_id")["pool_index"].transform("min")]
     fp = first_pool.drop_duplicates("subnet_id").set_index(_str(first_pool.drop_duplicates("subnet_id")["subnet_id"]))
@@ -1931,7 +1931,7 @@ def generate(model: dict[str, Any], params: dict | None = None,
     t_labels = {"project_id": proj_ids.take(pa.array(lab)), "profile": _pick(kinds, kind_p[lab])}
 
     out_arrays = {
-        "hosts": t_host, "networks": t_net, "subnets": t_sub, "subnet_pools": t_pools, "ports": ports,
+        "hosts": t_host, "networks": t_net, "subnets": t_sub, "allocation_pools": t_pools, "ports": ports,
         "port_ips": port_ips, "port_security_groups": t_psg, "security_groups": t_sg,
         "security_group_rules": t_rule, "routers": t_rt, "router_interfaces": t_ri,
         "floating_ips": t_fip, "project_labels": t_labels,

@@ -55,7 +55,7 @@ def subset(tables: dict[str, pd.DataFrame], keep: set[str]) -> dict[str, pd.Data
         if name in tables:
             out[name] = tables[name][stripped(tables[name]["port_id"]).isin(port_ids).to_numpy()]
     sub_ids = set(stripped(out["subnets"]["id"]))
-    out["subnet_pools"] = tables["subnet_pools"][stripped(tables["subnet_pools"]["subnet_id"]).isin(sub_ids).to_numpy()]
+    out["allocation_pools"] = tables["allocation_pools"][stripped(tables["allocation_pools"]["subnet_id"]).isin(sub_ids).to_numpy()]
     rules = tables["security_group_rules"]
     sg_ids = set(stripped(out["security_groups"]["id"]))
     out["security_group_rules"] = rules[own(rules) | stripped(rules["security_group_id"]).isin(sg_ids).to_numpy()]

@@ -83,7 +83,7 @@ TABLE_CHECKS: dict[str, list[pa.Check]] = {
         Check.gateway_reserved(ignore_na=False),
         Check.subnet_overlap(ignore_na=False),
     ],
-    "subnet_pools": [Check.pool_invalid(ignore_na=False)],
+    "allocation_pools": [Check.pool_invalid(ignore_na=False)],
     "subnetpools": [Check.subnetpool_prefix_invalid(ignore_na=False),
                     Check.prefixlen_range(ignore_na=False)],
     "ports": [Check.mac_duplicate_in_network(column="mac_address", scope="network_id",

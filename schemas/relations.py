@@ -98,7 +98,7 @@ _OPTIONAL_PARENT = {("ports", "binding_host_id"), ("subnets", "subnetpool_id")}
 # Child tables ingest unnests from their parent object (fixed_ips, security_groups,
 # allocation_pools, embedded security_group_rules; router interfaces derive from their port).
 _NESTED = {("port_ips", "port_id"), ("port_security_groups", "port_id"),
-           ("subnet_pools", "subnet_id"), ("security_group_rules", "security_group_id"),
+           ("allocation_pools", "subnet_id"), ("security_group_rules", "security_group_id"),
            ("router_interfaces", "port_id")}
 
 REFERENCES: tuple[Reference, ...] = tuple(
@@ -337,9 +337,9 @@ CROSS_CHECKS: tuple[CrossCheck, ...] = (
     CrossCheck("subnet_outside_network_cidr", "subnets", ("network_id",),
                "The subnet's cidr lies inside its network's `cidr` (Alcor VPC block), where the "
                "network has one.", _subnet_outside_network_cidr),
-    CrossCheck("pool_outside_cidr", "subnet_pools", ("subnet_id",),
+    CrossCheck("pool_outside_cidr", "allocation_pools", ("subnet_id",),
                "Pool start and end lie inside the subnet's cidr.", _pool_outside_cidr),
-    CrossCheck("pool_covers_gateway", "subnet_pools", ("subnet_id",),
+    CrossCheck("pool_covers_gateway", "allocation_pools", ("subnet_id",),
                "The pool range does not include the subnet's gateway_ip.", _pool_covers_gateway),
     CrossCheck("ip_family_mismatch", "port_ips", ("subnet_id",),
                "The address has the IP family of its subnet.", _ip_family_mismatch),

@@ -49,7 +49,7 @@ def small_dc(n_hosts: int = 6, vms_per_host: int = 2, hosts_per_rack: int = 3,
         "enable_dhcp": [True, True, True, False],
         "dns_nameservers": ['["8.8.8.8"]', "[]", "[]", "[]"], "host_routes": ["[]"] * 4,
     })
-    pools = _frame("subnet_pools", {
+    pools = _frame("allocation_pools", {
         "subnet_id": ["sub-a", "sub-a", "sub-b"], "pool_index": [0, 1, 0],
         "start": ["10.10.1.10", "10.10.1.100", "192.168.5.10"],
         "end": ["10.10.1.50", "10.10.1.200", "192.168.5.200"],
@@ -119,7 +119,7 @@ def small_dc(n_hosts: int = 6, vms_per_host: int = 2, hosts_per_rack: int = 3,
         "floating_ip_address": ["203.0.113.20"], "fixed_ip_address": ["10.10.1.60"],
         "port_id": ["port-00000"], "router_id": ["rtr-1"], "status": ["ACTIVE"]})
     tables = {t: model.empty_frame(t) for t in model.TABLES}
-    tables.update(hosts=hosts, networks=nets, subnets=subnets, subnet_pools=pools, ports=ports_df,
+    tables.update(hosts=hosts, networks=nets, subnets=subnets, allocation_pools=pools, ports=ports_df,
                   port_ips=ips_df, port_security_groups=_frame("port_security_groups", pd.DataFrame(psg)),
                   security_groups=sgs, security_group_rules=rules, routers=routers,
                   router_interfaces=ri, floating_ips=fips)
@@ -163,7 +163,7 @@ def load_schema():
 # ---------------------------------------------------------------------------------------------
 
 PROVENANCE = {"source_file", "source_pos", "ingest_errors", "extra"}
-ROUND_TRIP_TABLES = ("hosts", "networks", "subnets", "subnet_pools", "ports", "port_ips",
+ROUND_TRIP_TABLES = ("hosts", "networks", "subnets", "allocation_pools", "ports", "port_ips",
                      "port_security_groups", "security_groups", "security_group_rules", "routers",
                      "router_interfaces", "floating_ips")
 
@@ -259,7 +259,7 @@ ALCOR_CHANGED = {
     "security_group_rules": {"security_group_id", "remote_group_id", "protocol"},
     "floating_ips": {"floating_network_id", "router_id", "status", "port_id", "fixed_ip_address"},
 }
-ALCOR_ROWS_BY_KEY = ("hosts", "networks", "subnets", "subnet_pools", "ports", "security_groups",
+ALCOR_ROWS_BY_KEY = ("hosts", "networks", "subnets", "allocation_pools", "ports", "security_groups",
                      "security_group_rules", "routers", "floating_ips")
 
 

@@ -119,7 +119,7 @@ def expected_after_alcor_rules(tables: dict, lines: list[dict]) -> dict:
     nets.loc[flat, "segmentation_id"] = export_alcor.FLAT_SEGMENTATION_ID
     t["subnets"] = t["subnets"][t["subnets"]["id"].isin(sent["subnet"])].copy()
     t["subnets"]["attached_router_id"] = None  # attached by add_router_interface instead
-    t["subnet_pools"] = t["subnet_pools"][t["subnet_pools"]["subnet_id"].isin(sent["subnet"])]
+    t["allocation_pools"] = t["allocation_pools"][t["allocation_pools"]["subnet_id"].isin(sent["subnet"])]
     t["ports"] = t["ports"][t["ports"]["id"].isin(sent["port"])]
     ips = t["port_ips"]
     ips = ips[ips["port_id"].isin(sent["port"]) & ips["subnet_id"].isin(sent["subnet"])]

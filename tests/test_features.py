@@ -71,7 +71,7 @@ def dataset() -> dict[str, pd.DataFrame]:
              "cidr": "203.0.113.0/24", "ip_version": 4, "gateway_ip": "203.0.113.1",
              "enable_dhcp": False},
         ],
-        "subnet_pools": [
+        "allocation_pools": [
             {"subnet_id": "s1", "pool_index": 0, "start": "10.0.0.2", "end": "10.0.0.254"},
             {"subnet_id": "s6", "pool_index": 0, "start": "fd00::2", "end": "fd00::ffff"},
             {"subnet_id": "sx", "pool_index": 0, "start": "203.0.113.10", "end": "203.0.113.250"},

@@ -112,7 +112,7 @@ def test_neutron_list_form_maps_every_field(tmp_path):
     assert n["availability_zones"] == '["nova"]' and extra(n) == {"subnets": ["s1"]}
     s = row(tables["subnets"], id="s1")
     assert s["host_routes"] == '[{"destination":"0.0.0.0/0","nexthop":"10.0.0.254"}]'
-    assert tables["subnet_pools"][["subnet_id", "pool_index", "start", "end"]].values.tolist() == [
+    assert tables["allocation_pools"][["subnet_id", "pool_index", "start", "end"]].values.tolist() == [
         ["s1", 0, "10.0.0.2", "10.0.0.100"], ["s1", 1, "10.0.0.150", "10.0.0.254"]]
     r = row(tables["routers"], id="rt1")
     assert (r["gateway_network_id"], r["enable_snat"]) == ("ext", True)
@@ -221,7 +221,7 @@ def test_openstack_cli_list_output_title_case(tmp_path):
     s = row(tables["subnets"], id="s1")
     assert (s["cidr"], s["network_id"], s["gateway_ip"], s["ip_version"], s["enable_dhcp"]) == (
         "10.0.0.0/24", "n1", "10.0.0.1", 4, True)
-    assert tables["subnet_pools"][["start", "end"]].values.tolist() == [["10.0.0.2", "10.0.0.254"]]
+    assert tables["allocation_pools"][["start", "end"]].values.tolist() == [["10.0.0.2", "10.0.0.254"]]
     r1, r2 = row(tables["security_group_rules"], id="r1"), row(tables["security_group_rules"], id="r2")
     assert (r1["port_range_min"], r1["port_range_max"], r1["remote_ip_prefix"], r1["security_group_id"]) == (
         22, 80, "0.0.0.0/0", "g1")

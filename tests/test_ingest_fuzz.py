@@ -31,7 +31,7 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 10
                 suppress_health_check=list(HealthCheck))
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
 SECRET = "planted-secret-7Zq"
-CHILD_TABLES = {"port_ips", "port_security_groups", "subnet_pools", "router_interfaces"}
+CHILD_TABLES = {"port_ips", "port_security_groups", "allocation_pools", "router_interfaces"}
 
 scalars = (st.none() | st.booleans() | st.integers(-(2 ** 63), 2 ** 63 - 1)
            | st.floats(allow_nan=False, allow_infinity=False)

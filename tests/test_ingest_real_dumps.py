@@ -19,7 +19,7 @@ from pipeline.validate import validate_tables
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
 SERIAL = {"workers": 1}
-RESOURCE_TABLES = ("hosts", "networks", "subnetpools", "subnets", "subnet_pools", "ports",
+RESOURCE_TABLES = ("hosts", "networks", "subnetpools", "subnets", "allocation_pools", "ports",
                    "port_ips", "port_security_groups", "security_groups", "security_group_rules",
                    "routers", "router_interfaces", "floating_ips")
 
@@ -258,7 +258,7 @@ def test_subnetpools_are_their_own_table_and_subnets_reference_them(tmp_path):
     assert (v4["default_prefixlen"], v4["min_prefixlen"], v4["max_prefixlen"]) == (24, 16, 28)
     assert v4["address_scope_id"] == "a5b6c7d8-e9f0-4a1b-8c2d-3e4f5a6b7c8d"
     assert (v4["is_default"], v4["default_quota"]) == (True, 4096)
-    assert len(tables["subnet_pools"]) == 2  # the allocation pools of the two subnets
+    assert len(tables["allocation_pools"]) == 2  # the allocation pools of the two subnets
     res = validate_tables(tables)
     q = res.quarantine["subnets"]
     assert q["id"].tolist() == ["4c5d6e7f-8a9b-4c0d-9e1f-2a3b4c5d6e7f"]

@@ -128,7 +128,7 @@ def test_relations_follow_model_references_in_parent_first_order():
     # Every nested reference points from a child table to the object it is unnested from.
     assert {(r.table, r.column) for r in relations.REFERENCES if r.nested} == {
         ("port_ips", "port_id"), ("port_security_groups", "port_id"),
-        ("subnet_pools", "subnet_id"), ("security_group_rules", "security_group_id"),
+        ("allocation_pools", "subnet_id"), ("security_group_rules", "security_group_id"),
         ("router_interfaces", "port_id")}
 
 

@@ -268,7 +268,7 @@ def test_references_resolve_and_the_ip_plan_is_coherent(dc300):
         net = ipaddress.ip_network(s["cidr"])
         if pd.notna(s["gateway_ip"]):
             assert ipaddress.ip_address(s["gateway_ip"]) == net.network_address + 1
-    pools = t["subnet_pools"].merge(subs[["id", "gateway_ip", "cidr"]], left_on="subnet_id", right_on="id")
+    pools = t["allocation_pools"].merge(subs[["id", "gateway_ip", "cidr"]], left_on="subnet_id", right_on="id")
     dh = ports[ports["device_owner"] == "network:dhcp"][["id", "network_id"]]
     dips = t["port_ips"].merge(dh, left_on="port_id", right_on="id")
     first_pool = pools[pools["pool_index"] == 0].set_index("subnet_id")["start"]
@@ -342,7 +342,7 @@ def test_no_identifier_overlap_with_the_real_data(real, dc300):
     assert len(dc300["ports"]["mac_address"].unique()) == len(dc300["ports"])
     # every address or prefix lies in a range any site shares
     ip_cols = [("hosts", "local_ip"), ("networks", "cidr"), ("subnets", "cidr"), ("subnets", "gateway_ip"),
-               ("subnet_pools", "start"), ("subnet_pools", "end"), ("port_ips", "ip_address"),
+               ("allocation_pools", "start"), ("allocation_pools", "end"), ("port_ips", "ip_address"),
                ("floating_ips", "floating_ip_address"), ("security_group_rules", "remote_ip_prefix")]
     addrs = values(dc300, ip_cols)
     for dns in set(_s(dc300["subnets"], "dns_nameservers")):

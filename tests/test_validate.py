@@ -41,7 +41,7 @@ def baseline() -> dict[str, list[dict]]:
             {"id": "s6", "network_id": "n2", "cidr": "2001:db8::/64", "ip_version": 6,
              "gateway_ip": "2001:db8::1"},
         ),
-        "subnet_pools": rows(
+        "allocation_pools": rows(
             {"subnet_id": "s1", "pool_index": 0, "start": "10.0.1.2", "end": "10.0.1.254"},
             {"subnet_id": "s6", "pool_index": 0, "start": "2001:db8::2", "end": "2001:db8::ffff"},
         ),
@@ -190,15 +190,15 @@ ROW_CASES = [
     ("net_without_cidr_ok", "subnets", 3, {"id": "s9", "network_id": "n2", "cidr": "172.16.0.0/24",
                                            "ip_version": 4, "gateway_ip": "172.16.0.1"}, None),
     # pools
-    ("pool_reversed", "subnet_pools", 0, {"start": "10.0.1.200", "end": "10.0.1.100"}, "pool_invalid"),
-    ("pool_garbage", "subnet_pools", 0, {"start": "x"}, "pool_invalid"),
-    ("pool_missing_end", "subnet_pools", 0, {"end": None}, "pool_invalid"),
-    ("pool_mixed_family", "subnet_pools", 0, {"end": "2001:db8::9"}, "pool_invalid"),
-    ("pool_single_ok", "subnet_pools", 0, {"start": "10.0.1.7", "end": "10.0.1.7"}, None),
-    ("pool_outside", "subnet_pools", 0, {"end": "10.0.2.5"}, "pool_outside_cidr"),
-    ("pool_v6_outside", "subnet_pools", 1, {"end": "2001:db8:1::5"}, "pool_outside_cidr"),
-    ("pool_covers_gw", "subnet_pools", 0, {"start": "10.0.1.1"}, "pool_covers_gateway"),
-    ("pool_v6_covers_gw", "subnet_pools", 1, {"start": "2001:db8::1"}, "pool_covers_gateway"),
+    ("pool_reversed", "allocation_pools", 0, {"start": "10.0.1.200", "end": "10.0.1.100"}, "pool_invalid"),
+    ("pool_garbage", "allocation_pools", 0, {"start": "x"}, "pool_invalid"),
+    ("pool_missing_end", "allocation_pools", 0, {"end": None}, "pool_invalid"),
+    ("pool_mixed_family", "allocation_pools", 0, {"end": "2001:db8::9"}, "pool_invalid"),
+    ("pool_single_ok", "allocation_pools", 0, {"start": "10.0.1.7", "end": "10.0.1.7"}, None),
+    ("pool_outside", "allocation_pools", 0, {"end": "10.0.2.5"}, "pool_outside_cidr"),
+    ("pool_v6_outside", "allocation_pools", 1, {"end": "2001:db8:1::5"}, "pool_outside_cidr"),
+    ("pool_covers_gw", "allocation_pools", 0, {"start": "10.0.1.1"}, "pool_covers_gateway"),
+    ("pool_v6_covers_gw", "allocation_pools", 1, {"start": "2001:db8::1"}, "pool_covers_gateway"),
     # fixed IPs
     ("ip_bad_octet", "port_ips", 0, {"ip_address": "10.0.1.300"}, "ip_invalid"),
     ("ip_leading_zero", "port_ips", 0, {"ip_address": "10.0.1.010"}, "ip_invalid"),
@@ -431,10 +431,10 @@ def test_cascade_from_quarantined_subnet_to_pools_and_ips():
     res = run(edit(baseline(), "subnets", 0, gateway_ip="10.0.9.1"))
     q = quarantined(res)
     assert q[("subnets", 0)] == "gateway_outside_subnet"
-    assert q[("subnet_pools", 0)] == "parent_quarantined"
+    assert q[("allocation_pools", 0)] == "parent_quarantined"
     assert q[("port_ips", 0)] == "parent_quarantined"
     assert q[("port_ips", 2)] == "parent_quarantined"
-    pool = res.quarantine["subnet_pools"]
+    pool = res.quarantine["allocation_pools"]
     assert pool["reason"].iat[0] == "parent subnet s1 quarantined (gateway_outside_subnet)"
     # The subnet's other children and unrelated rows stay valid.
     assert ("port_ips", 1) not in q and ("ports", 0) not in q
@@ -445,7 +445,7 @@ def test_cascade_reaches_a_fixpoint_through_several_levels():
     q = quarantined(res)
     assert q[("networks", 0)] == "segmentation_id_range"
     for key in [("subnets", 0), ("subnets", 1), ("ports", 0), ("ports", 1),  # children
-                ("subnet_pools", 0), ("port_ips", 0), ("port_ips", 1), ("port_ips", 2),
+                ("allocation_pools", 0), ("port_ips", 0), ("port_ips", 1), ("port_ips", 2),
                 ("port_security_groups", 0), ("router_interfaces", 0), ("floating_ips", 0)]:
         assert q[key] == "parent_quarantined", key
     # n2's side is untouched.
