@@ -108,7 +108,7 @@ def read_loose(path: Path, table: str):
     import numpy as np
 
     pd = _pd()
-    from pipeline.model import BOOL, FLOAT, INT, TABLES
+    from schemas.model import BOOL, FLOAT, INT, TABLES
 
     df = pd.read_parquet(path)
     out = {}
@@ -136,7 +136,7 @@ def read_loose(path: Path, table: str):
 
 
 def read_sdv_tables(out_dir: Path) -> dict:
-    from pipeline.model import TABLES, empty_frame
+    from schemas.model import TABLES, empty_frame
 
     return {name: (read_loose(out_dir / f"{name}.parquet", name) if (out_dir / f"{name}.parquet").exists()
                    else empty_frame(name)) for name in TABLES}

@@ -1,7 +1,7 @@
 """Evaluation of a synthetic data center against the real (validated) one: fidelity, utility,
 privacy.
 
-Pure core: two dicts of canonical tables (pipeline/model.py) in, an `Evaluation` out (the
+Pure core: two dicts of canonical tables (schemas/model.py) in, an `Evaluation` out (the
 report dict that becomes reports/synthetic.json, plus the arrays the plots draw). Files, plots
 and MLflow are thin edges at the bottom of this module, called by `dcnet evaluate-synthetic`.
 
@@ -454,7 +454,7 @@ STRUCTURES: dict[str, tuple[str, Callable[[dict], np.ndarray]]] = {
 
 
 def structural_counts(tables: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
-    from pipeline.model import TABLES, empty_frame
+    from schemas.model import TABLES, empty_frame
 
     t = {n: (tables[n] if n in tables and tables[n] is not None else empty_frame(n)) for n in TABLES}
     return {name: fn(t) for name, (_doc, fn) in STRUCTURES.items()}
@@ -707,7 +707,7 @@ def _free_text_pool(real: dict[str, pd.DataFrame]) -> set[str]:
     """Identifying free-text values of the real tables: distinctive, and used by one real
     project only (one row, in tables without projects). Text many tenants share, such as
     Neutron's "Default security group" or a zone name, identifies nobody."""
-    from pipeline.model import DEVICE_OWNERS
+    from schemas.model import DEVICE_OWNERS
     from pipeline.vocab import VOCABULARIES
 
     owned = {f"{t}.{c}" for spec in (_id_columns(real), {"ports": ["device_id"]}, HOST_NAME_COLUMNS,
@@ -729,7 +729,7 @@ def _free_text_pool(real: dict[str, pd.DataFrame]) -> set[str]:
 
 
 def _id_columns(tables: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
-    from pipeline.model import STR, TABLES
+    from schemas.model import STR, TABLES
 
     # String columns only: segmentation_id is a VLAN/VNI number from a small space, no identity.
     return {t: [c.name for c in TABLES[t].columns
@@ -998,7 +998,7 @@ def real_baseline(real: dict[str, pd.DataFrame], seed: int) -> dict[str, Any]:
 
 
 def _sizes(tables: dict[str, pd.DataFrame]) -> dict[str, int]:
-    from pipeline.model import TABLES
+    from schemas.model import TABLES
 
     return {n: int(len(tables[n])) if tables.get(n) is not None else 0 for n in TABLES}
 

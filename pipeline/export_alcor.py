@@ -66,7 +66,7 @@ import orjson
 
 from pipeline.export import dumps
 from pipeline.export_alcor_k6 import k6_script
-from pipeline.model import ROUTER_INTERFACE_OWNERS, empty_frame
+from schemas.model import ROUTER_INTERFACE_OWNERS, empty_frame
 from pipeline.topology import pylist
 
 NEEDS_FABRIC = False  # the controller API knows no physical fabric

@@ -41,7 +41,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.export import dumps
-from pipeline.model import empty_frame
+from schemas.model import empty_frame
 from pipeline.topology import LABEL_MAX, Topology, label_candidates, pylist, unique_names
 from pipeline.util import csv_cell
 

@@ -29,7 +29,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from pipeline.model import conform, empty_frame
+from schemas.model import conform, empty_frame
 
 TOPOLOGIES = ("auto", "leaf_spine", "fat_tree")
 AUTO_FAT_TREE_ABOVE = 20_000

@@ -1,6 +1,6 @@
 """Feature tables for classification: one row per project and one row per port.
 
-Pure functions over validated canonical tables (pipeline/model.py columns). Outputs are all
+Pure functions over validated canonical tables (schemas/model.py columns). Outputs are all
 numeric (int64 or float64, no NA: every default is documented in FEATURE_DOCS), columns in a
 fixed order and rows sorted by id, so the same tables give identical frames.
 

@@ -26,7 +26,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline import model
+from schemas import model
 
 
 class BadFile(Exception):

@@ -425,7 +425,7 @@ def _execute(units: Iterable[Unit], workers: int, on_bad: str, label: str,
 def _ingest(units, files, sizes, label, on_bad, workers, on_file):
     import pyarrow as pa
 
-    from pipeline import model
+    from schemas import model
 
     n = len(files)
     per_file: list[list] = [[] for _ in files]
@@ -512,7 +512,8 @@ _EMPTY: dict = {}
 def _to_frame(name: str, tables: list, pa):
     import pandas as pd
 
-    from pipeline import formats, model
+    from pipeline import formats
+    from schemas import model
 
     if not tables:
         # cached: building an empty frame costs milliseconds, per table, per call

@@ -253,7 +253,7 @@ def read_tables(in_dir: Path, names: list[str] | None = None) -> dict[str, Any]:
     A model table the manifest does not list was not written by the stage and comes back
     empty; a listed table must be there, unchanged.
     """
-    from pipeline.model import TABLES, conform, empty_frame
+    from schemas.model import TABLES, conform, empty_frame
 
     in_dir = Path(in_dir)
     names = names or list(TABLES)

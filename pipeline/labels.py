@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.model import ROUTER_INTERFACE_OWNERS
+from schemas.model import ROUTER_INTERFACE_OWNERS
 from pipeline.util import stripped as _str
 
 LABEL_COLUMNS = ["id", "label", "source"]

@@ -56,7 +56,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.model import ROUTER_INTERFACE_OWNERS, TABLES, conform, empty_frame
+from schemas.model import ROUTER_INTERFACE_OWNERS, TABLES, conform, empty_frame
 from pipeline.util import stripped as _str
 from schemas import netaddr as na
 

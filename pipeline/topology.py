@@ -154,7 +154,7 @@ def build_topology(tables: dict, fabric_params: dict | None = None,
     in the input). require_fabric=False: a missing fabric is allowed (formats that do not draw
     the physical network, e.g. the Alcor stream); the topology then has no fabric switches."""
     from pipeline import fabric as fab
-    from pipeline.model import conform, empty_frame
+    from schemas.model import conform, empty_frame
 
     require_tables(tables, derive_fabric, require_fabric)
     tables = dict(tables)

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import StageFailed
-from pipeline.model import TABLES, conform, empty_frame
+from schemas.model import TABLES, conform, empty_frame
 
 DEFAULT_MAX_QUARANTINE_FRACTION = 0.05
 WARNING_EXAMPLES = 5
@@ -109,7 +109,7 @@ def single_table_failures(name: str, df: pd.DataFrame):
         first = fc[rowless].iloc[0]
         raise StageFailed(f"{name}: schema check {first['check']} failed on column "
                           f"{first['column']} ({first['failure_case']}); input does not match "
-                          f"pipeline/model.py")
+                          f"schemas/model.py")
     fc = fc.assign(pos=fc["index"].astype(np.int64))
     table_level = (fc["schema_context"] == "DataFrameSchema").to_numpy()
     fc.loc[table_level, "column"] = None  # table checks report once per row, not per column

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.model import ROUTER_INTERFACE_OWNERS
+from schemas.model import ROUTER_INTERFACE_OWNERS
 
 NET_STATUSES = ("ACTIVE", "BUILD", "DOWN", "ERROR")
 PORT_STATUSES = ("ACTIVE", "BUILD", "DOWN", "ERROR", "N/A")

@@ -1,7 +1,7 @@
 """Schemas of the canonical tables and the validation rules.
 
 - checks.py: custom pandera checks (registered, named after their reason codes);
-- models.py: one DataFrameSchema per table of pipeline/model.py (single-table checks);
+- models.py: one DataFrameSchema per table of schemas/model.py (single-table checks);
 - relations.py: cross-table checks (references, parents, semantic checks) as data + functions;
 - netaddr.py: vectorized IP/CIDR parsing used by both;
 - review.py: generates the committed review files (review/<table>.yaml, DATA_DICTIONARY.md).

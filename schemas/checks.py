@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from pandera.api.checks import Check
 from pandera.extensions import register_check_method
 
-from pipeline.model import DEVICE_OWNER_PREFIXES, DEVICE_OWNERS, PROJECT_TENANT_CONFLICT
+from schemas.model import DEVICE_OWNER_PREFIXES, DEVICE_OWNERS, PROJECT_TENANT_CONFLICT
 from schemas import netaddr as na
 
 # --- vocabularies (shared with models.py; kept here so messages can quote them) -------------

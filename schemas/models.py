@@ -1,7 +1,7 @@
-"""One pandera DataFrameSchema per canonical table (pipeline/model.py), for single-table checks.
+"""One pandera DataFrameSchema per canonical table (schemas/model.py), for single-table checks.
 
 Read this file top to bottom to review what validation enforces on each table alone:
-- columns, dtypes, nullability and descriptions come from pipeline/model.py (the contract);
+- columns, dtypes, nullability and descriptions come from schemas/model.py (the contract);
   a null in a non-nullable column is reason code `id_missing`;
 - every table: its key is unique (`duplicate_id`, later row fails) and ingest coerced every
   field (`ingest_type_error` on `ingest_errors`); a row whose project_id and tenant_id disagree
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
-from pipeline.model import TABLES
+from schemas.model import TABLES
 from schemas import checks as C  # noqa: F401  (registers the custom checks on pa.Check)
 
 Check = pa.Check

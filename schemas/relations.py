@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from pipeline.model import TABLES
+from schemas.model import TABLES
 from schemas import netaddr as na
 
 FAILURE_COLUMNS = ["pos", "check", "reason"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.model import TABLES, conform
+from schemas.model import TABLES, conform
 
 EXT_NET, EXT_SUB = "ext", "ext-sub"
 SUBNETS = [  # id, network, project, cidr, gateway

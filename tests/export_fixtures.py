@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline import model
+from schemas import model
 from pipeline.fabric import build_fabric
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from alcor_stream_fixtures import default_var, hand_stream
 from export_fixtures import PROVENANCE, ROUND_TRIP_TABLES, sample_tables, small_dc  # noqa: F401
-from pipeline import export_alcor, io, model
+from pipeline import export_alcor, io
+from schemas import model
 from pipeline.cli import app
 from pipeline.export_alcor_k6 import k6_script
 from pipeline.source_alcor_stream import GATEWAY_PORT_PREFIX

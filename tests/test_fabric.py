@@ -7,7 +7,7 @@ import time
 import pandas as pd
 import pytest
 
-from pipeline import model
+from schemas import model
 from pipeline.fabric import (FabricParamsError, auto_spines, build_fabric, choose_topology,
                              fat_tree_k)
 

@@ -15,7 +15,7 @@ import pytest
 
 from pipeline import features as F
 from pipeline import io
-from pipeline.model import TABLE_NAMES, conform, empty_frame
+from schemas.model import TABLE_NAMES, conform, empty_frame
 
 N1 = "11111111-1111-4111-8111-111111111111"
 NEXT = "22222222-2222-4222-8222-222222222222"

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from pipeline import model
+from schemas import model
 from pipeline.cli import app
 from pipeline.errors import InputError
 from pipeline.ingest import ingest_dir

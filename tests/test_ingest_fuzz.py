@@ -20,7 +20,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import model
+from schemas import model
 from pipeline.errors import InputError
 from pipeline.formats import LIST_KEYS, SHOW_KEYS
 from pipeline.ingest import ingest_payloads

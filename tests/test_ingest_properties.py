@@ -12,7 +12,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import model
+from schemas import model
 from pipeline.errors import InputError
 from pipeline.formats import LIST_KEYS, MAPPED_KEYS, SHOW_KEYS, redact
 from pipeline.ingest import ingest_payloads

@@ -15,7 +15,7 @@ from export_fixtures import small_dc
 from pipeline import io
 from pipeline.cli import app
 from pipeline.errors import InputError, OutputError
-from pipeline.model import conform
+from schemas.model import conform
 
 
 def tables3() -> dict[str, pd.DataFrame]:

@@ -9,7 +9,7 @@ import pytest
 
 from pipeline import io
 from pipeline import labels as L
-from pipeline.model import DEVICE_OWNERS, TABLE_NAMES, conform, empty_frame
+from schemas.model import DEVICE_OWNERS, TABLE_NAMES, conform, empty_frame
 
 LABEL_PARAMS = {
     "naming_pattern": "^[a-z0-9]+-(?P<label>[a-z0-9]+)-",

@@ -370,7 +370,7 @@ _MARK = re.compile(r"zqx\d{4}plant")
 
 
 def _free_text_columns(real) -> dict[str, list[str]]:
-    from pipeline.model import STR, TABLES
+    from schemas.model import STR, TABLES
 
     return {t: [c.name for c in TABLES[t].columns
                 if c.dtype == STR and c.name not in _NOT_FREE and c.name != "id"
@@ -433,7 +433,7 @@ def test_evaluate_synthetic_counts_free_text_found_anywhere_in_the_synthetic_tab
     rules = real["security_group_rules"].copy()
     rules.loc[rules.index[0], "description"] = "allow backup from zqx-vault-7731"
     syn = {k: v.iloc[0:0] for k, v in real.items()}
-    from pipeline.model import conform
+    from schemas.model import conform
 
     ports = conform(pd.DataFrame({"id": ["p"], "source_file": ["synthetic"], "source_pos": [0],
                                   "extra": [json.dumps({"note": ["allow backup from zqx-vault-7731"]})]}),

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from pipeline import sample_dc
-from pipeline.model import DEVICE_OWNER_PREFIXES, DEVICE_OWNERS, ROUTER_INTERFACE_OWNERS
+from schemas.model import DEVICE_OWNER_PREFIXES, DEVICE_OWNERS, ROUTER_INTERFACE_OWNERS
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "raw" / "sample"

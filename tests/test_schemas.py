@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pandera.engines import pandas_engine
 
-from pipeline.model import TABLES, conform
+from schemas.model import TABLES, conform
 from schemas import checks as C
 from schemas import netaddr as na
 from schemas import relations, review

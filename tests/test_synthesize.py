@@ -18,7 +18,7 @@ import pytest
 from pipeline import io
 from pipeline import synthesize as S
 from pipeline.errors import StageFailed
-from pipeline.model import ROUTER_INTERFACE_OWNERS, TABLES
+from schemas.model import ROUTER_INTERFACE_OWNERS, TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = io.load_params(ROOT / "params.yaml")

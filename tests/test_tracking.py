@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from conftest import ROOT, run, tool_env
 from pipeline import io, tracking
 from pipeline.cli import app
-from pipeline.model import conform
+from schemas.model import conform
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("mlflow"),
               # inside MLflow's own SQLAlchemy store; nothing this project can change

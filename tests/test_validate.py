@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from pipeline.errors import StageFailed
-from pipeline.model import TABLES, conform
+from schemas.model import TABLES, conform
 from pipeline.validate import enforce_limits, validate_tables
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "raw" / "sample"
