@@ -265,9 +265,8 @@ FAULTS = {
     "subnet_overlap": "subnets", "ref_network_id": "ports", "mac_format": "ports",
     "port_range_invalid": "security_group_rules", "ref_remote_group_id": "security_group_rules",
     "ingest_type_error": "security_group_rules", "ref_binding_host_id": "ports",
-    "gateway_outside_subnet": "subnets",
 }
-WARNINGS = {"device_owner_unknown": "ports"}
+WARNINGS = {"device_owner_unknown": "ports", "gateway_outside_subnet": "subnets"}
 
 # File names (ingest detects formats by content; names only need to be plausible).
 F_NETWORKS, F_SUBNETS = "neutron_networks.json", "neutron_subnets.json"
@@ -1400,7 +1399,8 @@ def plant_faults(w: World) -> None:
         stray_file(port)
         add(port, "ref_binding_host_id", f"bound to {ghost!r}, a host missing from the inventory")
 
-        # gateway_outside_subnet: a new, port-less subnet whose gateway was copy-pasted.
+        # gateway_outside_subnet: a new, port-less subnet whose gateway was copy-pasted. Neutron
+        # accepts an off-subnet gateway of the same family, so this is a warning, not a fault.
         p = pick([q for q in neutron_projects if q.space.has_room(26, 256)])
         net = rng.choice([n for n in p.networks if any(w.subnet_by_id[s]["ip_version"] == 4 for s in n["subnets"])])
         first = next(w.subnet_by_id[s] for s in net["subnets"] if w.subnet_by_id[s]["ip_version"] == 4)
@@ -1410,7 +1410,7 @@ def plant_faults(w: World) -> None:
                           pools=[(block.network_address + 2, block.broadcast_address - 1)])
         bad_sn["_fault"] = True
         add(bad_sn, "gateway_outside_subnet", f"gateway {first['gateway_ip']} (from {first['cidr']}) "
-            f"is outside {block}")
+            f"is outside {block} (warning only: Neutron accepts it)", warning=True)
 
         p = pick(w.projects)
         port = _stray_vm(w, p)

@@ -9,8 +9,8 @@
 2. cross-table checks, references and the parent cascade (schemas/relations.py);
 3. assembly: valid rows keep the model's columns, dtypes and input order; quarantined rows
    keep all their columns plus `check` (sorted unique codes joined by ';') and `reason`.
-Warnings (device_owner_unknown, network_id_unknown) are counted with examples and never
-quarantine.
+Warnings (device_owner_unknown, gateway_outside_subnet, network_id_unknown) are counted with
+examples and never quarantine.
 
 Row accounting is exact: for every table rows_in == rows_valid + rows_quarantined.
 """
@@ -153,6 +153,14 @@ def _warnings(name: str, df: pd.DataFrame) -> list[dict[str, Any]]:
             out.append({"table": name, "check": chk.name, "column": col_name,
                         "count": int(len(bad)),
                         "examples": [str(v) for v in counts.index[:WARNING_EXAMPLES]]})
+    for chk in SCHEMAS[name].checks:  # table-level warning checks: examples are row ids
+        if not chk.raise_warning or not len(df):
+            continue
+        bad = ~getattr(checks, chk.name)(df).to_numpy(dtype=bool)
+        if bad.any():
+            out.append({"table": name, "check": chk.name, "column": None,
+                        "count": int(bad.sum()),
+                        "examples": [str(v) for v in df["id"][bad].iloc[:WARNING_EXAMPLES]]})
     for table, col_name, check in UNKNOWN_WARNINGS:
         if table != name or not len(df):
             continue

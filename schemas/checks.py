@@ -383,11 +383,25 @@ def _gateway_msg(what):
     return msg
 
 
-@_register("gateway_ip lies inside cidr (same family).", frame=True, reads=("cidr", "gateway_ip"),
-           message=_gateway_msg("outside cidr"))
+@_register("WARNING only: gateway_ip lies inside cidr. Neutron accepts a gateway of the same family "
+           "outside the subnet (ipam utils: an off-subnet gateway cannot be checked, it is reached "
+           "by a host route), so the subnet stays valid, counted with example ids.",
+           frame=True, reads=("cidr", "gateway_ip"), message=_gateway_msg("outside cidr"))
 def gateway_outside_subnet(df: pd.DataFrame) -> pd.Series:
     c, g, both = _gateway_parts(df)
-    return _ok(~(both & ~na.contains(c, g)), df.index)
+    same_family = both & (c.version == g.version)
+    return _ok(~(same_family & ~na.contains(c, g)), df.index)
+
+
+WARNING_CHECKS.add("gateway_outside_subnet")
+
+
+@_register("gateway_ip is of the subnet's IP family (Neutron refuses another family: "
+           "_validate_ip_version).", frame=True, reads=("cidr", "gateway_ip"),
+           message=_gateway_msg("of another IP family than"))
+def gateway_family_mismatch(df: pd.DataFrame) -> pd.Series:
+    c, g, both = _gateway_parts(df)
+    return _ok(~(both & (c.version != g.version)), df.index)
 
 
 def reserved_gateway(c: na.Cidrs, g: na.Addrs) -> np.ndarray:

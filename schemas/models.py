@@ -79,7 +79,9 @@ TABLE_CHECKS: dict[str, list[pa.Check]] = {
                                              ignore_na=False)],
     "subnets": [
         Check.ip_version_mismatch(ignore_na=False),
-        Check.gateway_outside_subnet(ignore_na=False),
+        Check.gateway_family_mismatch(ignore_na=False),
+        # a warning only: Neutron accepts an off-subnet gateway of the same family
+        Check.gateway_outside_subnet(ignore_na=False, raise_warning=True),
         Check.gateway_reserved(ignore_na=False),
         Check.subnet_overlap(ignore_na=False),
     ],

@@ -124,8 +124,10 @@ def defects(ds: dict) -> dict[tuple, set[str]]:
         if cidr.version != o["ip_version"]:
             out[k].add("ip_version_mismatch")
         gw = ipaddress.ip_address(o["gateway_ip"])
-        if gw not in cidr:
-            out[k].add("gateway_outside_subnet")
+        if gw.version != cidr.version:
+            out[k].add("gateway_family_mismatch")
+        elif gw not in cidr:
+            out[k].add("gateway_outside_subnet")  # a warning: Neutron accepts it
         elif cidr.version == 4 and gw in (cidr.network_address, cidr.broadcast_address):
             out[k].add("gateway_reserved")
         for p in o["allocation_pools"]:

@@ -38,6 +38,8 @@ REASON_CODES = {
 }
 # Neutron subnet pools and the project/tenant disagreement (issue 10).
 REASON_CODES |= {"subnetpool_prefix_invalid", "prefixlen_range", "project_tenant_conflict"}
+# A gateway of the other IP family (Neutron refuses it; an off-subnet one it accepts: a warning).
+REASON_CODES |= {"gateway_family_mismatch"}
 
 
 def _yaml_check_names(node) -> set[str]:

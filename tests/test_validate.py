@@ -162,8 +162,9 @@ ROW_CASES = [
     ("cidr_host_bits", "subnets", 1, {"cidr": "10.0.2.5/24"}, "cidr_host_bits"),
     ("ip_version_mismatch", "subnets", 1, {"ip_version": 6}, "ip_version_mismatch"),
     ("ip_version_v6_mismatch", "subnets", 2, {"ip_version": 4}, "ip_version_mismatch"),
-    ("gw_outside", "subnets", 1, {"gateway_ip": "10.0.3.1"}, "gateway_outside_subnet"),
-    ("gw_other_family", "subnets", 1, {"gateway_ip": "2001:db8::1"}, "gateway_outside_subnet"),
+    # Neutron accepts an off-subnet gateway of the same family: a warning, not a quarantine
+    ("gw_outside_ok", "subnets", 1, {"gateway_ip": "10.0.3.1"}, None),
+    ("gw_other_family", "subnets", 1, {"gateway_ip": "2001:db8::1"}, "gateway_family_mismatch"),
     ("gw_invalid", "subnets", 1, {"gateway_ip": "10.0.2.256"}, "ip_invalid"),
     ("gw_none_ok", "subnets", 1, {"gateway_ip": None}, None),
     ("gw_last_ok", "subnets", 1, {"gateway_ip": "10.0.2.254"}, None),
@@ -178,7 +179,8 @@ ROW_CASES = [
      "gateway_reserved"),
     ("gw_v6_network_ok", "subnets", 2, {"gateway_ip": "2001:db8::"}, None),  # as Neutron
     ("gw_v6_top_ok", "subnets", 2, {"gateway_ip": "2001:db8::ffff:ffff:ffff:ffff"}, None),
-    ("gw_v6_outside", "subnets", 2, {"gateway_ip": "2001:db9::1"}, "gateway_outside_subnet"),
+    ("gw_v6_outside_ok", "subnets", 2, {"gateway_ip": "2001:db9::1"}, None),
+    ("gw_v4_in_v6", "subnets", 2, {"gateway_ip": "10.0.0.1"}, "gateway_family_mismatch"),
     ("overlap_later", "subnets", 1, {"cidr": "10.0.1.128/25", "gateway_ip": "10.0.1.129"},
      "subnet_overlap"),
     ("overlap_containing", "subnets", 1, {"cidr": "10.0.0.0/22", "gateway_ip": "10.0.0.1"},
@@ -427,15 +429,23 @@ def test_subnet_overlap_keeps_the_first_and_greedy_keeps_disjoint_later_ones():
     assert "overlaps earlier subnet s1 (10.0.1.0/24)" in reason
 
 
-def test_cascade_from_quarantined_subnet_to_pools_and_ips():
+def test_off_subnet_gateway_of_the_same_family_is_a_warning_not_a_quarantine():
+    # neutron ipam utils: an off-subnet gateway cannot be checked, so Neutron accepts it
     res = run(edit(baseline(), "subnets", 0, gateway_ip="10.0.9.1"))
+    assert ("subnets", 0) not in quarantined(res)
+    warned = [w for w in res.report["warnings"] if w["check"] == "gateway_outside_subnet"]
+    assert warned and warned[0]["count"] == 1 and warned[0]["examples"] == ["s1"]
+
+
+def test_cascade_from_quarantined_subnet_to_pools_and_ips():
+    res = run(edit(baseline(), "subnets", 0, gateway_ip="2001:db8::1"))
     q = quarantined(res)
-    assert q[("subnets", 0)] == "gateway_outside_subnet"
+    assert q[("subnets", 0)] == "gateway_family_mismatch"
     assert q[("allocation_pools", 0)] == "parent_quarantined"
     assert q[("port_ips", 0)] == "parent_quarantined"
     assert q[("port_ips", 2)] == "parent_quarantined"
     pool = res.quarantine["allocation_pools"]
-    assert pool["reason"].iat[0] == "parent subnet s1 quarantined (gateway_outside_subnet)"
+    assert pool["reason"].iat[0] == "parent subnet s1 quarantined (gateway_family_mismatch)"
     # The subnet's other children and unrelated rows stay valid.
     assert ("port_ips", 1) not in q and ("ports", 0) not in q
 
@@ -529,7 +539,7 @@ def test_unknown_device_owner_is_a_warning_never_quarantined():
 
 def test_report_accounting_is_exact_json_able_and_deterministic():
     raw = baseline()
-    edit(raw, "subnets", 0, gateway_ip="10.0.9.1")
+    edit(raw, "subnets", 0, gateway_ip="2001:db8::1")
     edit(raw, "ports", 2, mac_address="nope")
     a, b = run(raw).report, run(raw).report
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
@@ -544,7 +554,7 @@ def test_report_accounting_is_exact_json_able_and_deterministic():
     tot = a["totals"]
     assert tot["rows_in"] == sum(t["rows_in"] for t in a["tables"].values())
     assert tot["rows_in"] == tot["rows_valid"] + tot["rows_quarantined"]
-    assert tot["by_check"]["gateway_outside_subnet"] == 1
+    assert tot["by_check"]["gateway_family_mismatch"] == 1
 
 
 def test_missing_tables_come_back_empty_in_both_outputs():
@@ -597,7 +607,11 @@ def test_sample_planted_faults_are_quarantined_with_their_check():
             assert "parent_quarantined" in checks and checks <= {"parent_quarantined",
                                                                  "duplicate_id"}, (key, checks)
     warned = {w["check"]: w["count"] for w in res.report["warnings"]}
-    assert warned == {"device_owner_unknown": sum(1 for f in faults if f.get("warning"))}
+    planted_warnings: dict = {}
+    for f in faults:
+        if f.get("warning"):
+            planted_warnings[f["check"]] = planted_warnings.get(f["check"], 0) + 1
+    assert warned == planted_warnings
     for t in res.report["tables"].values():
         assert t["rows_in"] == t["rows_valid"] + t["rows_quarantined"]
 
