@@ -221,7 +221,7 @@ def _child_count(child: str, child_col: str, key: str = "id") -> Callable[[pd.Da
 
 
 def _port_role(df, t):
-    from pipeline.labels import owner_roles
+    from pipeline.roles import owner_roles
 
     return owner_roles(df["device_owner"])
 

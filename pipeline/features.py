@@ -452,7 +452,7 @@ def _safe_div(a: pd.Series, b: pd.Series) -> pd.Series:
 
 def project_features(tables: dict[str, pd.DataFrame], params: dict[str, Any] | None = None) -> pd.DataFrame:
     """One row per project that owns anything; `id` = project_id, then numeric features."""
-    from pipeline.labels import owner_roles
+    from pipeline.roles import owner_roles
 
     buckets = _buckets(params)
     ids = project_ids(tables)

@@ -385,7 +385,7 @@ def _kind_stats(d: dict[str, Any]) -> dict[str, Any]:
 def learn(tables: dict[str, pd.DataFrame], profiles: pd.Series | None = None,
           params: dict | None = None) -> dict[str, Any]:
     """The synthesis model of validated tables; see the module docstring."""
-    from pipeline.labels import owner_roles
+    from pipeline.roles import owner_roles
     from pipeline.vocab import close_tables
 
     t = {n: (tables[n] if tables.get(n) is not None else empty_frame(n)) for n in TABLES}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import benchmark, features, ingest, labels, sample_dc, validate
+from pipeline import benchmark, features, ingest, labels, roles, sample_dc, validate
 
 SIZE = {"zones": 2, "racks_per_zone": 2, "hosts_per_rack": 8, "projects": 48, "faults_per_kind": 0,
         "realism": "hard"}
@@ -74,4 +74,4 @@ def test_port_rule_without_device_columns_uses_addresses_only(data):
     for role in ("router_gateway", "floating_ip", "router_interface"):
         hit = lab == role
         assert (rule[hit] == role).mean() > 0.9, role
-    assert set(rule.unique()) <= set(labels.PORT_ROLES)
+    assert set(rule.unique()) <= set(roles.PORT_ROLES)

@@ -9,6 +9,7 @@ import pytest
 
 from pipeline import io
 from pipeline import labels as L
+from pipeline import roles
 from schemas.model import DEVICE_OWNERS, TABLE_NAMES, conform, empty_frame
 
 LABEL_PARAMS = {
@@ -169,8 +170,8 @@ def test_every_owner_kind_has_a_role():
     for owner in sorted(DEVICE_OWNERS):
         assert owner in EXPECTED_ROLES, owner
     for owner, role in EXPECTED_ROLES.items():
-        assert L.owner_role(owner) == role, owner
-    assert L.owner_role(None) is None and L.owner_role(pd.NA) is None
+        assert roles.owner_role(owner) == role, owner
+    assert roles.owner_role(None) is None and roles.owner_role(pd.NA) is None
 
 
 def test_port_role_labeler():
@@ -181,7 +182,7 @@ def test_port_role_labeler():
     assert len(got) == len(EXPECTED_ROLES)  # the null (scrubbed) owner gets no label
     assert dict(zip(got["id"], got["label"])) == {
         f"port{i:02d}": EXPECTED_ROLES[o] for i, o in enumerate(owners) if o is not None}
-    assert set(got["label"]) == set(L.PORT_ROLES)
+    assert set(got["label"]) == set(roles.PORT_ROLES)
 
 
 # ---- task wiring and rule baselines
