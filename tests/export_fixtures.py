@@ -247,7 +247,7 @@ def check_merak(doc: dict, topo, folder: Path | None = None) -> None:
         assert report.ok, report.to_dict()
 
 
-# Columns the Alcor export changes on purpose (pipeline/export_alcor.py, counted per reason in
+# Columns the Alcor export changes on purpose (pipeline/export/alcor.py, counted per reason in
 # its summary): not compared by the round trip.
 ALCOR_CHANGED = {
     "hosts": {"server_port", "ncm_id", "ncm_uri"},
@@ -267,7 +267,7 @@ def alcor_round_trip(stream: Path, tables: dict, tmp: Path) -> dict:
     """Ingest the stream's bodies with dcnet's own ingest: every row that comes back equals
     the exported table's row on the model columns the export does not change on purpose, and
     nothing comes back that was not exported (split routers aside). Returns the tables."""
-    from pipeline.export_alcor import stream_to_dump
+    from pipeline.export.alcor import stream_to_dump
     from pipeline.ingest import ingest_dir
 
     dump = tmp / "alcor_dump"

@@ -4,6 +4,7 @@ an unknown file, not fatal."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 
@@ -15,12 +16,13 @@ from typer.testing import CliRunner
 
 from alcor_stream_fixtures import default_var, hand_stream
 from export_fixtures import PROVENANCE, ROUND_TRIP_TABLES, sample_tables, small_dc  # noqa: F401
-from pipeline import export_alcor, io
+from pipeline import io
+from pipeline.export import alcor as export_alcor
 from schemas import model
 from pipeline.cli import app
-from pipeline.export_alcor_k6 import k6_script
+from pipeline.export.alcor_k6 import k6_script
 from pipeline.source_alcor_stream import GATEWAY_PORT_PREFIX
-from pipeline.topology import build_topology
+from pipeline.export.topology import build_topology
 from test_ingest_properties import run as ingest_or_input_error
 
 
@@ -120,6 +122,16 @@ def expected_after_alcor_rules(tables: dict, lines: list[dict]) -> dict:
     nets.loc[flat, "segmentation_id"] = export_alcor.FLAT_SEGMENTATION_ID
     t["subnets"] = t["subnets"][t["subnets"]["id"].isin(sent["subnet"])].copy()
     t["subnets"]["attached_router_id"] = None  # attached by add_router_interface instead
+    # a gateway outside the subnet's host range (Neutron accepts an off-subnet one) is left to
+    # Alcor, which takes the first host address
+    sub = t["subnets"]
+    def outside_hosts(cidr, gw) -> bool:
+        net = ipaddress.ip_network(cidr)
+        return not (net.network_address < ipaddress.ip_address(gw) < net.broadcast_address)
+
+    off = [gw is not None and not pd.isna(gw) and outside_hosts(cidr, gw)
+           for cidr, gw in zip(sub["cidr"], sub["gateway_ip"])]
+    sub.loc[off, "gateway_ip"] = None
     t["allocation_pools"] = t["allocation_pools"][t["allocation_pools"]["subnet_id"].isin(sent["subnet"])]
     t["ports"] = t["ports"][t["ports"]["id"].isin(sent["port"])]
     ips = t["port_ips"]

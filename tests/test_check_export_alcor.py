@@ -9,9 +9,9 @@ import orjson
 import pytest
 
 from export_fixtures import sample_tables, small_dc  # noqa: F401
-from pipeline import export_alcor
+from pipeline.export import alcor as export_alcor
 from pipeline.check_export import alcor
-from pipeline.topology import build_topology
+from pipeline.export.topology import build_topology
 
 P = "/project/pa"
 SG_DEFAULT = "{{default_sg.pa}}"

@@ -6,9 +6,9 @@ import pytest
 import yaml
 
 from export_fixtures import small_dc
-from pipeline import export_containerlab
+from pipeline.export import containerlab as export_containerlab
 from pipeline.check_export import containerlab
-from pipeline.topology import build_topology
+from pipeline.export.topology import build_topology
 
 LAB = "dcnet.clab.yml"
 

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from export_fixtures import small_dc
-from pipeline import export_mininet
+from pipeline.export import mininet as export_mininet
 from pipeline.check_export import distrinet
-from pipeline.topology import build_topology
+from pipeline.export.topology import build_topology
 
 pytest.importorskip("mininet.topo")
 

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from export_fixtures import small_dc
-from pipeline import export_merak
+from pipeline.export import merak as export_merak
 from pipeline.check_export import merak
-from pipeline.topology import build_topology
+from pipeline.export.topology import build_topology
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import orjson
 import pytest
 
 from export_fixtures import alcor_round_trip, sample_tables, small_dc  # noqa: F401
-from pipeline import export_alcor
-from pipeline.topology import build_topology
+from pipeline.export import alcor as export_alcor
+from pipeline.export.topology import build_topology
 
 PHASES = ["segment", "node", "vpc", "subnet", "router", "router_interface", "security_group",
           "security_group_rule", "port", "elasticip_range", "elasticip"]

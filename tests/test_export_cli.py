@@ -13,7 +13,7 @@ from export_fixtures import (alcor_round_trip, check_containerlab, check_graphml
 from pipeline import io
 from pipeline.cli import app
 from pipeline.export import FORMATS
-from pipeline.topology import build_topology
+from pipeline.export.topology import build_topology
 
 
 def run(*args):
@@ -137,3 +137,15 @@ def test_names_that_start_a_formula_are_neutralised_in_csv_files(tmp_path):
                 seen.add(cell)
     # kept readable: the apostrophe-prefixed value is there
     assert "'=cn00" in seen and "'@cn03" in seen and "'=HYPERLINK(\"http://x\")" in seen
+
+
+def test_every_registered_exporter_is_a_plug_in_with_write():
+    import importlib
+
+    from pipeline.export import EXPORTERS
+
+    assert FORMATS == tuple(EXPORTERS)
+    for fmt, module_name in EXPORTERS.items():
+        module = importlib.import_module(module_name)
+        assert callable(module.write), fmt
+        assert isinstance(getattr(module, "NEEDS_FABRIC", True), bool), fmt  # default: needs one

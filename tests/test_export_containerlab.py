@@ -8,9 +8,9 @@ import yaml
 
 from export_fixtures import (INJECTION, check_containerlab, load_schema, sample_tables,  # noqa: F401
                              small_dc)
-from pipeline import export_containerlab
+from pipeline.export import containerlab as export_containerlab
 from pipeline.errors import InputError
-from pipeline.topology import build_topology
+from pipeline.export.topology import build_topology
 
 
 def export(tables, out, derive=False, fabric=None, **params):

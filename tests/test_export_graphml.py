@@ -5,8 +5,8 @@ from __future__ import annotations
 import networkx as nx
 
 from export_fixtures import INJECTION, small_dc
-from pipeline import export_graphml
-from pipeline.topology import build_topology
+from pipeline.export import graphml as export_graphml
+from pipeline.export.topology import build_topology
 
 
 def export(tables, out, **params):

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from export_fixtures import check_merak, sample_tables, small_dc  # noqa: F401
-from pipeline import export_merak
+from pipeline.export import merak as export_merak
 from pipeline.check_export import merak as merak_check
 from pipeline.errors import InputError
-from pipeline.topology import build_topology
+from pipeline.export.topology import build_topology
 
 
 def export(tables, out, derive=False, **params):

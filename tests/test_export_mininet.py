@@ -10,8 +10,8 @@ import pytest
 
 from export_fixtures import (INJECTION, compute_port_count, load_mininet_topo, sample_tables,  # noqa: F401
                              small_dc, vm_count)
-from pipeline import export_mininet
-from pipeline.topology import build_topology
+from pipeline.export import mininet as export_mininet
+from pipeline.export.topology import build_topology
 
 pytest.importorskip("mininet.topo")
 

@@ -1,4 +1,4 @@
-"""pipeline/topology.py: nodes, links and generated names shared by every exporter."""
+"""pipeline/export/topology.py: nodes, links and generated names shared by every exporter."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from export_fixtures import small_dc
 from pipeline.errors import InputError
-from pipeline.topology import (TopologyInputError, build_topology, name_map, partitions,
+from pipeline.export.topology import (TopologyInputError, build_topology, name_map, partitions,
                                unique_names)
 
 

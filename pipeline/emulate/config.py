@@ -146,7 +146,7 @@ class Config:
 
 
 def _rows(df, cols):
-    from pipeline.topology import pylist
+    from pipeline.export.topology import pylist
 
     if df is None or len(df) == 0:
         return []

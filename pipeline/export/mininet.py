@@ -8,7 +8,7 @@ Output (folder `mininet/`):
 - dcnet_topo.json: the companion data file (large topologies only).
 - names.csv: short node name -> label, kind, role, id, real name (at most 8 characters, letters,
   digits and dashes: valid LXD container names for Distrinet, and `<name>-eth<N>` fits Linux's
-  15-character interface names; see pipeline/topology.py for how names are made unique).
+  15-character interface names; see pipeline/export/topology.py for how names are made unique).
 
 What the module builds: a Mininet host per VM (first NIC's IPv4/MAC as the host's ip/mac,
 every NIC's address on its own link interface, given as the VM end's interface constructor
@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.export import dumps
-from pipeline.topology import Topology, pylist
+from pipeline.export.wire import dumps
+from pipeline.export.topology import Topology, pylist
 
 MODULE = "dcnet_topo.py"
 DATA = "dcnet_topo.json"

@@ -1,7 +1,7 @@
 """GraphML of the whole topology (networkx-readable) and a PNG overview for small ones.
 
 Output (folder `graphml/`):
-- dcnet.graphml: every node of pipeline/topology.py (id = its key, e.g. `vm:<id>`,
+- dcnet.graphml: every node of pipeline/export/topology.py (id = its key, e.g. `vm:<id>`,
   `host:<id>`, `switch:<id>`) and every link (fabric and VM NIC links, parallel links kept),
   with their attributes. Written as a stream (networkx's own writer needs lxml to be fast);
   `networkx.read_graphml(path)` reads it back as a MultiGraph.
@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.topology import Topology, pylist, to_networkx
+from pipeline.export.topology import Topology, pylist, to_networkx
 
 GRAPHML = "dcnet.graphml"
 PNG = "dcnet.png"

@@ -2,9 +2,11 @@
 
     dcnet export --format all --input data/synthetic --out data/export
 
-The topology (nodes, links, generated names) is built once by pipeline/topology.py; each
-format module (export_<format>.py) has a `write(topo, out_dir, params) -> summary` and pure
-builders beside it. Every format gets its own folder `<out>/<format>/`, written into a
+The topology (nodes, links, generated names) is built once by pipeline/export/topology.py; each
+format is a plug-in module of this package, named in the one registry EXPORTERS (format ->
+module), with a `write(topo, out_dir, params) -> summary` and pure builders beside it; a new
+format is a module plus one registry line. Formats import only topology.py and wire.py, never
+this dispatcher. Every format gets its own folder `<out>/<format>/`, written into a
 temporary folder and renamed into place once every requested format is complete (pipeline/io.py
 `atomic_dir`): no stale file from an earlier, larger export survives, and a failed export (disk
 full, a crash) leaves the previous folders as they were, never a half-written one.
@@ -19,21 +21,18 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-import orjson
-
 from pipeline.util import no_gc
 
-FORMATS = ("mininet", "merak", "alcor", "containerlab", "graphml")
-
-
-def dumps(obj) -> bytes:
-    """Compact JSON, keys sorted."""
-    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
-
-
-def dumps_pretty(obj) -> bytes:
-    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
-
+# The registry of exporters: format name -> module (imported when the format is written, so
+# `dcnet export -f graphml` does not load the others).
+EXPORTERS = {
+    "mininet": "pipeline.export.mininet",
+    "merak": "pipeline.export.merak",
+    "alcor": "pipeline.export.alcor",
+    "containerlab": "pipeline.export.containerlab",
+    "graphml": "pipeline.export.graphml",
+}
+FORMATS = tuple(EXPORTERS)
 
 def parse_formats(fmt: str) -> list[str]:
     from pipeline.errors import InputError
@@ -50,7 +49,7 @@ def parse_formats(fmt: str) -> list[str]:
 def _module(fmt: str):
     import importlib
 
-    return importlib.import_module(f"pipeline.export_{fmt}")
+    return importlib.import_module(EXPORTERS[fmt])
 
 
 def export_tables(tables: dict, formats: list[str], out: Path, params: dict,
@@ -65,7 +64,7 @@ def export_tables(tables: dict, formats: list[str], out: Path, params: dict,
 
 def _export(tables, formats, out, params, derive_fabric, on_format) -> dict:
     from pipeline.io import atomic_dir, writing
-    from pipeline.topology import build_topology
+    from pipeline.export.topology import build_topology
 
     exp = dict(params.get("export") or {})
     need_fabric = any(getattr(_module(f), "NEEDS_FABRIC", True) for f in formats)

@@ -21,7 +21,7 @@ resource type read from the path.
 
 from __future__ import annotations
 
-from pipeline.export import dumps
+from pipeline.export.wire import dumps
 
 DEFAULT_CONCURRENCY = 10
 

@@ -16,14 +16,14 @@ Output (folder `containerlab/`):
   bridge nodes itself), with STP on because the fabric has loops.
 - names.csv: node name -> label, kind, role, id, real name (also in each node's labels).
 
-Names: nodes use the generated short names of pipeline/topology.py (a bridge node is a Linux
+Names: nodes use the generated short names of pipeline/export/topology.py (a bridge node is a Linux
 interface, so its name must stay short). Bridge-side interface names must be unique on the host
 and at most 15 characters: `<node>e<n>`, n counted per node over the whole topology. VM-side
 interfaces are eth1, eth2, ... (eth0 is containerlab's management interface).
 
 Size limit: one lab holds at most `containerlab_max_nodes` nodes (every node is a container or
 a bridge on one machine). Above it the topology is split, never truncated
-(pipeline.topology.partitions): dcnet-partNNN.clab.yml files, each holding whole racks/pods
+(pipeline.export.topology.partitions): dcnet-partNNN.clab.yml files, each holding whole racks/pods
 (or, for very large racks, whole compute hosts) plus the upper fabric switches they link to,
 repeated under the same names in every part that needs them. Every other node and every link is
 in exactly one part; parts.json lists the parts. Deployed on one machine, the repeated bridges
@@ -38,8 +38,8 @@ import re
 from bisect import bisect_right
 from pathlib import Path
 
-from pipeline.export import dumps_pretty
-from pipeline.topology import Topology, partitions, pylist
+from pipeline.export.wire import dumps_pretty
+from pipeline.export.topology import Topology, partitions, pylist
 
 LAB = "dcnet"
 SAFE = re.compile(r"^[a-z][a-z0-9-]*$")

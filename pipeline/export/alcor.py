@@ -32,7 +32,7 @@ Output (folder `alcor/`):
     elasticip           POST /project/{p}/elasticips {"elasticip"}          elastic_ip_manager
   Within a phase requests are sorted by id. Path segments taken from the data are
   percent-encoded. A resource without a project goes under project `none`.
-- alcor_k6.js: replays the stream phase by phase (pipeline/export_alcor_k6.py).
+- alcor_k6.js: replays the stream phase by phase (pipeline/export/alcor_k6.py).
 
 What Alcor cannot take is left out or changed, never silently: every case is counted per
 reason in the summary (`left_out`, `changed`; `data/export/_export_report.json`, section
@@ -64,10 +64,10 @@ from urllib.parse import quote
 
 import orjson
 
-from pipeline.export import dumps
-from pipeline.export_alcor_k6 import k6_script
+from pipeline.export.wire import dumps
+from pipeline.export.alcor_k6 import k6_script
 from schemas.model import ROUTER_INTERFACE_OWNERS, empty_frame
-from pipeline.topology import pylist
+from pipeline.export.topology import pylist
 
 NEEDS_FABRIC = False  # the controller API knows no physical fabric
 STREAM = "alcor_requests.ndjson"

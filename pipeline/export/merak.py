@@ -26,7 +26,7 @@ What Merak does with them decides what can be represented (docs/export.md, "Mera
   the subnets in proportion to their VM counts (largest remainder), and each subnet's count
   becomes a whole number per node. Merak deploys about as many VMs as the data holds.
 Everything left out, changed or not used by Merak is counted per reason in the summary
-(`_export_report.json`). All names are generated labels (pipeline/topology.py rules).
+(`_export_report.json`). All names are generated labels (pipeline/export/topology.py rules).
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.export import dumps
+from pipeline.export.wire import dumps
 from schemas.model import empty_frame
-from pipeline.topology import LABEL_MAX, Topology, label_candidates, pylist, unique_names
+from pipeline.export.topology import LABEL_MAX, Topology, label_candidates, pylist, unique_names
 from pipeline.util import csv_cell
 
 SCENARIO = "dcnet_scenario.json"
