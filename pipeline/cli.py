@@ -381,16 +381,19 @@ def _write_training(result, models_dir: Path, report: Path, plots: Optional[Path
     from pipeline import io
     from pipeline import train as stage
 
-    out = models_dir / result.task
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "model.skops").write_bytes(stage.model_bytes(result.model))
-    io.write_json({
-        "task": result.task, "model": result.model_name, "hyperparameters": result.hyperparameters,
-        "seed": result.seed, "cv_folds": result.cv_folds, "classes": result.classes,
-        "feature_names": result.feature_names, "dropped_features": result.dropped_features,
-        "forbidden_features": result.forbidden_features,
-        "n_labelled": result.metrics["n_labelled"], "format": "skops",
-    }, out / "meta.json")
+    blob = stage.model_bytes(result.model)
+    # atomic like every stage output: the model and its meta appear together or not at all
+    with io.atomic_dir(models_dir / result.task) as out:
+        with io.writing(models_dir / result.task / "model.skops"):
+            (out / "model.skops").write_bytes(blob)
+        io.write_json({
+            "task": result.task, "model": result.model_name,
+            "hyperparameters": result.hyperparameters, "seed": result.seed,
+            "cv_folds": result.cv_folds, "classes": result.classes,
+            "feature_names": result.feature_names, "dropped_features": result.dropped_features,
+            "forbidden_features": result.forbidden_features,
+            "n_labelled": result.metrics["n_labelled"], "format": "skops",
+        }, out / "meta.json")
     io.write_json(result.metrics, report)
     if plots:
         from pipeline import tracking

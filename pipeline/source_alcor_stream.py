@@ -273,8 +273,12 @@ class _Reader:
             return
         if resource == "router_interface":
             router = _router_of(path)
-            if type(body) is dict and body.get("subnet_id") and router:
-                self.interfaces.append((pos, router, body["subnet_id"]))
+            subnet = body.get("subnet_id") if type(body) is dict else None
+            if type(subnet) is str and subnet and router:
+                self.interfaces.append((pos, router, subnet))
+            elif not (type(body) is dict and type(body.get("port_id")) is str):
+                # neither a subnet id nor a port id: Alcor would refuse it, nothing to read back
+                self.col.add_unknown("add_router_interface without a subnet_id or port_id string", pos)
             return  # by port_id: the interface port already gives the row
         if resource == "extraroute":
             router, routes = _router_of(path), _routes(body)

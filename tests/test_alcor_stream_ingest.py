@@ -308,3 +308,14 @@ def test_any_stream_gives_conformed_tables_or_input_error(lines):
     tables, report = ingest_or_input_error({"alcor_requests.ndjson": data})
     if report is not None:
         assert report["files"][0]["format"] == "alcor-stream"
+
+
+@pytest.mark.parametrize("body", [{"subnet_id": True}, {"subnet_id": [None]}, {}, None])
+def test_router_interface_without_a_subnet_id_string_is_unknown_not_a_crash(body):
+    # found by the property test above: a non-string subnet_id reached the row builder
+    lines = [{"service": "route_manager", "method": "PUT", "body": body,
+              "path": "/project/p/routers/r1/add_router_interface"}]
+    data = "".join(json.dumps(l) + "\n" for l in lines).encode()
+    tables, report = ingest_or_input_error({"alcor_requests.ndjson": data})
+    assert report is not None and len(tables["router_interfaces"]) == 0
+    assert report["files"][0]["unknown_objects"] == 1

@@ -231,3 +231,27 @@ def test_kill_9_during_ingest_leaves_the_previous_output_and_no_mix(tmp_path):
     assert leftovers(tmp_path)  # the killed write's folder ...
     io.write_tables(tables3(), out)
     assert leftovers(tmp_path) == []  # ... is cleared by the next write
+
+
+def test_model_folder_is_replaced_whole_or_not_at_all(tmp_path):
+    from types import SimpleNamespace
+
+    from sklearn.dummy import DummyClassifier
+
+    from pipeline.cli import _write_training
+
+    models = tmp_path / "models"
+    old = models / "t"
+    old.mkdir(parents=True)
+    (old / "model.skops").write_bytes(b"old")
+    (old / "meta.json").write_text("{}")
+    fields = dict(task="t", model=DummyClassifier().fit([[0], [1]], [0, 1]), model_name="dummy",
+                  hyperparameters={}, seed=1, cv_folds=2, classes=[0, 1], feature_names=["a"],
+                  dropped_features=[], forbidden_features=[])
+    # metrics without n_labelled: fails after the model bytes were written into the new folder
+    with pytest.raises(KeyError):
+        _write_training(SimpleNamespace(**fields, metrics={}), models, tmp_path / "r.json", None)
+    assert (old / "model.skops").read_bytes() == b"old" and leftovers(models) == []
+    _write_training(SimpleNamespace(**fields, metrics={"n_labelled": 2}), models, tmp_path / "r.json", None)
+    assert (old / "model.skops").read_bytes() != b"old"
+    assert json.loads((old / "meta.json").read_text())["n_labelled"] == 2 and leftovers(models) == []
