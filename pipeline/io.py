@@ -205,6 +205,8 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
             raise TypeError("tables is not an object")
     except (ValueError, KeyError, TypeError) as e:
         raise InputError(f"{path}: unreadable manifest ({e})") from e
+    except OSError as e:  # no permission, a folder in its place, an I/O error
+        raise InputError(f"{path}: cannot read the manifest ({_os_detail(e)})") from e
     return manifest
 
 

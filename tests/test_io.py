@@ -255,3 +255,14 @@ def test_model_folder_is_replaced_whole_or_not_at_all(tmp_path):
     _write_training(SimpleNamespace(**fields, metrics={"n_labelled": 2}), models, tmp_path / "r.json", None)
     assert (old / "model.skops").read_bytes() != b"old"
     assert json.loads((old / "meta.json").read_text())["n_labelled"] == 2 and leftovers(models) == []
+
+
+def test_a_manifest_that_cannot_be_read_is_one_line_not_a_traceback(tmp_path):
+    out = tmp_path / "t"
+    io.write_tables(tables3(), out)
+    (out / io.MANIFEST).unlink()
+    (out / io.MANIFEST).mkdir()  # read_text raises IsADirectoryError, an OSError like EACCES
+    with pytest.raises(InputError, match="cannot read the manifest"):
+        io.read_tables(out)
+    res = cli("features", "--input", out, "--out", tmp_path / "f")
+    assert res.exit_code == 2 and "Traceback" not in res.output
