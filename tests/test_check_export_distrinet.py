@@ -65,7 +65,7 @@ BAD = {
     # the module as dcnet wrote it before: the NIC's address as a params1 link option
     "D-LINK-PARAMS": (None, lambda src: src.replace(
         'opts["cls1"] = _dcnet_partial(_DcnetIntf, ip=ip1)', 'opts["params1"] = {"ip": ip1}')),
-    "D-LOAD": (None, lambda src: src.replace('topos = {"dcnet": DcnetTopo}', "topos = {}")),
+    "D-LOAD": (None, lambda src: src.replace('topos = {"dcnet": DcnetTopo, "dcnet_tenant": DcnetTenantTopo}', "topos = {}")),
 }
 
 

@@ -17,6 +17,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("pipeline", "schemas")
+MODULE_NAME = re.compile(r"(?:pipeline|schemas)(?:\.[a-z_][a-z0-9_]*)+")
 
 
 def module_path(name: str) -> Path | None:
@@ -43,6 +44,9 @@ def imported_modules(tree: ast.AST, package: str) -> set[str]:
             found.add(base)
             # `from pipeline import export` names a module, not an attribute
             found.update(f"{base}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+                MODULE_NAME.fullmatch(node.value):
+            found.add(node.value)  # a registry entry imported with importlib (exporters, checkers)
     return {m for m in found if m.split(".")[0] in PACKAGES and module_path(m)}
 
 
@@ -129,6 +133,13 @@ def missing_deps(stage: dict) -> list[str]:
 def test_stage_deps_cover_its_imports(name):
     assert missing_deps(stages()[name]) == [], (
         f"dvc.yaml stage {name}: add these to its deps (imported by its command)")
+
+
+def test_the_check_follows_registries_of_module_names():
+    # the export dispatcher imports its plug-ins with importlib, by the names in EXPORTERS
+    found = closure({"pipeline.export"})
+    assert ROOT / "pipeline" / "export" / "mininet.py" in found
+    assert ROOT / "pipeline" / "emulate" / "plan.py" in found  # imported by the mininet plug-in
 
 
 def test_the_check_finds_an_uncovered_import():
