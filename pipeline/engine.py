@@ -76,36 +76,38 @@ class DaskEngine:
         self.started_cluster = started_cluster
         self.temp_dir = temp_dir  # where stages put files their tasks read ("" = system's)
 
-    def run_ordered(self, fn: Callable, items: Iterable, per_worker: int = 2) -> Iterator[tuple]:
+    def run_ordered(self, fn: Callable, items: Iterable, per_worker: int = 2,
+                    describe: Callable[[object], str] = repr) -> Iterator[tuple]:
         """(item, fn(item)) in item order, fn running as Dask tasks. At most `per_worker` tasks
         per worker thread are in flight, and `items` is consumed only as results are taken, so
         memory holds a bounded number of items and results (the planner reads files lazily).
-        Closing the iterator early (the caller raised) cancels what is still in flight."""
+        Closing the iterator early (the caller raised) cancels what is still in flight.
+        `describe(item)` names an item in the one-line error when workers die running it."""
         window = max(1, per_worker * sum(self.client.nthreads().values()))
         inflight: deque = deque()
         try:
             for item in items:
                 while len(inflight) >= window:
-                    yield self._take(inflight)
+                    yield self._take(inflight, describe)
                 # pure=False: units are never shared, and hashing their arguments would cost time
                 inflight.append((item, self.client.submit(fn, item, pure=False)))
             while inflight:
-                yield self._take(inflight)
+                yield self._take(inflight, describe)
         finally:
             if inflight:
                 self.client.cancel([fut for _, fut in inflight])
 
     @staticmethod
-    def _take(inflight: deque) -> tuple:
+    def _take(inflight: deque, describe: Callable[[object], str]) -> tuple:
         from distributed import KilledWorker
 
         item, fut = inflight.popleft()
         try:
             return item, fut.result()
-        except KilledWorker as e:
-            # e.g. a worker killed for using too much memory, three times over
-            raise StageFailed(f"dask workers died while running this task ({e}); lower "
-                              "ingest.chunk_bytes or give the workers more memory") from None
+        except KilledWorker:
+            # e.g. each worker that tried it was killed for using too much memory
+            raise StageFailed(f"{describe(item)}: dask workers died while processing it (out of "
+                              "memory? give the workers more)") from None
         finally:
             fut.release()
 
@@ -132,9 +134,14 @@ def open_engine(spec: EngineSpec, announce: Callable[[str], None] | None = None)
             raise InputError(f"cannot connect to the dask scheduler at {spec.address} "
                              f"({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
     else:
-        # processes, not threads: parsing holds the GIL
-        cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True,
-                               silence_logs=logging.WARNING)
+        import warnings
+
+        with warnings.catch_warnings():
+            # "Port 8787 is already in use ...": another port is taken, and announced below
+            warnings.filterwarnings("ignore", message="Port .* is already in use")
+            # processes, not threads: parsing holds the GIL
+            cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True,
+                                   silence_logs=logging.WARNING)
         client = Client(cluster, set_as_default=False)
         if announce:
             announce(f"dask: started a LocalCluster of {spec.workers} worker processes; "

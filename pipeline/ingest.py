@@ -445,7 +445,8 @@ def _execute(units: Iterable[Unit], workers: int, on_bad: str, label: str,
         from contextlib import closing
 
         # closing: an error in handle() cancels the units still in flight
-        with closing(engine.run_ordered(_run_unit_task, units)) as results:
+        name = lambda u: _one_line(display(Path(label, u.rel).as_posix()))  # noqa: E731
+        with closing(engine.run_ordered(_run_unit_task, units, describe=name)) as results:
             for u, res in results:
                 handle(u, res)
         return bad
