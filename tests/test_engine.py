@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -184,3 +185,33 @@ def test_the_local_engine_never_imports_dask(tmp_path, sample_dir):
                        timeout=120)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "[]"
+
+
+class _InProcessEngine:
+    """The dask engine's interface, run in this process: ingest's dask path without a cluster."""
+
+    def __init__(self, temp_dir: str):
+        self.temp_dir = temp_dir
+        self.seen: set[str] = set()  # temporary files present while a unit ran
+
+    def run_ordered(self, fn, items, describe=repr):
+        for item in items:
+            self.seen.update(os.listdir(self.temp_dir))
+            yield item, fn(item)
+
+
+def test_temporary_files_go_once_their_file_is_done(tmp_path):
+    raw = write(tmp_path / "raw", FIXTURE_DUMP)
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    left_after = {}
+
+    def on_file(i, n, name):
+        left_after[name] = sorted(p.name for p in spill.iterdir())
+
+    eng = _InProcessEngine(str(spill))
+    tables, report = ingest.ingest_dir(raw, SPLIT, on_file=on_file, engine=eng)
+    assert len(eng.seen) == 2
+    # both gzip files went through a temporary file, each removed when its last unit was done
+    assert left_after["m.json.gz"] == [] and left_after["small.json.gz"] == []
+    assert report["tables"]["ports"] == 400 and len(tables["networks"]) == 1
