@@ -415,7 +415,8 @@ def _worker_init() -> None:
 
 
 def _run_unit_task(u: Unit):
-    """_run_unit as a Dask task: the worker's collector stays on between tasks."""
+    """_run_unit as a Dask task, the collector paused while it runs (the local pool pauses it
+    for good in its workers; a Dask worker runs its own code between tasks)."""
     with no_gc():
         return _run_unit(u)
 
