@@ -113,20 +113,30 @@ def ingest(
     input: Path = typer.Option(..., "--input", "-i", help="Raw dump folder (JSON/NDJSON/CSV, optionally .gz)."),
     out: Path = typer.Option(Path("data/interim"), "--out", "-o", help="Folder for canonical parquet tables."),
     report: Optional[Path] = typer.Option(None, help="Ingest report JSON (default: OUT/_ingest_report.json)."),
+    engine: Optional[str] = typer.Option(
+        None, "--engine", help="local (this machine's processes) or dask (default: params "
+        "engine.kind). Outputs are the same on both."),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (implies "
+        "--engine dask; default: params engine.address, else a LocalCluster of engine.workers)."),
     params_file: Path = PARAMS_OPT,
 ):
     """Read a raw dump folder into canonical tables."""
+    from pipeline import engine as engines
     from pipeline import ingest as stage
     from pipeline import io
 
-    p = io.section(io.load_params(params_file), "ingest")
-    with _progress() as prog:
+    params = io.load_params(params_file)
+    p = io.section(params, "ingest")
+    spec = engines.spec_from_params(params, engine, scheduler)
+    with engines.open_engine(spec, announce=lambda line: typer.echo(line, err=True)) as runner, \
+            _progress() as prog:
         task = prog.add_task("ingest", total=None)
 
         def on_file(i, n, name):
             prog.update(task, total=n, completed=i, description=f"ingest {name}")
 
-        tables, rep = stage.ingest_dir(input, p, on_file=on_file)
+        tables, rep = stage.ingest_dir(input, p, on_file=on_file, engine=runner)
     if report is None:  # the report is part of the output folder: written in the same step
         io.write_tables(tables, out, files={"_ingest_report.json": rep})
     else:

@@ -11,6 +11,12 @@ one chunk up (decoded, they take ~30x their size). A gzip file is gunzipped stre
 past `max_decompressed_bytes`; a big one is spilled to a temporary file and cut like a plain
 file. Everything passed over (hidden, README*, FIFOs, dangling symlinks, symlinked folders) is
 listed in the report with its reason.
+
+Engines (pipeline/engine.py): the local engine runs units in this machine's process pool; the
+dask engine runs them as Dask tasks. Results are taken in unit order on both, so the tables
+and report are byte-identical. Dask units hold paths, never file bytes: workers read the dump
+(and the planner's temporary files) themselves, so a remote cluster needs them on a shared
+filesystem at the same paths.
 """
 
 from __future__ import annotations
@@ -50,6 +56,9 @@ class Unit:
     decompressed: bool = False   # a gzip file already gunzipped (into `data` or a temp `path`)
     cap: int = 0                 # ingest.max_decompressed_bytes
     problem: str = ""            # a bad file found while planning (reported by the worker)
+    # `path` is a temporary file standing in for `data` (dask engine: units hold paths); the
+    # worker then treats the unit exactly like the in-memory one
+    spilled: bool = False
 
 
 def discover(raw_dir: Path) -> tuple[list[str], list[dict]]:
@@ -138,7 +147,8 @@ def _check_params(params: dict) -> tuple[str, int, dict]:
     return on_bad, sizes.pop("workers"), sizes
 
 
-def ingest_dir(raw_dir: Path, params: dict, on_file: Callable[[int, int, str], None] | None = None):
+def ingest_dir(raw_dir: Path, params: dict, on_file: Callable[[int, int, str], None] | None = None,
+               engine=None):
     """Read every data file under `raw_dir` into the canonical tables.
 
     Returns (tables, report): tables maps every name of model.TABLES to a conformed DataFrame
@@ -149,6 +159,9 @@ def ingest_dir(raw_dir: Path, params: dict, on_file: Callable[[int, int, str], N
     With workers > 1 and enough data, parsing runs in a "forkserver" process pool, so a script
     calling this must guard its entry point with `if __name__ == "__main__":` (as usual with
     multiprocessing); the dcnet CLI, pytest and notebooks need nothing.
+
+    `engine`: None for the local engine, else a pipeline.engine.DaskEngine; every unit then
+    runs as a Dask task (whatever the size of the input and ingest.workers).
     """
     raw_dir = Path(raw_dir)
     on_bad, workers, tun = _check_params(params)
@@ -162,37 +175,50 @@ def ingest_dir(raw_dir: Path, params: dict, on_file: Callable[[int, int, str], N
                          + ")")
     sizes = [(raw_dir / f).stat().st_size for f in files]
     use_pool = workers > 1 and sum(sizes) >= tun["pool_min_bytes"]
-    with _TempFiles() as temps:
-        units = _plan_files(raw_dir, files, sizes, tun, temps)
+    with _TempFiles(getattr(engine, "temp_dir", None)) as temps:
+        units = _plan_files(raw_dir, files, sizes, tun, temps, paths_only=engine is not None)
         frames, report = _ingest(units, files, sizes, str(raw_dir), on_bad,
-                                 workers if use_pool else 1, on_file)
+                                 workers if use_pool else 1, on_file, engine, temps.release)
     report["passed_over"] = passed_over
     report["files_passed_over"] = len(passed_over)
     return frames, report
 
 
 class _TempFiles:
-    """Temporary files holding gunzipped big files, removed when ingest ends (or fails)."""
+    """Temporary files holding gunzipped files, removed once their file's last unit is done,
+    and all of them when ingest ends (or fails). `folder`: None for the system's."""
 
-    def __init__(self):
-        self.paths: list[str] = []
+    def __init__(self, folder: str | None = None):
+        self.folder = folder or None
+        self.paths: set[str] = set()
 
     def new(self):
         import tempfile
 
-        fh = tempfile.NamedTemporaryFile(prefix="dcnet-ingest-", suffix=".json", delete=False)
-        self.paths.append(fh.name)
+        fh = tempfile.NamedTemporaryFile(prefix="dcnet-ingest-", suffix=".json", delete=False,
+                                         dir=self.folder)
+        self.paths.add(fh.name)
         return fh
+
+    def release(self, path: str | None) -> None:
+        if path in self.paths:
+            self.paths.discard(path)
+            _unlink(path)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         for p in self.paths:
-            try:
-                os.unlink(p)
-            except OSError:
-                pass
+            _unlink(p)
+        self.paths.clear()
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def ingest_payloads(payloads: dict[str, bytes], params: dict, label: str = "<memory>"):
@@ -205,8 +231,9 @@ def ingest_payloads(payloads: dict[str, bytes], params: dict, label: str = "<mem
 
 
 def _plan_files(raw_dir: Path, files: list[str], sizes: list[int], tun: dict,
-                temps: _TempFiles) -> Iterator[Unit]:
-    """Units in file order; big files are read and split here, lazily, as workers free up."""
+                temps: _TempFiles, paths_only: bool = False) -> Iterator[Unit]:
+    """Units in file order; big files are read and split here, lazily, as workers free up.
+    `paths_only`: units name files instead of holding bytes (for workers on other machines)."""
     from pipeline import source_alcor_stream
 
     split_above, chunk = tun["split_above_bytes"], tun["chunk_bytes"]
@@ -224,7 +251,7 @@ def _plan_files(raw_dir: Path, files: list[str], sizes: list[int], tun: dict,
         except OSError:
             gz = False  # the worker reports the problem
         if gz and size > split_above // _DEFLATE_MAX_RATIO:
-            yield from _plan_gzip(i, rel, path, split_above, chunk, cap, temps)
+            yield from _plan_gzip(i, rel, path, split_above, chunk, cap, temps, paths_only)
             continue
         # Runs of tiny objects cost ~30x their size once decoded: split them from one chunk up.
         if not gz and (size > split_above or (size > chunk and _tiny_items(path))):
@@ -271,10 +298,11 @@ def _split_plain(i: int, rel: str, path: str, chunk: int, gz: bool,
 
 
 def _plan_gzip(i: int, rel: str, path: Path, split_above: int, chunk: int, cap: int,
-               temps: _TempFiles) -> Iterator[Unit]:
+               temps: _TempFiles, paths_only: bool = False) -> Iterator[Unit]:
     """A gzip file that may be big: gunzip it streaming (never past `cap`). Up to
-    `split_above` bytes it goes to a worker in memory; beyond, it is spilled to a temporary
-    file and split like a plain big file, so memory grows with the chunk, not the file."""
+    `split_above` bytes it goes to a worker in memory (`paths_only`: in a temporary file);
+    beyond, it is spilled to a temporary file and split like a plain big file, so memory grows
+    with the chunk, not the file."""
     from pipeline import formats
 
     def bad(problem: str) -> Unit:
@@ -298,7 +326,10 @@ def _plan_gzip(i: int, rel: str, path: Path, split_above: int, chunk: int, cap: 
                 data = b"".join(pieces)
                 # runs of tiny objects cost ~30x their size once decoded: split those too
                 if held <= chunk or not formats.items_are_tiny(data, np):
-                    yield Unit(i, rel, data=data, cap=cap, decompressed=True)
+                    if paths_only and data:
+                        yield _spill(i, rel, data, cap, temps)
+                    else:
+                        yield Unit(i, rel, data=data, cap=cap, decompressed=True)
                     return
                 pieces = [data]
             out = temps.new()
@@ -319,6 +350,14 @@ def _plan_gzip(i: int, rel: str, path: Path, split_above: int, chunk: int, cap: 
         yield Unit(i, rel, path=out.name, cap=cap, gz=True, decompressed=True)
     else:
         yield from split
+
+
+def _spill(i: int, rel: str, data: bytes, cap: int, temps: _TempFiles) -> Unit:
+    """The in-memory unit of a gunzipped file, its bytes written to a temporary file."""
+    out = temps.new()
+    with out:
+        out.write(data)
+    return Unit(i, rel, path=out.name, cap=cap, decompressed=True, spilled=True)
 
 
 def _run_unit(u: Unit):
@@ -348,7 +387,7 @@ def _run_unit(u: Unit):
             kinds["project_labels"] = len(col.labels)
         tables = formats.build_tables(col, u.rel)
     except formats.BadFile as e:
-        if u.chunk is None and source_alcor_stream.beside_stream(u.path):
+        if u.chunk is None and not u.spilled and source_alcor_stream.beside_stream(u.path):
             return source_alcor_stream.unknown_file()  # e.g. the K6 script
         return ("bad", str(e))
     except OSError as e:
@@ -375,13 +414,24 @@ def _worker_init() -> None:
     gc.disable()
 
 
+def _run_unit_task(u: Unit):
+    """_run_unit as a Dask task, the collector paused while it runs (the local pool pauses it
+    for good in its workers; a Dask worker runs its own code between tasks)."""
+    with no_gc():
+        return _run_unit(u)
+
+
 def _execute(units: Iterable[Unit], workers: int, on_bad: str, label: str,
-             on_unit: Callable[[Unit, tuple], None]) -> dict[int, str]:
-    """Run units (in a process pool when workers > 1) and hand results over in unit order.
-    Returns {file index: problem} for bad files; raises at the first one unless skipping."""
+             on_unit: Callable[[Unit, tuple], None], engine=None,
+             release: Callable[[str | None], None] | None = None) -> dict[int, str]:
+    """Run units (on the dask engine, else in a process pool when workers > 1) and hand
+    results over in unit order. Returns {file index: problem} for bad files; raises at the
+    first one unless skipping. `release(path)` is called once a file's last unit is done."""
     bad: dict[int, str] = {}
 
     def handle(u: Unit, res: tuple) -> None:
+        if u.last and release:  # earlier units of the file were handled before (unit order)
+            release(u.path)
         if u.file_idx in bad:  # an earlier chunk of this file was bad (skip mode)
             return
         if res[0] == "bad":
@@ -391,6 +441,16 @@ def _execute(units: Iterable[Unit], workers: int, on_bad: str, label: str,
             bad[u.file_idx] = problem
             return
         on_unit(u, res)
+
+    if engine is not None:
+        from contextlib import closing
+
+        # closing: an error in handle() cancels the units still in flight
+        name = lambda u: _one_line(display(Path(label, u.rel).as_posix()))  # noqa: E731
+        with closing(engine.run_ordered(_run_unit_task, units, describe=name)) as results:
+            for u, res in results:
+                handle(u, res)
+        return bad
 
     if workers <= 1:
         for u in units:
@@ -422,7 +482,7 @@ def _execute(units: Iterable[Unit], workers: int, on_bad: str, label: str,
     return bad
 
 
-def _ingest(units, files, sizes, label, on_bad, workers, on_file):
+def _ingest(units, files, sizes, label, on_bad, workers, on_file, engine=None, release=None):
     import pyarrow as pa
 
     from schemas import model
@@ -438,7 +498,7 @@ def _ingest(units, files, sizes, label, on_bad, workers, on_file):
             on_file(u.file_idx + 1, n, display(u.rel))
 
     with no_gc():
-        bad = _execute(units, workers, on_bad, label, on_unit)
+        bad = _execute(units, workers, on_bad, label, on_unit, engine, release)
 
         parts: dict[str, list] = {t: [] for t in model.TABLES}
         file_reports, unknown_files, skipped = [], [], []

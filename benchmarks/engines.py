@@ -1,0 +1,162 @@
+"""Benchmark: `dcnet ingest` of the generated dump on the local engine vs a Dask LocalCluster.
+
+    .venv/bin/python benchmarks/engines.py                     # 1M ports, 2 workers, 2 rounds
+    .venv/bin/python benchmarks/engines.py --ports 100000 --rounds 1
+
+Both engines get 2 worker processes (local: ingest.workers 2; dask: engine.workers 2, a
+LocalCluster dcnet starts and stops, so its start-up is in the wall time). Runs alternate
+(local, dask, local, dask, ...) so a change in machine load hits both. Per run: wall time, peak
+RSS of the whole process tree and of each process (every 20 ms), CPU seconds (user + system) of
+the tree and of the workers (as last sampled), the machine's 1-minute load
+average before and after, and whether both engines wrote the same bytes. Results go to
+benchmarks/results/engines.json; benchmarks/README.md quotes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import json
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from gen_dump import generate  # noqa: E402
+
+DCNET = str(Path(sys.executable).with_name("dcnet"))
+
+
+def _role(proc: psutil.Process, root_pid: int, forkserver_pids: set[int]) -> str:
+    """main | forkserver | resource_tracker | worker (a process that parses units)."""
+    if proc.pid == root_pid:
+        return "main"
+    try:
+        cmd = " ".join(proc.cmdline())
+        parent = proc.ppid()
+    except psutil.Error:
+        return "gone"
+    if "resource_tracker" in cmd:
+        return "resource_tracker"
+    if "forkserver" in cmd and parent == root_pid:
+        forkserver_pids.add(proc.pid)
+        return "forkserver"
+    # local: children of the forkserver (forked: same command line); dask: spawned workers
+    return "worker"
+
+
+def measure_tree(cmd: list[str], cwd: Path) -> dict:
+    """Wall time, peak RSS of the process tree, and peak RSS per process (role, MB)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    peaks: dict[int, list] = {}  # pid -> [role, peak bytes, CPU seconds at the last sample]
+    tree_peak = 0
+    done = threading.Event()
+    forkservers: set[int] = set()
+
+    def sample():
+        nonlocal tree_peak
+        try:
+            root = psutil.Process(proc.pid)
+        except psutil.NoSuchProcess:
+            return
+        while not done.is_set():
+            total = 0
+            try:
+                procs = [root, *root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                break
+            for p in procs:
+                try:
+                    rss = p.memory_info().rss
+                    cpu = sum(p.cpu_times()[:2])
+                except psutil.Error:
+                    continue
+                total += rss
+                if p.pid not in peaks:
+                    peaks[p.pid] = [_role(p, proc.pid, forkservers), 0, 0.0]
+                peaks[p.pid][1] = max(peaks[p.pid][1], rss)
+                peaks[p.pid][2] = cpu
+            tree_peak = max(tree_peak, total)
+            time.sleep(0.02)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    out, _ = proc.communicate()
+    done.set()
+    t.join()
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out.decode()[-2000:]}")
+    mb = lambda b: round(b / 2**20, 1)  # noqa: E731
+    # CPU seconds (user + system) as last sampled: less sensitive to other jobs than wall time
+    return {"wall_s": round(wall, 2),
+            "cpu_s_tree": round(sum(c for _, _, c in peaks.values()), 1),
+            "cpu_s_workers": round(sum(c for r, _, c in peaks.values() if r == "worker"), 1),
+            "peak_rss_tree_mb": mb(tree_peak),
+            "peak_rss_main_mb": mb(max(v for r, v, _ in peaks.values() if r == "main")),
+            # a process seen under 20 MB is a helper caught mid-start, not a parsing worker
+            "peak_rss_workers_mb": sorted((mb(v) for r, v, _ in peaks.values()
+                                           if r == "worker" and v >= 20 << 20), reverse=True),
+            "announce": [ln for ln in out.decode().splitlines() if ln.startswith("dask:")]}
+
+
+def run(engine: str, raw: Path, out: Path, params: Path) -> dict:
+    load_before = os.getloadavg()[0]
+    res = measure_tree([DCNET, "ingest", "--input", str(raw), "--out", str(out),
+                        "--params", str(params), "--engine", engine], ROOT)
+    return {"engine": engine, **res, "load1_before": round(load_before, 2),
+            "load1_after": round(os.getloadavg()[0], 2)}
+
+
+def same_bytes(a: Path, b: Path) -> bool:
+    names = sorted(p.name for p in a.iterdir())
+    return names == sorted(p.name for p in b.iterdir()) and all(
+        filecmp.cmp(a / n, b / n, shallow=False) for n in names)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--ports", type=int, default=1_000_000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--work", type=Path, default=HERE / ".work")
+    ap.add_argument("--out", type=Path, default=HERE / "results" / "engines.json")
+    a = ap.parse_args()
+    work = a.work / f"engines-{a.ports}"
+    raw = work / "raw"
+    if not raw.exists():
+        generate(a.ports, raw)
+    params = work / "params.yaml"
+    params.write_text(json.dumps({  # JSON is YAML
+        "ingest": {"workers": a.workers},
+        "engine": {"kind": "local", "workers": a.workers}}))
+    runs = []
+    for k in range(a.rounds):
+        for engine in ("local", "dask"):
+            r = run(engine, raw, work / f"interim-{engine}", params)
+            r["round"] = k + 1
+            print(json.dumps(r), flush=True)
+            runs.append(r)
+    identical = same_bytes(work / "interim-local", work / "interim-dask")
+    print(f"same bytes on both engines: {identical}")
+    meta = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                        "platform": platform.platform(),
+                        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1)},
+            "ports": a.ports, "dump_mb": round(sum(p.stat().st_size for p in raw.iterdir()) / 2**20, 1),
+            "workers": a.workers, "same_bytes": identical, "runs": runs}
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_text(json.dumps(meta, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
