@@ -284,6 +284,22 @@ def keys(model: type[BaseModel] = Params) -> list[str]:
     return [field.alias or name for name, field in model.model_fields.items()]
 
 
+def declared(dotted: str) -> bool:
+    """Is `dotted` (e.g. `export.alcor.ncm_uri`) a key of the definition? Any name is a task."""
+    annotation: Any = Params
+    for part in dotted.split("."):
+        if _is_model(annotation):
+            try:
+                annotation = _unwrap_optional(annotation.model_fields[_attribute(annotation, part)].annotation)
+            except KeyError:
+                return False
+        elif typing.get_origin(annotation) is dict:
+            annotation = _unwrap_optional(typing.get_args(annotation)[1])
+        else:
+            return False
+    return True
+
+
 def validate(raw: Any, source: str) -> Params:
     """`raw` (a loaded YAML document) as Params; InputError `<source>: <dotted key>: <problem>`."""
     if raw is None:

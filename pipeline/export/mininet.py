@@ -26,6 +26,7 @@ from pathlib import Path
 
 from pipeline.export.wire import dumps
 from pipeline.export.topology import Topology, pylist
+from pipeline.params import default
 
 MODULE = "dcnet_topo.py"
 DATA = "dcnet_topo.json"
@@ -145,7 +146,7 @@ def names_csv(topo: Topology) -> str:
 def write(topo: Topology, out: Path, params: dict) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     data = build_data(topo, params)
-    inline_max = int(params.get("mininet_inline_max_hosts", 200))
+    inline_max = int(params.get("mininet_inline_max_hosts", default("export.mininet_inline_max_hosts")))
     inline = len(data["hosts"]) <= inline_max
     if inline:
         src = module_source(data, "inline (DCNET_DATA)")
