@@ -45,7 +45,7 @@ class Section(BaseModel):
         if data is None:
             return {}
         if isinstance(data, dict):
-            declared = {f.alias or n for n, f in cls.model_fields.items()} | set(cls.model_fields)
+            declared = {f.alias or n for n, f in cls.model_fields.items()}
             return {k: v for k, v in data.items() if v is not None or k not in declared}
         return data
 
@@ -238,8 +238,6 @@ class Params(Section):
     evaluate_synthetic: EvaluateSyntheticParams = EvaluateSyntheticParams()
     export: ExportParams = ExportParams()
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
     @model_validator(mode="after")
     def _task_names_as_defaults(self) -> "Params":
         filled = {name: task.model_copy(update={"features": task.features or name,
@@ -273,8 +271,9 @@ def _all_defaults() -> dict[str, Any]:
 
 
 def _attribute(model: type[BaseModel], key: str) -> str:
+    """The field behind a key as params.yaml spells it (`validate` -> `validate_`)."""
     for name, field in model.model_fields.items():
-        if key in (name, field.alias):
+        if key == (field.alias or name):
             return name
     raise KeyError(key)
 

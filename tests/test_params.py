@@ -120,6 +120,16 @@ def test_wrong_type_is_one_line_naming_the_key(tmp_path, section, key, expected)
     assert one_line_error(res, path) == expected
 
 
+def test_the_python_name_of_a_section_is_not_a_key(tmp_path):
+    # `validate` is spelt `validate_` in the definition (BaseModel has a validate method)
+    path = write(tmp_path, {"validate_": {"max_quarantine_fraction": 0.5}})
+    with pytest.raises(InputError, match=re.escape(f"{path}: validate_: unknown key")):
+        io.load_params(path)
+    assert io.load_params(write(tmp_path, {"validate": {"max_quarantine_fraction": 0.5}}))[
+        "validate"] == {"max_quarantine_fraction": 0.5}
+    assert P.declared("validate.max_quarantine_fraction") and not P.declared("validate_")
+
+
 def test_a_section_that_is_not_a_mapping_is_one_line(tmp_path):
     path = write(tmp_path, {**RAW, "sample": 3})
     with pytest.raises(InputError, match=re.escape(f"{path}: sample: expected a mapping, got 3")):
