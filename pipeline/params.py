@@ -308,10 +308,18 @@ def validate(raw: Any, source: str) -> Params:
     try:
         return Params.model_validate(raw)
     except ValidationError as e:
-        raise InputError(f"{source}: {_problem(e.errors()[0])}") from None
+        raise InputError(f"{source}: {_problem(_most_specific(e.errors()))}") from None
 
 
 # --- one line per problem -------------------------------------------------------------------
+
+
+def _most_specific(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first error, or a deeper one under the same key (a union reports each member: for
+    `mix: {web: x}` the share `mix.web`, not "mix is not as_learned")."""
+    first = _walk(errors[0]["loc"])[0]
+    under = [e for e in errors if _walk(e["loc"])[0][:len(first)] == first]
+    return max(under, key=lambda e: len(_walk(e["loc"])[0]))
 
 
 def _problem(error: dict[str, Any]) -> str:
@@ -331,13 +339,17 @@ def _problem(error: dict[str, Any]) -> str:
 def _walk(loc: tuple) -> tuple[list[str], Any]:
     """The dotted key of a pydantic error location and the declared type found there.
 
-    Union members add a tag to the location (e.g. `int`, `literal['auto']`): not a key, skipped.
+    Union members add a tag to the location (e.g. `int`, `literal['auto']`): not a key, skipped;
+    a mapping or list member's tag leads into it (its keys or items come next).
     """
     path: list[str] = []
     annotation: Any = Params
     for part in loc:
         if annotation is not None and _is_union(annotation):
             # the tag names the member that failed; the key is the union's own
+            members = [a for a in typing.get_args(annotation)
+                       if str(part).startswith(f"{getattr(typing.get_origin(a), '__name__', '')}[")]
+            annotation = members[0] if members else annotation
             continue
         if isinstance(part, int):
             path[-1:] = [f"{path[-1]}[{part}]"] if path else [f"[{part}]"]

@@ -113,6 +113,9 @@ def test_unknown_key_of_a_task_names_the_task(tmp_path):
      "evaluate_synthetic.tstr_seeds[1]: expected an integer, got 'x'"),
     ("validate", {"max_quarantine_fraction": "5%"},
      "validate.max_quarantine_fraction: expected a number, got '5%'"),
+    ("synthesize", {"mix": "uniform"}, "synthesize.mix: expected 'as_learned' or a mapping, got 'uniform'"),
+    # inside a union's mapping member: the share itself is named
+    ("synthesize", {"mix": {"web": 0.5, "hpc": "half"}}, "synthesize.mix.hpc: expected a number, got 'half'"),
 ])
 def test_wrong_type_is_one_line_naming_the_key(tmp_path, section, key, expected):
     path = write(tmp_path, {**RAW, section: {**RAW[section], **key}})
