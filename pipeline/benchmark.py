@@ -25,6 +25,7 @@ import pandas as pd
 
 from pipeline import train
 from pipeline.errors import InputError
+from pipeline.params import default
 
 
 def load(bench_dir: Path) -> dict[str, dict[str, pd.DataFrame]]:
@@ -57,7 +58,7 @@ def _scored(y: np.ndarray, pred: np.ndarray, groups, params, per_class: bool = F
         out["per_class_f1"] = {k: train._r(v) for k, v in sorted(s["per_class_f1"].items())}
     tc = dict(params.get("train") or {})
     return out | train.bootstrap_ci(y, pred, groups, int(tc.get("bootstrap", train.DEFAULT_BOOTSTRAP)),
-                                    int(tc.get("seed", 0)))
+                                    int(tc.get("seed", default("train.seed"))))
 
 
 def _cv_summary(res: train.TrainResult) -> dict[str, Any]:

@@ -97,8 +97,9 @@ def sample(
         raise InputError(f"--variant {variant}: expected one of {', '.join(sample_dc.VARIANTS)}")
     p = dict(io.section(params, "sample"))
     if realism == "hard":
-        bench = dict((params.get("benchmark") or {}).get(variant) or {})
-        p = {**p, "faults_per_kind": 0, **bench, "realism": "hard", "variant": variant}
+        # over the sample's values; the benchmark plants no faults (its faults_per_kind default)
+        bench = dict(params["benchmark"][variant])
+        p = {**p, **bench, "realism": "hard", "variant": variant}
     elif variant != "a":
         raise InputError("--variant b needs --realism hard (the embedded sample is data center A)")
     if seed is not None:

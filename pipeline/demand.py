@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.params import default
+
 TARGETS = {"vms": "n_vms", "ports": "n_ports", "sg_rules": "n_sg_rules", "floating_ips": "n_floating_ips"}
 # Project feature columns that describe networks and subnets only (nothing a VM creates).
 EARLY_COLUMNS = (
@@ -28,8 +30,8 @@ EARLY_COLUMNS = (
     "n_networks_vlan", "n_networks_flat", "n_networks_overlay", "n_networks_alcor_cidr",
     "mtu_max", "mtu_mean",
 )
-DEFAULT_FOLDS = 5
-DEFAULT_TREES = 200
+DEFAULT_FOLDS = default("demand.cv_folds")
+DEFAULT_TREES = default("demand.n_estimators")
 
 
 def pool_capacity_log2(tables: dict[str, pd.DataFrame]) -> pd.Series:
@@ -143,7 +145,7 @@ def evaluate(tables: dict[str, pd.DataFrame], params: dict[str, Any],
              bench: dict[str, dict[str, pd.DataFrame]] | None = None) -> tuple[dict[str, Any], DemandModel, pd.DataFrame]:
     """(report, model fitted on every row of `tables`, its training frame)."""
     dp = dict(params.get("demand") or {})
-    seed = int(dp.get("seed", (params.get("train") or {}).get("seed", 0)))
+    seed = int(dp.get("seed", (params.get("train") or {}).get("seed", default("train.seed"))))
     folds = int(dp.get("cv_folds", DEFAULT_FOLDS))
     trees = int(dp.get("n_estimators", DEFAULT_TREES))
     df = demand_frame(tables, params)

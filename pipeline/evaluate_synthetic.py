@@ -69,12 +69,13 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from pipeline.params import default
 from schemas import netaddr
 
 TASK = "project_profile"
-DEFAULT_HOLDOUT_SHARE = 0.3
-DEFAULT_SEED = 11
-DEFAULT_MIN_FIDELITY = 0.9
+DEFAULT_HOLDOUT_SHARE = default("evaluate_synthetic.holdout_share")
+DEFAULT_SEED = default("evaluate_synthetic.seed")
+DEFAULT_MIN_FIDELITY = default("evaluate_synthetic.min_fidelity")
 DCR_PERCENTILE = 5.0
 UNKNOWN_KIND = "unknown"
 PLOT_PREFIX = "synthetic_"
@@ -578,7 +579,7 @@ def utility(real_features: pd.DataFrame, real_labels: pd.DataFrame, synth_featur
                                     "kinds: nothing to train on")
         cols = list(Xr.columns)  # the real feature space; a column the synthesizer lacks is 0
         Xs = Xs.reindex(columns=cols, fill_value=0.0)
-        model = train.build_model(model_name, hp, int((p.get("train") or {}).get("seed", 0)))
+        model = train.build_model(model_name, hp, int((p.get("train") or {}).get("seed", default("train.seed"))))
         model = train.fit_to_size(model, len(ys), len(set(ys)))
         model.fit(Xs.loc[slab["id"].astype(str).to_numpy()], ys)
         yr = rlab["label"].astype(str).to_numpy()

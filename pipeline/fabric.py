@@ -30,13 +30,13 @@ import numpy as np
 import pandas as pd
 
 from schemas.model import conform, empty_frame
+from pipeline.params import default
 
 TOPOLOGIES = ("auto", "leaf_spine", "fat_tree")
 AUTO_FAT_TREE_ABOVE = 20_000
 LEAVES_PER_SPINE = 16
 MAX_AUTO_SPINES = 64
-DEFAULTS = {"topology": "auto", "hosts_per_rack": 20, "spines": "auto", "host_link_gbps": 25,
-            "uplink_gbps": 100, "fat_tree_k": "auto"}
+DEFAULTS = default("fabric")
 
 
 class FabricParamsError(ValueError):

@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 
 from pipeline.util import stripped as _str
+from pipeline.params import default
 from schemas import netaddr
 
-DEFAULT_BUCKETS = 16
+DEFAULT_BUCKETS = default("features.name_hash_buckets")
 
 # Security-group profile: ingress rules whose explicit port range covers one of these ports.
 WELL_KNOWN_PORTS: dict[str, tuple[int, ...]] = {

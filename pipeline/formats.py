@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from schemas import model
+from pipeline.params import default
 
 
 class BadFile(Exception):
@@ -409,7 +410,7 @@ def _tname(v) -> str:
 # Decoding bytes
 # ---------------------------------------------------------------------------------------------
 
-DEFAULT_MAX_DECOMPRESSED = 4 << 30  # ingest.max_decompressed_bytes
+DEFAULT_MAX_DECOMPRESSED = default("ingest.max_decompressed_bytes")
 _PIECE = 1 << 20
 
 

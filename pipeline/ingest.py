@@ -30,12 +30,13 @@ from typing import Callable, Iterable, Iterator
 
 from pipeline.util import no_gc
 from pipeline.errors import InputError
+from pipeline.params import default
 
-# Tunables (params keys of the same name in lower case override them; tests use tiny values).
-SPLIT_ABOVE_BYTES = 48 << 20  # decoded files above this are split into chunks
-CHUNK_BYTES = 16 << 20
-POOL_MIN_BYTES = 16 << 20     # below this total, process start-up costs more than it saves
-MAX_DECOMPRESSED_BYTES = 4 << 30  # per gzip file; beyond it the file is bad (gzip bombs)
+# Tunables: params ingest.<name in lower case> (defaults in pipeline/params.py; tests use tiny values).
+SPLIT_ABOVE_BYTES = default("ingest.split_above_bytes")  # decoded files above this are split
+CHUNK_BYTES = default("ingest.chunk_bytes")
+POOL_MIN_BYTES = default("ingest.pool_min_bytes")  # below this total, process start-up costs more
+MAX_DECOMPRESSED_BYTES = default("ingest.max_decompressed_bytes")  # per gzip file (gzip bombs)
 # Deflate expands at most ~1032x: a gzip file this small cannot exceed the split size, so a
 # worker gunzips it in memory; bigger ones are streamed by the planner (see _plan_gzip).
 _DEFLATE_MAX_RATIO = 1032
@@ -133,15 +134,15 @@ def _name_problem(rel: str) -> str | None:
 
 
 def _check_params(params: dict) -> tuple[str, int, dict]:
-    on_bad = str(params.get("on_bad_file", "error"))
+    on_bad = str(params.get("on_bad_file", default("ingest.on_bad_file")))
     if on_bad not in ON_BAD_FILE:
         raise InputError(f"params ingest.on_bad_file must be one of {', '.join(ON_BAD_FILE)}, got '{on_bad}'")
     sizes = {}
-    for key, default in (("workers", 1), ("split_above_bytes", SPLIT_ABOVE_BYTES),
+    for key, fallback in (("workers", default("ingest.workers")), ("split_above_bytes", SPLIT_ABOVE_BYTES),
                          ("chunk_bytes", CHUNK_BYTES), ("pool_min_bytes", POOL_MIN_BYTES),
                          ("max_decompressed_bytes", MAX_DECOMPRESSED_BYTES)):
         try:
-            sizes[key] = max(1, int(params.get(key, default) or default))
+            sizes[key] = max(1, int(params.get(key, fallback) or fallback))
         except (TypeError, ValueError):
             raise InputError(f"params ingest.{key} must be an integer, got {params.get(key)!r}") from None
     return on_bad, sizes.pop("workers"), sizes

@@ -32,16 +32,21 @@ MANIFEST_FORMAT = 1
 
 
 def load_params(path: Path | str = PARAMS_FILE) -> dict[str, Any]:
-    """params.yaml as a dict; {} when the file is missing (commands then use defaults)."""
+    """params.yaml checked against its definition (pipeline/params.py), as plain dicts with every
+    default filled in. A missing file gives the defaults; an unknown key or a wrong type is an
+    InputError naming the file and the dotted key."""
     import yaml
+
+    from pipeline.params import as_dict, defaults, validate
 
     p = Path(path)
     if not p.exists():
-        return {}
+        return defaults()
     try:
-        return yaml.safe_load(p.read_text()) or {}
+        raw = yaml.safe_load(p.read_text())
     except yaml.YAMLError as e:
         raise InputError(f"{p}: invalid YAML ({str(e).splitlines()[0]})") from e
+    return as_dict(validate(raw, str(p)))
 
 
 def section(params: dict[str, Any], name: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline.roles import owner_roles
+from pipeline.params import default
 from pipeline.util import stripped as _str
 
 LABEL_COLUMNS = ["id", "label", "source"]
@@ -107,7 +108,7 @@ def naming_labels(tables: dict[str, pd.DataFrame], params: dict[str, Any] | None
     """A project's weak label: the majority label over its subnets whose name matches the
     pattern, kept when its share of those subnets is >= min_naming_share (ties are dropped)."""
     lp = _label_params(params)
-    min_share = float(lp.get("min_naming_share", 0.5))
+    min_share = float(lp.get("min_naming_share", default("labels.min_naming_share")))
     subs = tables["subnets"]
     df = pd.DataFrame({"project_id": _str(subs["project_id"]),
                        "label": subnet_name_labels(subs["name"], params)})

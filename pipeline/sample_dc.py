@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from pipeline.params import default
 
 # --------------------------------------------------------------------------------------------
 # Per-kind profiles (the documented "ground truth" of what each user profile looks like).
@@ -179,7 +180,7 @@ BORROW_GROUP = 0.08        # probability a project also carries a group template
 EXTRA_RULES_FILE = 0.2     # probability a group's last rules were added later (separate file)
 DEFAULT_SG_ON_PORT = 0.5   # probability a VM port also carries the project's "default" group
 UNBOUND_PORT = 0.06        # probability a project holds a spare unbound port
-LABELLED = 0.6             # share of projects listed in labels.csv (stratified per kind)
+LABELLED = default("benchmark.a.labelled")  # share of projects listed in labels.csv (stratified per kind)
 MISLABELED = 0.035         # share of projects whose conventional name carries the wrong kind
 CONFUSABLE = {"web": "devtest", "devtest": "web", "hpc": "bigdata", "bigdata": "hpc",
               "kubernetes": "web", "database": "web"}
@@ -199,8 +200,8 @@ DEVTEST_WORDS = ("foo", "bar", "tmp", "sandbox", "jdoe", "alice", "test", "scrat
                  "try", "poc", "lab", "play", "xx", "qa")
 HOST_OUIS = ("3c:fd:fe", "b8:59:9f", "0c:42:a1", "98:03:9b")
 
-DEFAULTS = {"seed": 20261128, "zones": 2, "racks_per_zone": 6, "hosts_per_rack": 20,
-            "projects": 80, "faults_per_kind": 2, "realism": "off", "variant": "a"}
+# params `sample` (pipeline/params.py) and the CLI options --realism, --variant
+DEFAULTS = {**default("sample"), "realism": "off", "variant": "a"}
 
 # --------------------------------------------------------------------------------------------
 # Realism mode (`realism: hard`, `dcnet sample --realism hard`): the harder benchmark.

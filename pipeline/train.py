@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import InputError, StageFailed
+from pipeline.params import default
 
 # Columns of a feature table that identify or group rows; everything else is a feature.
 NON_FEATURE_COLUMNS = ("id", "project_id")
@@ -108,7 +109,7 @@ def model_choice(task_name: str, params: dict[str, Any]) -> tuple[str, dict[str,
     """(model name, hyperparameters) for a task: tasks.<t>.model overrides train.model."""
     train = dict(params.get("train") or {})
     task = dict((params.get("tasks") or {}).get(task_name) or {})
-    name = task.get("model") or train.get("model") or "random_forest"
+    name = task.get("model") or train.get("model") or default("train.model")
     where = f"tasks.{task_name}.model" if task.get("model") else "train.model"
     if name not in MODELS:
         raise ParamsError(f"{where} '{name}' is not a known model; valid: {', '.join(MODELS)}")
@@ -321,7 +322,7 @@ def _metric_block(s: dict[str, Any], per_class: bool) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- folds, rules, intervals
 
-DEFAULT_BOOTSTRAP = 1000
+DEFAULT_BOOTSTRAP = default("train.bootstrap")
 
 
 def row_groups(features_df: pd.DataFrame, ids: pd.Series) -> np.ndarray | None:
@@ -440,7 +441,7 @@ def train_task(task_name: str, features_df: pd.DataFrame, labels_df: pd.DataFram
 
     # OpenMP/BLAS threads (train.threads, default 1): on a small shared machine, spinning
     # OpenMP workers of HistGradientBoosting made a 65-row task take 3 minutes instead of 9 s.
-    threads = int((params.get("train") or {}).get("threads", 1))
+    threads = int((params.get("train") or {}).get("threads", default("train.threads")))
     with threadpool_limits(limits=max(1, threads)):
         return _train_task(task_name, features_df, labels_df, rule_pred, params)
 
@@ -455,8 +456,8 @@ def _train_task(task_name, features_df, labels_df, rule_pred, params) -> TrainRe
         raise ParamsError(f"unknown task '{task_name}'; tasks in params: {', '.join(tasks) or 'none'}")
     task_cfg = dict(tasks[task_name] or {})
     train_cfg = dict(params.get("train") or {})
-    folds = int(train_cfg.get("cv_folds", 5))
-    seed = int(train_cfg.get("seed", 0))
+    folds = int(train_cfg.get("cv_folds", default("train.cv_folds")))
+    seed = int(train_cfg.get("seed", default("train.seed")))
     if folds < 2:
         raise ParamsError(f"train.cv_folds={folds}: cross-validation needs at least 2 folds")
     model_name, hp = model_choice(task_name, params)

@@ -21,9 +21,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.params import default
+
 TASK = "project_profile"
-DEFAULT_SEEDS = (11, 12, 13)
-DEFAULT_HOLDOUT = 0.3
+DEFAULT_SEEDS = tuple(default("evaluate_synthetic.tstr_seeds"))
+DEFAULT_HOLDOUT = default("evaluate_synthetic.tstr_holdout_share")
+DEFAULT_MAX_GAP = default("evaluate_synthetic.tstr_max_gap")
 
 
 def subset(tables: dict[str, pd.DataFrame], keep: set[str]) -> dict[str, pd.DataFrame]:
@@ -71,7 +74,7 @@ def _fit_score(X_train: pd.DataFrame, y_train: np.ndarray, tests: dict[str, tupl
     from pipeline import train
 
     name, hp = train.model_choice(TASK, params)
-    model = train.fit_to_size(train.build_model(name, hp, int((params.get("train") or {}).get("seed", 0))),
+    model = train.fit_to_size(train.build_model(name, hp, int((params.get("train") or {}).get("seed", default("train.seed")))),
                               len(y_train), len(set(y_train)))
     model.fit(X_train, y_train)
     out = {}
@@ -90,7 +93,7 @@ def evaluate(real: dict[str, pd.DataFrame], params: dict[str, Any],
     ep = dict(params.get("evaluate_synthetic") or {})
     seeds = [int(s) for s in ep.get("tstr_seeds", DEFAULT_SEEDS)]
     share = float(ep.get("tstr_holdout_share", DEFAULT_HOLDOUT))
-    max_gap = float(ep.get("tstr_max_gap", 0.05))
+    max_gap = float(ep.get("tstr_max_gap", DEFAULT_MAX_GAP))
     eval_source = ((params.get("tasks") or {}).get(TASK) or {}).get("evaluate_on_source", "ground_truth")
 
     def matrix(tables):

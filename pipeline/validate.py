@@ -26,9 +26,10 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import StageFailed
+from pipeline.params import default
 from schemas.model import TABLES, conform, empty_frame
 
-DEFAULT_MAX_QUARANTINE_FRACTION = 0.05
+DEFAULT_MAX_QUARANTINE_FRACTION = default("validate.max_quarantine_fraction")
 WARNING_EXAMPLES = 5
 # Fields Neutron always has that some listings omit, with nothing to fill them from: the row is
 # a real object and stays valid; the count (examples: row ids) is a warning.

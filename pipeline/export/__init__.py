@@ -22,6 +22,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from pipeline.util import no_gc
+from pipeline.params import default
 
 # The registry of exporters: format name -> module (imported when the format is written, so
 # `dcnet export -f graphml` does not load the others).
@@ -73,7 +74,7 @@ def _export(tables, formats, out, params, derive_fabric, on_format) -> dict:
     report = {"topology": topo.summary, "formats": {}}
     with ExitStack() as folders:  # on leaving: every format folder renamed into place, or none
         jobs = [(fmt, folders.enter_context(atomic_dir(out / fmt)), exp) for fmt in formats]
-        workers = min(int(exp.get("workers", 1) or 1), len(jobs))
+        workers = min(int(exp.get("workers") or default("export.workers")), len(jobs))
         with writing(out):
             if workers > 1 and "fork" in mp.get_all_start_methods():
                 topo.names_csv()  # shared by three formats: build it once, before forking

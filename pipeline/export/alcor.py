@@ -68,14 +68,15 @@ from pipeline.export.wire import dumps
 from pipeline.export.alcor_k6 import k6_script
 from schemas.model import ROUTER_INTERFACE_OWNERS, empty_frame
 from pipeline.export.topology import pylist
+from pipeline.params import default
 
 NEEDS_FABRIC = False  # the controller API knows no physical fabric
 STREAM = "alcor_requests.ndjson"
 K6 = "alcor_k6.js"
-NODES_PER_BULK = 1000
-ACA_SERVER_PORT = 50001  # Alcor control agent's default gRPC port
-NCM_URI = "http://localhost:9014"  # network_config_manager's default base URL
-FLAT_SEGMENTATION_ID = 0  # any integer: Alcor only needs one for flat networks (no NPE)
+NODES_PER_BULK = default("export.alcor.nodes_per_request")
+ACA_SERVER_PORT = default("export.alcor.server_port")  # Alcor control agent's default gRPC port
+NCM_URI = default("export.alcor.ncm_uri")  # network_config_manager's default base URL
+FLAT_SEGMENTATION_ID = default("export.alcor.flat_segmentation_id")  # flat networks need one (no NPE)
 RENAMED_DEFAULT = "dcnet-default"  # a default group posted as an ordinary group
 
 

@@ -22,8 +22,9 @@ resource type read from the path.
 from __future__ import annotations
 
 from pipeline.export.wire import dumps
+from pipeline.params import default
 
-DEFAULT_CONCURRENCY = 10
+DEFAULT_CONCURRENCY = default("export.k6.concurrency")
 
 SERVICES = {  # service -> default base URL (Alcor's default per-service ports)
     "vpc_manager": "http://localhost:9001",

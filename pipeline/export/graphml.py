@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.export.topology import Topology, pylist, to_networkx
+from pipeline.params import default
 
 GRAPHML = "dcnet.graphml"
 PNG = "dcnet.png"
@@ -160,6 +161,6 @@ def _layered_layout(g) -> dict:
 
 def write(topo: Topology, out: Path, params: dict) -> dict:
     write_graphml(topo, out / GRAPHML)
-    png = draw_png(topo, out / PNG, int(params.get("max_png_nodes", 300)))
+    png = draw_png(topo, out / PNG, int(params.get("max_png_nodes", default("export.max_png_nodes"))))
     files = [GRAPHML] + ([PNG] if not png.startswith("skipped") else [])
     return {"files": sorted(files), "nodes": len(topo.nodes), "edges": len(topo.links), "png": png}

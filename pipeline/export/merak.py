@@ -44,14 +44,12 @@ from pipeline.export.wire import dumps
 from schemas.model import empty_frame
 from pipeline.export.topology import LABEL_MAX, Topology, label_candidates, pylist, unique_names
 from pipeline.util import csv_cell
+from pipeline.params import default
 
 SCENARIO = "dcnet_scenario.json"
 # merak-topo picks images by "ACA"/"OVS" in the name and deploys `registry` as the container
-# image (merak-topo handler.go:41-44); these are the images of Merak's own end-to-end test.
-DEFAULT_IMAGES = [
-    {"name": "ACA", "registry": "meraksim/merak-agent:dev", "cmd": [], "args": []},
-    {"name": "OVS", "registry": "yanmo96/ovs_only:latest", "cmd": [], "args": []},
-]
+# image (merak-topo handler.go:41-44); the default is the images of Merak's own end-to-end test.
+DEFAULT_IMAGES = default("export.merak_images")
 DEFAULT_DATA_PLANE_CIDR = "10.200.0.0/16"  # the value in Merak's own examples
 SUBNET_PREFIXES = range(16, 29)  # Alcor's subnet manager accepts IPv4 /16../28 only
 SCHEDULER = "SEQUENTIAL"
