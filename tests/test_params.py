@@ -229,3 +229,23 @@ def test_the_dvc_check_finds_an_undeclared_key():
     assert not P.declared("export.alcr")
     assert not P.declared("tasks.port_role.featurs")
     assert P.declared("export.alcor.ncm_uri") and P.declared("tasks.port_role.exclude_classes")
+
+
+def leaf_keys(section: dict, prefix: str) -> list[str]:
+    """Dotted keys of the leaves of a params.yaml section (lists are leaves)."""
+    out = []
+    for key, value in section.items():
+        dotted = f"{prefix}.{key}"
+        out += leaf_keys(value, dotted) if isinstance(value, dict) and value else [dotted]
+    return out
+
+
+@pytest.mark.parametrize("stage", ["ingest", "validate", "features", "demand", "synthesize",
+                                   "evaluate_synthetic", "export"])
+def test_a_stage_lists_every_key_of_its_own_section(stage):
+    # a key added to a stage's own section but not to its dvc.yaml params would let a change
+    # of that key go unnoticed by `dvc repro`
+    listed = {key for name, key in dvc_params() if name == stage}
+    missing = [key for key in leaf_keys(RAW.get(stage) or {}, stage)
+               if not any(key == k or key.startswith(k + ".") for k in listed)]
+    assert missing == [], f"dvc.yaml {stage}: add {missing} to its params"
