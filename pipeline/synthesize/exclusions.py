@@ -11,8 +11,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from schemas.model import TABLES
 from pipeline.synthesize.text import LS, _from_bytes, _hex, _join, _uuid_text, _where
+from schemas.model import TABLES
 
 
 # =============================================================================================

@@ -1,13 +1,16 @@
-"""The external network's addresses: router gateways, then floating IPs, /24 by /24 (the
-documentation ranges first, then 100.64.0.0/11)."""
+"""The external network: its addresses (router gateways, then floating IPs, /24 by /24: the
+documentation ranges first, then 100.64.0.0/11) and what is learned about it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-from pipeline.synthesize.common import EXT_PER_SUBNET, EXTERNAL_BLOCKS_DOC, EXTERNAL_BULK, SynthParamsError
+from pipeline.synthesize.common import EXTERNAL_BLOCKS_DOC, EXTERNAL_BULK, EXT_PER_SUBNET, SynthParamsError
+from pipeline.synthesize.stats import _share, hist
+from pipeline.util import stripped as _str
 
 
 @dataclass
@@ -34,3 +37,21 @@ def external_addresses(n_gateways: int, n_fips: int) -> ExternalAddresses:
     ext_sub_of = e // EXT_PER_SUBNET
     return ExternalAddresses(block=ext_block, subnet_of=ext_sub_of, ip=ext_block[ext_sub_of] + 2 + e % EXT_PER_SUBNET,
                              n_gateways=n_gateways)
+
+
+def learn_external(networks: pd.DataFrame, subnets: pd.DataFrame, ports: pd.DataFrame) -> dict:
+    """The external networks' attributes and subnets (`networks`, `subnets`: the external
+    ones), and whether their ports have an owner project."""
+    en, es = networks, subnets
+    ext_port_roles = ports["role"].isin(["router_gateway", "floating_ip"])
+    return {
+        "networks": int(len(en)),
+        "network": hist(pd.DataFrame({
+            "type": _str(en["network_type"]).str.lower().replace("", None), "mtu": en["mtu"],
+            "port_security": en["port_security_enabled"], "shared": en["shared"],
+            "admin_state_up": en["admin_state_up"], "status": _str(en["status"]).replace("", None)})),
+        "physical_network_share": _share(_str(en["physical_network"]) != ""),
+        "subnets_per_network": hist(es.groupby("network_id").size()),
+        "enable_dhcp_share": _share(es["enable_dhcp"].fillna(False).astype(bool)),
+        "port_project_empty_share": _share(ports.loc[ext_port_roles, "project_id"] == ""),
+    }

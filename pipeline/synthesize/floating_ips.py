@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from pipeline.synthesize.arrays import _rank, _seg
@@ -15,8 +16,10 @@ from pipeline.synthesize.external import ExternalAddresses
 from pipeline.synthesize.projects import Projects
 from pipeline.synthesize.routers import Routers
 from pipeline.synthesize.sampler import _str_col
+from pipeline.synthesize.stats import KindTables, _share, hist
 from pipeline.synthesize.text import LS, _const, _pick, _where, ip4_text
 from pipeline.synthesize.workload import Workload
+from pipeline.util import stripped as _str
 
 
 @dataclass
@@ -87,3 +90,35 @@ def floating_ip_table(ctx: Context, fips: FloatingIPs, projects: Projects, workl
                       if (n_workload and routers.count) else _const(None, n_fips)),
         "status": f_status,
     }
+
+
+# ---- learning
+
+def prepare_floating_ips(tables: dict[str, pd.DataFrame], ports: pd.DataFrame) -> pd.DataFrame:
+    """floating_ips with target_role: the role of the port each one is associated with."""
+    fips = tables["floating_ips"].copy()
+    fips["project_id"] = _str(fips["project_id"])
+    fips["port_id"] = _str(fips["port_id"]).replace("", None)
+    fips["target_role"] = fips["port_id"].map(ports.set_index("id")["role"])
+    return fips
+
+
+def learn_stats(d: KindTables) -> dict:
+    """Floating IPs per project, unassociated share, status, and per workload role the floating
+    IPs per eligible port (behind a router with a gateway)."""
+    fips, ports = d.floating_ips, d.ports
+    out = {"fips_per_project": hist(d.per_project(fips))}
+    assoc = fips["port_id"].notna()
+    out["fip_unassociated_share"] = _share(~assoc) if len(fips) else None
+    out["fip_status_associated"] = hist(_str(fips.loc[assoc, "status"]).replace("", None))
+    out["fip_status_unassociated"] = hist(_str(fips.loc[~assoc, "status"]).replace("", None))
+    work = ports[ports["role"].isin(WORKLOAD_ROLES)]
+    elig = work[work["eligible"]]
+    tgt = fips.loc[assoc, "target_role"].value_counts()
+    prop = {}
+    for role in WORKLOAD_ROLES:
+        n_el = int((elig["role"] == role).sum())
+        if n_el:
+            prop[role] = round(float(tgt.get(role, 0)) / n_el, 6)
+    out["fip_propensity"] = prop
+    return out

@@ -36,11 +36,11 @@ from pipeline.synthesize.projects import draw_projects, labels_table
 from pipeline.synthesize.routers import draw_routers, interface_table, router_table
 from pipeline.synthesize.sampler import _Sampler
 from pipeline.synthesize.security_groups import draw_security_groups, group_tables, port_groups_table
-from pipeline.synthesize.subnets import (draw_dhcp_agents, draw_subnets4, draw_subnets6, subnet_index,
-                                         subnet_tables)
+from pipeline.synthesize.subnets import draw_dhcp_agents, draw_subnets4, draw_subnets6, subnet_index, subnet_tables
 from pipeline.synthesize.text import _frame, _provenance
 from pipeline.synthesize.workload import LB, draw_workload
 from schemas.model import TABLES, conform
+
 
 STEPS = ("plan", "networks", "subnets", "ports", "routers", "floating IPs", "hosts",
          "security groups", "tables", "fabric")

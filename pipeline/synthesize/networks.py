@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from pipeline.synthesize.arrays import _seg, _unique_ints
@@ -15,8 +16,11 @@ from pipeline.synthesize.context import Context
 from pipeline.synthesize.exclusions import _avoid_names
 from pipeline.synthesize.projects import Projects
 from pipeline.synthesize.sampler import _bool_col, _int_col, _str_col
+from pipeline.synthesize.stats import KindTables, _share, hist
 from pipeline.synthesize.text import (LS, _bools, _concat, _const, _ints, _join, _num_text, _pick, _time_text,
                                       _where, ip4_text)
+from pipeline.util import stripped as _str
+
 
 # the external network's attributes when the model has none
 EXTERNAL_DEFAULT = [["flat", 1500, True, False, True, "ACTIVE"], 1]
@@ -130,3 +134,22 @@ def network_table(ctx: Context, networks: Networks, projects: Projects, net_ids:
     # the external network first (the admin's), then tenant networks in project order
     net_order = np.concatenate([[n_networks], np.arange(n_networks)])
     return {k: v.take(pa.array(net_order)) for k, v in t_net.items()}
+
+
+# ---- learning
+
+def learn_stats(d: KindTables) -> dict:
+    """Networks per project, their attributes, zones, VPC blocks and address ranges."""
+    nets = d.networks
+    out = {"networks_per_project": hist(d.per_project(nets))}
+    out["network"] = hist(pd.DataFrame({
+        "type": _str(nets["network_type"]).str.lower().replace("", None),
+        "mtu": nets["mtu"], "port_security": nets["port_security_enabled"],
+        "shared": nets["shared"], "admin_state_up": nets["admin_state_up"],
+        "status": _str(nets["status"]).replace("", None)}))
+    out["network_zones"] = hist(nets["n_zones"])
+    vpc = nets["vpc_prefix"].notna()
+    out["vpc_share"] = _share(vpc)
+    out["vpc_prefix"] = hist(nets.loc[vpc, "vpc_prefix"])
+    out["address_range"] = hist(nets["range"].dropna())
+    return out

@@ -14,18 +14,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.synthesize.arrays import _seg, _starts
 from pipeline.synthesize.blocks import PortBlocks
-from pipeline.synthesize.common import BINDINGS, MAC_PREFIX, UNDERLAY, SynthParamsError
+from pipeline.synthesize.common import BINDINGS, INFRA_ROLES, MAC_PREFIX, SynthParamsError, UNDERLAY, WORKLOAD_ROLES
 from pipeline.synthesize.context import Context
 from pipeline.synthesize.exclusions import _clashes
 from pipeline.synthesize.projects import Projects
 from pipeline.synthesize.sampler import _int_values
+from pipeline.synthesize.stats import _share, hist
 from pipeline.synthesize.text import LS, _concat, _const, _ints, _join, _mac_text, _num_text, _pick, _where, ip4_text
 from pipeline.synthesize.workload import LB, UB, VM, Workload
+from pipeline.util import stripped as _str
 
 
 @dataclass
@@ -244,6 +247,56 @@ def host_table(ctx: Context, layout: HostLayout, names_h: pa.Array, host_ids: pa
                                         layout.rack_width, "0")),
     }
 
+
+# ---- learning
+
+def learn_infra(hosts: pd.DataFrame, ports: pd.DataFrame, n_projects: int) -> dict:
+    """Hosts, network nodes (hosts with bound ports but no VM), zones, rack sizes, host load,
+    where each role binds, Alcor / DVR / NCM shares."""
+    hosts = hosts.assign(node_name=_str(hosts["node_name"]))
+    bound = ports[_str(ports["binding_host_id"]) != ""]
+    vm_hosts = set(_str(bound.loc[bound["role"] == "vm", "binding_host_id"]))
+    port_hosts = set(_str(bound["binding_host_id"]))
+    netnodes = (port_hosts - vm_hosts) & set(hosts["node_name"])
+    n_compute = max(len(hosts) - len(netnodes), 0)
+    rack = _str(hosts["rack"])
+    zone = _str(hosts["availability_zone"])
+    inferred = hosts["node_name"].str.rsplit("-", n=1).str[0].where(hosts["node_name"].str.contains("-"), "")
+    key = np.where(rack != "", zone + "/" + rack, inferred.fillna(""))
+    rk = pd.Series(key)
+    rk = rk[rk != ""]
+    zones_seen = set(zone[zone != ""])
+    owners_s = _str(ports["device_owner"])
+    zones_seen |= set(owners_s[owners_s.str.startswith("compute:")].str[len("compute:"):]) - {""}
+    per_host = _str(bound["binding_host_id"]).value_counts().reindex(hosts["node_name"], fill_value=0)
+    cat = np.where(_str(ports["binding_host_id"]) == "", "none",
+                   np.where(_str(ports["binding_host_id"]).isin(vm_hosts), "compute", "netnode"))
+    binding = {}
+    for role in WORKLOAD_ROLES + INFRA_ROLES:
+        binding[role] = hist(pd.Series(cat[(ports["role"] == role).to_numpy()]))
+    alcor_hosts = hosts[_str(hosts["veth"]) != ""]
+    return {
+        "hosts": int(len(hosts)),
+        "compute_hosts": int(n_compute),
+        "network_nodes": int(len(netnodes)),
+        "netnode_ratio": round(len(netnodes) / n_compute, 6) if n_compute else 0.0,
+        "zones": int(len(zones_seen)) or 1,
+        "hosts_per_rack": hist(rk.value_counts()) if rk.duplicated().any() else [],
+        "ports_per_host": hist(per_host),
+        # VM ports on each compute host (idle ones count 0): the shape of host load
+        "vm_ports_per_compute_host": hist(
+            _str(bound.loc[bound["role"] == "vm", "binding_host_id"]).value_counts()
+            .reindex(sorted(set(hosts["node_name"]) - netnodes), fill_value=0)),
+        "binding": binding,
+        "projects_per_compute_host": round(n_projects / n_compute, 6) if n_compute else None,
+        "alcor_host_share": _share(_str(hosts["veth"]) != ""),
+        "server_port": hist(alcor_hosts["server_port"].dropna()),
+        "dvr_mac_share": _share(_str(hosts["host_dvr_mac"]) != ""),
+        "ncm_share": _share(_str(hosts["ncm_id"]) != ""),
+    }
+
+
+# ---- capacity
 
 def _fit(host: np.ndarray, weight: np.ndarray, room: np.ndarray, what: str) -> np.ndarray:
     """Move units (VMs, ports) off hosts they would overfill, onto hosts with room.

@@ -20,11 +20,14 @@ from pipeline.synthesize.placement import HostLayout
 from pipeline.synthesize.projects import Projects
 from pipeline.synthesize.routers import Routers
 from pipeline.synthesize.sampler import _bool_col, _str_col
+from pipeline.synthesize.stats import KindTables, _share, hist
 from pipeline.synthesize.subnets import SubnetIndex, Subnets4
 from pipeline.synthesize.text import (LS, _bools, _concat, _const, _frame, _join, _mac_text, _num_text, _pick,
                                       _time_text, _where, ip4_text)
 from pipeline.synthesize.workload import LB, VM, Workload
+from pipeline.util import stripped as _str
 from schemas.model import ROUTER_INTERFACE_OWNERS
+
 
 ROLE_NAMES = WORKLOAD_ROLES + INFRA_ROLES  # role code -> name over all ports (workload codes first)
 
@@ -216,3 +219,34 @@ def port_table(ctx: Context, projects: Projects, networks: Networks, s4: Subnets
         "created_at": _time_text(created), "updated_at": _time_text(updated),
     }
     return _frame("ports", ports), port_security
+
+
+# ---- learning
+
+def learn_stats(d: KindTables) -> dict:
+    """Per role: attributes, named shares; dual-stack ports, LB owners, allowed address pairs,
+    Alcor ports."""
+    ports = d.ports
+    roles = ports["role"]
+    work = ports[roles.isin(WORKLOAD_ROLES)]
+    dual = work["dual_stack"]
+    out = {"v6_port_share": _share(work.loc[dual, "has_v6"]) if dual.any() else None}
+    out["port_attrs"], out["port_named"], out["dns_named"] = {}, {}, {}
+    for role in ROLE_NAMES:
+        p = ports[roles == role]
+        out["port_attrs"][role] = hist(pd.DataFrame({
+            "status": _str(p["status"]).replace("", None), "admin_state_up": p["admin_state_up"],
+            "port_security": p["port_security_enabled"],
+            "vnic_type": _str(p["binding_vnic_type"]).replace("", None),
+            "vif_type": _str(p["binding_vif_type"]).replace("", None)}))
+        out["port_named"][role] = _share(_str(p["name"]) != "")
+        out["dns_named"][role] = _share(_str(p["dns_name"]) != "")
+    out["lb_owner"] = hist(ports.loc[roles == "lb_vip", "device_owner"])
+    out["aap_share"] = _share(work["n_aap"] > 0)
+    out["aap_pairs"] = hist(work.loc[work["n_aap"] > 0, "n_aap"])
+    out["aap_kind"] = hist(d.aap_kinds)
+    in_vpc = ports["in_vpc"]
+    out["alcor_port_share"] = _share(ports.loc[in_vpc, "alcor"]) if in_vpc.any() else None
+    alc = ports[ports["alcor"]]
+    out["fast_path_share"] = _share(alc["fast_path"].fillna(False).astype(bool)) if len(alc) else None
+    return out

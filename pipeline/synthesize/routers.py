@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from pipeline.synthesize.arrays import _seg, _starts
@@ -16,8 +17,10 @@ from pipeline.synthesize.external import ExternalAddresses
 from pipeline.synthesize.networks import Networks
 from pipeline.synthesize.projects import Projects
 from pipeline.synthesize.sampler import _bool_col, _str_col
+from pipeline.synthesize.stats import KindTables, _share, hist
 from pipeline.synthesize.subnets import SubnetIndex
 from pipeline.synthesize.text import LS, _bools, _const, _join, _num_text, _pick, _where, ip4_text
+from pipeline.util import stripped as _str
 
 
 @dataclass
@@ -103,3 +106,23 @@ def interface_table(routers: Routers, index: SubnetIndex, blocks: PortBlocks, id
     return {"port_id": ids["ports"].take(pa.array(ri_port)), "router_id": ids["routers"].take(pa.array(routers.interface_router)),
             "network_id": ids["networks"].take(pa.array(index.network[ri_sub])),
             "subnet_id": ids["subnets"].take(pa.array(ri_sub)), "ip_address": ip_text}
+
+
+# ---- learning
+
+def learn_stats(d: KindTables) -> dict:
+    """Routers per project, their attributes, gateways, SNAT, which subnets they attach."""
+    rts, subs = d.routers, d.subnets
+    out = {"routers_per_project": hist(d.per_project(rts))}
+    out["router"] = hist(pd.DataFrame({"admin_state_up": rts["admin_state_up"],
+                                       "status": _str(rts["status"]).replace("", None),
+                                       "distributed": rts["distributed"], "ha": rts["ha"]}))
+    out["gateway_router_share"] = _share(rts["has_gw"])
+    gw = rts[rts["has_gw"]]
+    out["snat_share"] = _share(gw["enable_snat"].fillna(True).astype(bool)) if len(gw) else None
+    cand = subs[subs["gateway"] & subs["project_has_router"]]
+    out["attach_share"] = _share(cand["attached"]) if len(cand) else None
+    out["ri_owner"] = hist(d.ri_owners)
+    att_vpc = subs[subs["attached"] & subs["in_vpc"]]
+    out["attached_router_id_share"] = _share(att_vpc["attached_router_id"].notna()) if len(att_vpc) else None
+    return out

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pyarrow as pa
+
 from pipeline.synthesize.text import _bools, _ints, _pick
 
 

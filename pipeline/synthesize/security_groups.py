@@ -10,18 +10,21 @@ import json
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from pipeline.synthesize.arrays import _seg, _starts
-from pipeline.synthesize.common import EXTERNAL_BLOCKS_DOC, EXTERNAL_BULK
+from pipeline.synthesize.common import EXTERNAL_BLOCKS_DOC, EXTERNAL_BULK, WORKLOAD_ROLES
 from pipeline.synthesize.context import Context
 from pipeline.synthesize.exclusions import _avoid_names
 from pipeline.synthesize.networks import Networks
 from pipeline.synthesize.projects import Projects
 from pipeline.synthesize.sampler import _int_col, _str_col
+from pipeline.synthesize.stats import KindTables, _py, _share, _template_hist, hist
 from pipeline.synthesize.subnets import Subnets4
 from pipeline.synthesize.text import LS, _bools, _const, _join, _num_text, _pick, _where, ip4_text
 from pipeline.synthesize.workload import Workload
+from pipeline.util import stripped as _str
 
 
 @dataclass
@@ -231,3 +234,98 @@ def port_groups_table(ctx: Context, groups: SecurityGroups, workload: Workload, 
     grp = (groups.start[pproj] + (sg_off[ps_port] + ps_i) % np.maximum(n_sg[pproj], 1) if len(ps_port)
            else np.zeros(0, np.int64))
     return {"port_id": ids["ports"].take(pa.array(ps_port)), "security_group_id": ids["security_groups"].take(pa.array(grp))}
+
+
+# ---- learning
+
+def _remote_kind(prefixes: pd.Series) -> pd.Series:
+    """Abstract remote prefix: cidr:any, private/<len>, public/<len> (no address kept)."""
+    private4 = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                                  "100.64.0.0/10")]
+    cache = {}
+    for v in prefixes.dropna().unique():
+        try:
+            net = ipaddress.ip_network(str(v).strip(), strict=False)
+        except ValueError:
+            cache[v] = None
+            continue
+        if net.prefixlen == 0:
+            cache[v] = "cidr:any"
+        elif net.version == 4:
+            priv = any(net.subnet_of(p) for p in private4 if p.prefixlen <= net.prefixlen)
+            cache[v] = f"{'private' if priv else 'public'}/{net.prefixlen}"
+        else:
+            priv = net.subnet_of(ipaddress.ip_network("fc00::/7")) if net.prefixlen >= 7 else False
+            cache[v] = f"{'private' if priv else 'public'}/{net.prefixlen}"
+    return prefixes.map(cache)
+
+
+def canonical_prefix(values: pd.Series) -> pd.Series:
+    cache = {}
+    for v in values.dropna().unique():
+        try:
+            cache[v] = str(ipaddress.ip_network(str(v).strip(), strict=False))
+        except ValueError:
+            cache[v] = None
+    return values.map(cache)
+
+
+def _rule_templates(groups: pd.DataFrame, rules: pd.DataFrame,
+                    own_subnets: set[str] | None = None) -> pd.Series:
+    """Per security group id: its rule set abstracted to a JSON text (sorted rules).
+
+    Remote prefixes become cidr:any, subnet/<len> (one of the project's own subnets),
+    private/<len> or public/<len>; remote groups group:self or group:other."""
+    if not len(rules):
+        return pd.Series(["[]"] * len(groups), index=_str(groups["id"]).to_numpy())
+    r = rules
+    gid = _str(r["security_group_id"])
+    rg = _str(r["remote_group_id"])
+    prefix = r["remote_ip_prefix"].where(_str(r["remote_ip_prefix"]) != "")
+    remote = _remote_kind(prefix)
+    if own_subnets:
+        own = (_str(r["project_id"]) + "|" + canonical_prefix(prefix).fillna("")).isin(own_subnets)
+        remote = remote.where(~(own.to_numpy() & remote.fillna("").str.startswith("private/").to_numpy()),
+                              "subnet/" + remote.fillna("").str.partition("/")[2])
+    remote = remote.where(rg == "", np.where(rg == gid, "group:self", "group:other"))
+    remote = remote.fillna("any")
+    proto = _str(r["protocol"]).str.lower()
+
+    def num(col):
+        return r[col].astype("Int64").astype(object).where(r[col].notna(), None)
+
+    frame = pd.DataFrame({"direction": _str(r["direction"]).str.lower(),
+                          "ethertype": _str(r["ethertype"]), "protocol": proto.where(proto != "", None),
+                          "lo": num("port_range_min"), "hi": num("port_range_max"), "remote": remote})
+    texts = [json.dumps([_py(x) for x in row]) for row in frame.itertuples(index=False, name=None)]
+    per = pd.DataFrame({"g": gid.to_numpy(), "t": texts}).sort_values(["g", "t"], kind="stable")
+    joined = per.groupby("g", sort=True)["t"].agg(lambda s: "[" + ",".join(s) + "]")
+    ids = _str(groups["id"])
+    return pd.Series(ids.map(joined).fillna("[]").to_numpy(), index=ids.to_numpy())
+
+
+def prepare_groups(tables: dict[str, pd.DataFrame], subs: pd.DataFrame) -> pd.DataFrame:
+    """security_groups with is_default and template (their rules abstracted, remote subnets
+    recognised among `subs`, the subnets of their project)."""
+    sgs = tables["security_groups"].copy()
+    sgs["id"] = _str(sgs["id"])
+    sgs["project_id"] = _str(sgs["project_id"])
+    sgs["is_default"] = (_str(sgs["name"]) == "default").to_numpy()  # Neutron's constant name
+    own = set(_str(subs["project_id"]) + "|" + canonical_prefix(subs["cidr"]).fillna(""))
+    sgs["template"] = _rule_templates(sgs, tables["security_group_rules"], own).to_numpy()
+    return sgs
+
+
+def learn_stats(d: KindTables) -> dict:
+    """Groups per project, default groups, statefulness, rule-set templates, groups per port."""
+    sgs, proj = d.security_groups, d.projects
+    out = {"sg_per_project": hist(d.per_project(sgs))}
+    has_default = sgs[sgs["is_default"]]["project_id"].unique()
+    out["default_sg_share"] = _share(pd.Index(proj).isin(has_default)) if len(proj) else None
+    out["sg_stateful_share"] = _share(sgs["stateful"].fillna(True).astype(bool))
+    out["sg_templates_default"] = _template_hist(sgs.loc[sgs["is_default"], "template"])
+    out["sg_templates"] = _template_hist(sgs.loc[~sgs["is_default"], "template"])
+    work = d.ports[d.ports["role"].isin(WORKLOAD_ROLES)]
+    secured = work[work["port_security_enabled"].fillna(False).astype(bool)]
+    out["sg_per_port"] = hist(secured["n_sg"])
+    return out

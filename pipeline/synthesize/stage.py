@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
+
 from pipeline.synthesize.exclusions import Exclusions
 from pipeline.synthesize.generate import STEPS, generate
 from pipeline.synthesize.learn import learn

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -59,3 +60,32 @@ def _share(mask) -> float | None:
 def _template_hist(texts: pd.Series) -> list:
     vc = texts.value_counts()
     return _sorted_hist((json.loads(k), c) for k, c in vc.items())
+
+
+@dataclass
+class KindTables:
+    """The prepared real tables of one set of projects (a kind, or all of them), as learn()
+    annotates them, for the families' `learn_stats`:
+
+    networks: tenant networks (+ vpc_prefix, n_zones, range, n_dhcp, has_dhcp_subnet);
+    subnets: tenant subnets (+ version, prefix, gateway, n_pools, pool_offset, dns, n_routes,
+    workload, in_vpc, attached, project_has_router); ports: tenant ports (+ role, first_subnet,
+    has_v6, dual_stack, in_vpc, alcor, device, n_aap, n_sg, eligible); security_groups (+
+    is_default, template); routers (+ has_gw); floating_ips (+ target_role); ri_owners:
+    device_owner of their router interface ports; spread: (vms, hosts) per project with bound
+    VMs; aap_kinds: abstract allowed address pair per pair."""
+
+    projects: list[str]
+    networks: pd.DataFrame
+    subnets: pd.DataFrame
+    ports: pd.DataFrame
+    security_groups: pd.DataFrame
+    routers: pd.DataFrame
+    floating_ips: pd.DataFrame
+    ri_owners: pd.Series
+    spread: pd.DataFrame
+    aap_kinds: pd.Series
+
+    def per_project(self, frame: pd.DataFrame) -> pd.Series:
+        """Rows of `frame` per project (0 for projects without any)."""
+        return frame.groupby("project_id").size().reindex(self.projects, fill_value=0)

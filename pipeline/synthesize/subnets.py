@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from pipeline.synthesize.arrays import _rank, _seg, _starts
@@ -21,7 +22,10 @@ from pipeline.synthesize.exclusions import _avoid_names
 from pipeline.synthesize.networks import Networks
 from pipeline.synthesize.projects import Projects
 from pipeline.synthesize.sampler import _int_values, _str_col
+from pipeline.synthesize.stats import KindTables, _share, hist
 from pipeline.synthesize.text import LS, _bools, _concat, _const, _ints, _join, _num_text, _pick, _where, ip4_text
+from pipeline.util import stripped as _str
+
 
 DNS_POOLS = {"private": PRIVATE_DNS, "public": PUBLIC_DNS, "private6": PRIVATE_DNS6, "public6": PUBLIC_DNS6}
 
@@ -283,3 +287,35 @@ def _pool_table(s4: Subnets4, s6: Subnets6, ext_block: np.ndarray, sub_ids: pa.A
     po = np.lexsort((pool_i, pos_of_sub[pool_sub]))
     return {"subnet_id": sub_ids.take(pa.array(pool_sub[po])), "pool_index": _ints(pool_i[po]),
             "start": pool_start.take(pa.array(po)), "end": pool_end.take(pa.array(po))}
+
+
+# ---- learning
+
+def learn_stats(d: KindTables) -> dict:
+    """IPv4/IPv6 subnets per network, (prefix, workload ports) per IPv4 subnet, IPv6 modes,
+    DHCP, gateways, pools, DNS pattern, DHCP ports per network."""
+    nets, subs = d.networks, d.subnets
+    out = {}
+    vpc = nets["vpc_prefix"].notna()
+    v4 = subs[subs["version"] == 4]
+    v6 = subs[subs["version"] == 6]
+    out["v4_subnets_per_network"] = hist(v4.groupby("network_id").size().reindex(nets["id"], fill_value=0))
+    n6 = v6.groupby("network_id").size().reindex(nets["id"], fill_value=0)
+    # an Alcor VPC is one IPv4 block: IPv6 is learned (and generated) on the other networks
+    out["v6_share"] = _share(n6[~vpc.to_numpy()] > 0)
+    out["v6_subnets_per_network"] = hist(n6[n6 > 0])
+    out["v6_prefix"] = hist(v6["prefix"])
+    out["v6_modes"] = hist(pd.DataFrame({"address_mode": _str(v6["ipv6_address_mode"]).replace("", None),
+                                         "ra_mode": _str(v6["ipv6_ra_mode"]).replace("", None)}))
+    out["subnet_v4"] = hist(pd.DataFrame({"prefix": v4["prefix"], "workload_ports": v4["workload"]}))
+    out["enable_dhcp_v4"] = _share(v4["enable_dhcp"].fillna(False).astype(bool))
+    out["enable_dhcp_v6"] = _share(v6["enable_dhcp"].fillna(False).astype(bool))
+    out["gateway_share"] = _share(subs["gateway"])
+    out["pool_offset"] = hist(v4["pool_offset"].dropna())
+    out["pools_per_subnet"] = hist(subs["n_pools"])
+    out["dns"] = hist(subs["dns"])
+    out["host_routes_share"] = _share(subs["n_routes"] > 0)
+    dh = nets[nets["has_dhcp_subnet"]]
+    out["dhcp_share"] = _share(dh["n_dhcp"] > 0)
+    out["dhcp_ports_per_network"] = hist(dh.loc[dh["n_dhcp"] > 0, "n_dhcp"])
+    return out

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from schemas.model import TABLES, conform
 from pipeline.synthesize.common import SOURCE_FILE
+from schemas.model import TABLES, conform
 
 
 # =============================================================================================

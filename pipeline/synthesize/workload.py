@@ -11,7 +11,9 @@ from pipeline.synthesize.arrays import _rank, _seg, _starts
 from pipeline.synthesize.context import Context
 from pipeline.synthesize.networks import Networks
 from pipeline.synthesize.projects import Projects
+from pipeline.synthesize.stats import KindTables, hist
 from pipeline.synthesize.subnets import DhcpAgents, Subnets4
+
 
 VM, LB, UB = 0, 1, 2  # role codes: common.WORKLOAD_ROLES order
 
@@ -98,3 +100,19 @@ def _vm_nics(ctx: Context, projects: Projects, networks: Networks, vnet: np.ndar
     vm_of[prim] = np.arange(int(prim.sum()))
     vm_of[secondary] = vm_of[primary[secondary]]
     return secondary, vm_of
+
+
+# ---- learning
+
+def learn_stats(d: KindTables) -> dict:
+    """LB VIPs and unbound ports per project, secondary NICs, how VMs spread over hosts."""
+    ports = d.ports
+    roles = ports["role"]
+    out = {}
+    for role in ("lb_vip", "unbound"):
+        out[f"{role}_per_project"] = hist(d.per_project(ports[roles == role]))
+    out["other_role_ports"] = int((roles == "other").sum())
+    vm = ports[roles == "vm"]
+    out["secondary_nic_share"] = (round(1 - vm["device"].nunique() / len(vm), 6) if len(vm) else None)
+    out["vm_spread"] = hist(d.spread)
+    return out
