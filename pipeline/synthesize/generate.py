@@ -14,6 +14,7 @@ output of every seed."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,20 +26,21 @@ from pipeline.synthesize.blocks import PortBlocks
 from pipeline.synthesize.common import MAC_PREFIX, MODEL_FORMAT, SynthParamsError
 from pipeline.synthesize.context import Context
 from pipeline.synthesize.exclusions import Exclusions, _Ids
-from pipeline.synthesize.external import external_addresses
+from pipeline.synthesize.external import ExternalAddresses, external_addresses
 from pipeline.synthesize.fixed_ips import fixed_ips
-from pipeline.synthesize.floating_ips import draw_floating_ips, floating_ip_table
-from pipeline.synthesize.networks import draw_networks, network_table
+from pipeline.synthesize.floating_ips import FloatingIPs, draw_floating_ips, floating_ip_table
+from pipeline.synthesize.networks import Networks, draw_networks, network_table
 from pipeline.synthesize.params import _params
-from pipeline.synthesize.placement import bind_ports, host_layout, host_names, host_table, place_vms
+from pipeline.synthesize.placement import HostLayout, bind_ports, host_layout, host_names, host_table, place_vms
 from pipeline.synthesize.ports import port_rows, port_table
-from pipeline.synthesize.projects import draw_projects, labels_table
-from pipeline.synthesize.routers import draw_routers, interface_table, router_table
+from pipeline.synthesize.projects import Projects, draw_projects, labels_table
+from pipeline.synthesize.routers import Routers, draw_routers, interface_table, router_table
 from pipeline.synthesize.sampler import _Sampler
-from pipeline.synthesize.security_groups import draw_security_groups, group_tables, port_groups_table
-from pipeline.synthesize.subnets import draw_dhcp_agents, draw_subnets4, draw_subnets6, subnet_index, subnet_tables
+from pipeline.synthesize.security_groups import SecurityGroups, draw_security_groups, group_tables, port_groups_table
+from pipeline.synthesize.subnets import (DhcpAgents, SubnetIndex, Subnets4, Subnets6, draw_dhcp_agents,
+                                         draw_subnets4, draw_subnets6, subnet_index, subnet_tables)
 from pipeline.synthesize.text import _frame, _provenance
-from pipeline.synthesize.workload import LB, draw_workload
+from pipeline.synthesize.workload import LB, Workload, draw_workload
 from schemas.model import TABLES, conform
 
 
@@ -60,29 +62,30 @@ def _mac_salt(ctx: Context) -> int:
     return int(salts[0])
 
 
-def generate(model: dict[str, Any], params: dict | None = None,
-             progress: Callable[[str, int, int], None] | None = None,
-             exclude: Exclusions | None = None,
-             build_fabric: Callable | None = None) -> dict[str, pd.DataFrame]:
-    """A synthetic data center: every model table, conformed; see the package docstring.
+@dataclass
+class Plan:
+    """Everything drawn before the tables are written: the families' results."""
 
-    params: the whole params dict (sections `synthesize` and `fabric`). exclude: real values
-    to stay clear of (Exclusions.from_tables). build_fabric defaults to pipeline.fabric's."""
-    if model.get("format") != MODEL_FORMAT:
-        raise SynthParamsError(f"model format {model.get('format')!r} is not {MODEL_FORMAT}")
-    settings = _params(params, model)
-    kinds = sorted(model["kinds"])
-    rng = np.random.default_rng(settings["seed"])
-    ctx = Context(model=model, params=params, settings=settings, kinds=kinds, rng=rng,
-                  sampler=_Sampler(model, kinds, rng), ids=_Ids(rng, exclude), exclude=exclude)
-    step = 0
+    projects: Projects
+    networks: Networks
+    subnets4: Subnets4
+    subnets6: Subnets6
+    dhcp: DhcpAgents
+    workload: Workload
+    layout: HostLayout
+    index: SubnetIndex
+    routers: Routers
+    floating_ips: FloatingIPs
+    external: ExternalAddresses
+    blocks: PortBlocks
+    host_names: pa.Array
+    port_host: np.ndarray  # host per port of the port table (-1: unbound)
+    dhcp_net: np.ndarray   # network per DHCP port
+    dhcp_host: np.ndarray  # host drawn per DHCP port (its agent), before fitting
+    groups: SecurityGroups
 
-    def tick(name):
-        nonlocal step
-        if progress:
-            progress(name, step, len(STEPS))
-        step += 1
 
+def _plan(ctx: Context, tick: Callable[[str], None]) -> Plan:
     tick("plan")
     projects = draw_projects(ctx)
     tick("networks")
@@ -109,8 +112,16 @@ def generate(model: dict[str, Any], params: dict | None = None,
     port_host, dhcp_host = bind_ports(ctx, layout, workload, vm_host, blocks, room)
     tick("security groups")
     groups = draw_security_groups(ctx, projects, networks, s4)
+    return Plan(projects=projects, networks=networks, subnets4=s4, subnets6=s6, dhcp=dhcp, workload=workload,
+                layout=layout, index=index, routers=routers, floating_ips=fips, external=external, blocks=blocks,
+                host_names=names_h, port_host=port_host, dhcp_net=dhcp_net, dhcp_host=dhcp_host, groups=groups)
 
-    tick("tables")
+
+def _tables(ctx: Context, plan: Plan) -> dict[str, Any]:
+    """Every table but the fabric's: arrow columns, or a DataFrame (ports, port_ips)."""
+    projects, networks, s4, s6, workload = plan.projects, plan.networks, plan.subnets4, plan.subnets6, plan.workload
+    routers, fips, external, groups, blocks, layout = (plan.routers, plan.floating_ips, plan.external, plan.groups,
+                                                       plan.blocks, plan.layout)
     ids = _draw_ids(ctx, {
         "ports": blocks.total, "networks": networks.count + 1,  # the last one is the external network
         "subnets": s4.count + s6.count + external.n_subnets, "routers": routers.count,
@@ -118,26 +129,54 @@ def generate(model: dict[str, Any], params: dict | None = None,
         "vms": workload.n_vms, "lbs": int((workload.role == LB).sum()),
         "agents": layout.n_netnodes + 1, "hosts": layout.n_hosts})
     salt = _mac_salt(ctx)
-    rows = port_rows(ctx, projects, networks, index, workload, blocks, dhcp_net, routers, fips)
-    ports, port_security = port_table(ctx, projects, networks, s4, workload, rows, blocks, routers, layout, names_h,
-                                      port_host, (dhcp_net, dhcp_host), ids, salt)
+    rows = port_rows(ctx, projects, networks, plan.index, workload, blocks, plan.dhcp_net, routers, fips)
+    ports, port_security = port_table(ctx, projects, networks, s4, workload, rows, blocks, routers, layout,
+                                      plan.host_names, plan.port_host, (plan.dhcp_net, plan.dhcp_host), ids, salt)
     port_ips, workload_ip_text, interface_ip_text = fixed_ips(
-        ctx, networks.count, s4, s6, index, dhcp, workload, blocks, routers.interface_subnet, external, ids)
-    t_sub, t_pools = subnet_tables(ctx, projects, s4, s6, index, external.block, ids, routers.subnet_router,
+        ctx, networks.count, s4, s6, plan.index, plan.dhcp, workload, blocks, routers.interface_subnet, external, ids)
+    t_sub, t_pools = subnet_tables(ctx, projects, s4, s6, plan.index, external.block, ids, routers.subnet_router,
                                    routers.attached_router_id)
     t_net = network_table(ctx, networks, projects, ids["networks"], s4.block_base, s4.block_prefix, layout.zone_names)
-    t_rt = router_table(ctx, routers, projects, external, ids, index.count)
-    t_ri = interface_table(routers, index, blocks, ids, interface_ip_text)
+    t_rt = router_table(ctx, routers, projects, external, ids, plan.index.count)
+    t_ri = interface_table(routers, plan.index, blocks, ids, interface_ip_text)
     t_fip = floating_ip_table(ctx, fips, projects, workload, routers, external, ids, workload_ip_text)
     t_sg, t_rule = group_tables(ctx, groups, projects, ids)
     t_psg = port_groups_table(ctx, groups, workload, rows.project, port_security, ids, projects.count)
-    t_host = host_table(ctx, layout, names_h, ids["hosts"], salt)
-    out_arrays = {
+    t_host = host_table(ctx, layout, plan.host_names, ids["hosts"], salt)
+    return {
         "hosts": t_host, "networks": t_net, "subnets": t_sub, "allocation_pools": t_pools, "ports": ports,
         "port_ips": port_ips, "port_security_groups": t_psg, "security_groups": t_sg,
         "security_group_rules": t_rule, "routers": t_rt, "router_interfaces": t_ri,
-        "floating_ips": t_fip, "project_labels": labels_table(projects, kinds),
+        "floating_ips": t_fip, "project_labels": labels_table(projects, ctx.kinds),
     }
+
+
+def generate(model: dict[str, Any], params: dict | None = None,
+             progress: Callable[[str, int, int], None] | None = None,
+             exclude: Exclusions | None = None,
+             build_fabric: Callable | None = None) -> dict[str, pd.DataFrame]:
+    """A synthetic data center: every model table, conformed; see the package docstring.
+
+    params: the whole params dict (sections `synthesize` and `fabric`). exclude: real values
+    to stay clear of (Exclusions.from_tables). build_fabric defaults to pipeline.fabric's."""
+    if model.get("format") != MODEL_FORMAT:
+        raise SynthParamsError(f"model format {model.get('format')!r} is not {MODEL_FORMAT}")
+    settings = _params(params, model)
+    kinds = sorted(model["kinds"])
+    rng = np.random.default_rng(settings["seed"])
+    ctx = Context(model=model, params=params, settings=settings, kinds=kinds, rng=rng,
+                  sampler=_Sampler(model, kinds, rng), ids=_Ids(rng, exclude), exclude=exclude)
+    step = 0
+
+    def tick(name):
+        nonlocal step
+        if progress:
+            progress(name, step, len(STEPS))
+        step += 1
+
+    plan = _plan(ctx, tick)
+    tick("tables")
+    out_arrays = _tables(ctx, plan)
     out = {name: (t if isinstance(t, pd.DataFrame) else _frame(name, t))
            for name, t in ((n, out_arrays.get(n, {})) for n in TABLES)
            if name not in ("fabric_switches", "fabric_links")}

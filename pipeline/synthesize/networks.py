@@ -114,7 +114,8 @@ def network_table(ctx: Context, networks: Networks, projects: Projects, net_ids:
     t_net = {
         "id": net_ids, "project_id": proj_all.take(pa.array(np.concatenate([net_proj, [projects.count]]))),
         "name": _avoid_names(_concat([tenant_names, pa.array(["syn-external"], LS)]), ctx.exclude),
-        "admin_state_up": _concat([_bool_col(*n_admin), _bools([bool(ext_row[4]) if ext_row[4] is not None else True])]),
+        "admin_state_up": _concat([_bool_col(*n_admin),
+                                   _bools([bool(ext_row[4]) if ext_row[4] is not None else True])]),
         "status": _concat([_str_col(*n_status), pa.array([ext_row[5]], LS)]),
         "shared": _concat([_bool_col(*n_shared), _bools([bool(ext_row[3]) if ext_row[3] is not None else False])]),
         "mtu": _concat([_int_col(*n_mtu), _ints([int(ext_row[1]) if ext_row[1] is not None else 1500])]),

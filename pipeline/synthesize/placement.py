@@ -159,7 +159,8 @@ def host_names(ctx: Context, layout: HostLayout) -> pa.Array:
     rack_w, nn_zone = layout.rack_width, layout.netnode_zone
 
     def names(prefix: str) -> pa.Array:
-        comp = _join(prefix, "az", _num_text(layout.zone + 1), "-r", pc.utf8_lpad(_num_text(layout.rack + 1), rack_w, "0"),
+        comp = _join(prefix, "az", _num_text(layout.zone + 1),
+                     "-r", pc.utf8_lpad(_num_text(layout.rack + 1), rack_w, "0"),
                      "-h", pc.utf8_lpad(_num_text(layout.slot + 1), 4, "0"))
         nn = _join(prefix, "az", _num_text(nn_zone + 1), "-r",
                    pc.utf8_lpad(_num_text(np.zeros(layout.n_netnodes, np.int64) + 1), rack_w, "0"),

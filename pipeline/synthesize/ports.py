@@ -52,7 +52,8 @@ def port_rows(ctx: Context, projects: Projects, networks: Networks, index: Subne
     ri_sub, n_projects = routers.interface_subnet, projects.count
     # external ports belong to the admin project, or to '' where the real data leaves it empty
     ext_owner = n_projects + 1 if float(ctx.external.get("port_project_empty_share") or 0.0) >= 0.5 else n_projects
-    p_net = np.concatenate([workload.network, dhcp_net, index.network[ri_sub], np.full(blocks.external, networks.count)])
+    p_net = np.concatenate([workload.network, dhcp_net, index.network[ri_sub],
+                            np.full(blocks.external, networks.count)])
     p_proj = np.concatenate([workload.project, networks.project[dhcp_net], index.project[ri_sub],
                              np.full(blocks.gateways, ext_owner), np.full(blocks.floating_ips, ext_owner)])
     p_kind = np.concatenate([workload.kind, networks.kind[dhcp_net], index.kind[ri_sub],
@@ -151,8 +152,8 @@ def _allowed_address_pairs(ctx: Context, workload: Workload, s4: Subnets4, p_mac
         priv = kind_s == "private"
         doc = ~priv & (plen >= 24)
         base = np.where(priv, (10 << 24) | ((r % np.left_shift(np.int64(1), plen - 8)) << (32 - plen)),
-                        np.where(doc, EXTERNAL_BLOCKS_DOC[1] + ((r % np.left_shift(np.int64(1), np.maximum(plen - 24, 0)))
-                                                                << (32 - plen)),
+                        np.where(doc, EXTERNAL_BLOCKS_DOC[1]
+                                 + ((r % np.left_shift(np.int64(1), np.maximum(plen - 24, 0))) << (32 - plen)),
                                  EXTERNAL_BULK[0]))
         plen = np.where(priv | doc, plen, 11)
         text = _where(plen < 32, _join(ip4_text(base), "/", _num_text(plen)), ip4_text(base))
@@ -196,8 +197,10 @@ def port_table(ctx: Context, projects: Projects, networks: Networks, s4: Subnets
     p_dev = _concat([dev_w, d_dev, ids["routers"].take(pa.array(routers.interface_router)),
                      ids["routers"].take(pa.array(routers.gateway_routers)), ids["floating_ips"]])
     p_owner = _concat([owner_w, _const("network:dhcp", blocks.dhcp), _str_col(ric, ricats),
-                       _const("network:router_gateway", blocks.gateways), _const("network:floatingip", blocks.floating_ips)])
-    p_host = _concat([host_names, pa.array([""], LS)]).take(pa.array(np.where(port_host >= 0, port_host, n_compute + n_netnodes)))
+                       _const("network:router_gateway", blocks.gateways),
+                       _const("network:floatingip", blocks.floating_ips)])
+    unbound = n_compute + n_netnodes  # the '' after the host names
+    p_host = _concat([host_names, pa.array([""], LS)]).take(pa.array(np.where(port_host >= 0, port_host, unbound)))
     p_mac = _macs(ctx, n_ports, salt)
     p_aap = _allowed_address_pairs(ctx, workload, s4, p_mac, n_ports, projects.count)
     # Alcor-style ports (in VPC networks): veth name derived from the port id, fast path flag

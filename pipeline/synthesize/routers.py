@@ -103,7 +103,8 @@ def interface_table(routers: Routers, index: SubnetIndex, blocks: PortBlocks, id
     """router_interfaces: one port per attached subnet (the interface block of the port table)."""
     ri_sub = routers.interface_subnet
     ri_port = blocks.interface_start + np.arange(blocks.router_interfaces)
-    return {"port_id": ids["ports"].take(pa.array(ri_port)), "router_id": ids["routers"].take(pa.array(routers.interface_router)),
+    return {"port_id": ids["ports"].take(pa.array(ri_port)),
+            "router_id": ids["routers"].take(pa.array(routers.interface_router)),
             "network_id": ids["networks"].take(pa.array(index.network[ri_sub])),
             "subnet_id": ids["subnets"].take(pa.array(ri_sub)), "ip_address": ip_text}
 

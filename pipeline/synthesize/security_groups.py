@@ -186,8 +186,8 @@ def _remote_groups(ctx: Context, groups: SecurityGroups, rem_kind: np.ndarray) -
     otherg = rem_kind == "group:other"
     rsg_proj = groups.project[rule_sg]
     gcount = groups.per_project[rsg_proj]
-    other_k = (groups.index[rule_sg] + 1 + np.floor(ctx.rng.random(n_rules) * np.maximum(gcount - 1, 1)).astype(np.int64)
-               ) % np.maximum(gcount, 1)
+    step = np.floor(ctx.rng.random(n_rules) * np.maximum(gcount - 1, 1)).astype(np.int64)
+    other_k = (groups.index[rule_sg] + 1 + step) % np.maximum(gcount, 1)
     return np.where(selfg, rule_sg, np.where(otherg, np.where(gcount > 1, sg_start[rsg_proj] + other_k, rule_sg), -1))
 
 
@@ -233,7 +233,8 @@ def port_groups_table(ctx: Context, groups: SecurityGroups, workload: Workload, 
                                                           if n_projects else 1, 1)).astype(np.int64)
     grp = (groups.start[pproj] + (sg_off[ps_port] + ps_i) % np.maximum(n_sg[pproj], 1) if len(ps_port)
            else np.zeros(0, np.int64))
-    return {"port_id": ids["ports"].take(pa.array(ps_port)), "security_group_id": ids["security_groups"].take(pa.array(grp))}
+    return {"port_id": ids["ports"].take(pa.array(ps_port)),
+            "security_group_id": ids["security_groups"].take(pa.array(grp))}
 
 
 # ---- learning

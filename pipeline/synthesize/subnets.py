@@ -233,7 +233,8 @@ def subnet_tables(ctx: Context, projects: Projects, s4: Subnets4, s6: Subnets6, 
     cidr_all = _concat([_join(ip4_text(s4.address), "/", _num_text(s4.prefix)), _join(p6_arr, "::/64"),
                         _join(ip4_text(ext_block), "/24")])
     gw_txt = _concat([_where(s4.gateway, ip4_text(s4.gateway_ip), _const(None, n_subnets4)),
-                      _where(s6.gateway, _join(p6_arr, "::1"), _const(None, n_subnets6)) if n_subnets6 else pa.array([], LS),
+                      (_where(s6.gateway, _join(p6_arr, "::1"), _const(None, n_subnets6)) if n_subnets6
+                       else pa.array([], LS)),
                       ip4_text(ext_block + 1)])
     dns4c, dnscats = s4.dns
     dns_txt = _concat([_pick(_dns_texts(dnscats), dns4c), _const("[]", n_subnets6 + n_ext_sub)])

@@ -69,7 +69,8 @@ def ip4_text(x) -> pa.Array:
     x = np.asarray(x, dtype=np.int64)
     if len(x) == 0:
         return pa.array([], LS)
-    return pc.binary_join_element_wise(_IP_HI.take(pa.array(x >> 16)), _IP_LO.take(pa.array(x & 65535)), pa.scalar("", LS))
+    return pc.binary_join_element_wise(_IP_HI.take(pa.array(x >> 16)), _IP_LO.take(pa.array(x & 65535)),
+                                       pa.scalar("", LS))
 
 
 def _hex16(x) -> pa.Array:
