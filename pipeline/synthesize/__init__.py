@@ -42,11 +42,19 @@ its host; `max_ports_per_host` is enforced by moving whole VMs (and single netwo
 full hosts. Network nodes (as many per compute host as learned) carry the DHCP, router
 interface and gateway ports where the real data binds them there.
 
-Package layout: `learn.py` (the model), `generate.py` (the orchestrator of the generation),
-`stage.py` (`run`); shared pieces: `common.py` (constants), `params.py` (the `synthesize:`
-parameters and mix), `sampler.py` (draws from the model), `exclusions.py` (real values to avoid;
-seeded ids), `text.py` (vectorized text and frames), `stats.py` (histograms), `arrays.py`
-(segment and rank helpers), `placement.py` (host capacity).
+Package layout. `learn.py` prepares the real tables and asks each family for its statistics;
+`generate.py` orchestrates the families' draws (in a fixed order: one random stream) into a
+`Plan`, then their tables; `stage.py` is `run`. One module per family, its learn side
+(`learn_stats`: the model keys it writes) next to its generate side (`draw_*`, `*_table`, which
+read them): `projects.py`, `networks.py`, `subnets.py` (IPv4 address plan, IPv6, DHCP agents,
+subnets and pools), `workload.py` (workload ports, multi-NIC VMs), `placement.py` (hosts, VM
+placement, bindings, the hosts table, `learn_infra`), `routers.py`, `external.py` (external
+addresses, `learn_external`), `floating_ips.py`, `security_groups.py`, `ports.py` (the ports
+table), `fixed_ips.py` (port_ips). Shared: `context.py` (model, settings, rng, sampler, ids),
+`blocks.py` (`PortBlocks`: the port table's blocks and offsets), `common.py` (constants),
+`params.py` (the `synthesize:` parameters and mix), `sampler.py`, `exclusions.py` (real values
+to avoid; seeded ids), `text.py` (vectorized text, frames), `stats.py` (histograms,
+`KindTables`), `arrays.py` (segment and rank helpers).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ BINDINGS = ("compute", "netnode", "none")
 FALLBACK_KIND = "all"      # no profile for any project
 UNLABELLED_KIND = "other"  # some projects have a profile, these do not
 
-# Address spaces (see the module docstring).
+# Address spaces (see the package docstring).
 RFC1918 = ((10 << 24, 24), ((172 << 24) | (16 << 16), 20), ((192 << 24) | (168 << 16), 16))
 RANGE_NAMES = ("10", "172", "192")
 EXTERNAL_BLOCKS_DOC = ((198 << 24) | (51 << 16) | (100 << 8), (203 << 24) | (113 << 8))

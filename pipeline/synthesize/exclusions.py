@@ -15,9 +15,6 @@ from pipeline.synthesize.text import LS, _from_bytes, _hex, _join, _uuid_text, _
 from schemas.model import TABLES
 
 
-# =============================================================================================
-# Exclusions: real values the synthetic data must not reuse (never stored in the model)
-
 # Names every cloud uses (Neutron's per-project default security group): never identifying.
 GENERIC_NAMES = frozenset({"default"})
 

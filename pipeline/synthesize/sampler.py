@@ -10,9 +10,6 @@ import pyarrow as pa
 from pipeline.synthesize.text import _bools, _ints, _pick
 
 
-# =============================================================================================
-# Sampling from the model
-
 class _Sampler:
     """Draws per row from the histogram of the row's kind (the pooled one when the kind has none)."""
 

@@ -12,9 +12,6 @@ from pipeline.synthesize.generate import STEPS, generate
 from pipeline.synthesize.learn import learn
 
 
-# =============================================================================================
-# The stage: learn, generate, validate
-
 RUN_STEPS = ("learn",) + STEPS + ("validate",)
 
 

@@ -11,9 +11,6 @@ from pipeline.synthesize.common import SOURCE_FILE
 from schemas.model import TABLES, conform
 
 
-# =============================================================================================
-# Vectorized text: ids, MACs, addresses, timestamps (numpy bytes / pyarrow kernels)
-
 # pandas keeps string columns as arrow large_string: build them so, or every column is re-cast
 LS = pa.large_string()
 _IP_HI = None  # "a.b." for the upper 16 bits, built on first use
