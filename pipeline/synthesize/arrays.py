@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def _starts(counts: np.ndarray) -> np.ndarray:
+def run_starts(counts: np.ndarray) -> np.ndarray:
     c = np.asarray(counts, dtype=np.int64)
     out = np.zeros(len(c), dtype=np.int64)
     if len(c) > 1:
@@ -13,7 +13,7 @@ def _starts(counts: np.ndarray) -> np.ndarray:
     return out
 
 
-def _rank(groups: np.ndarray) -> np.ndarray:
+def run_rank(groups: np.ndarray) -> np.ndarray:
     """0-based position of each row within its run of equal (sorted) group values."""
     n = len(groups)
     if n == 0:
@@ -24,24 +24,24 @@ def _rank(groups: np.ndarray) -> np.ndarray:
     return idx - np.maximum.accumulate(np.where(first, idx, 0))
 
 
-def _seg(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def segments(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(owner, rank): expand `counts[i]` rows per i; rank = 0..counts[i]-1."""
     counts = np.asarray(counts, dtype=np.int64)
     owner = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
-    return owner, np.arange(len(owner), dtype=np.int64) - _starts(counts)[owner]
+    return owner, np.arange(len(owner), dtype=np.int64) - run_starts(counts)[owner]
 
 
-def _rank_by(keys: np.ndarray) -> np.ndarray:
+def rank_by(keys: np.ndarray) -> np.ndarray:
     """0-based rank of each row among rows with the same key, in row order (keys unsorted)."""
     if len(keys) == 0:
         return np.zeros(0, np.int64)
     o = np.argsort(keys, kind="stable")
     r = np.empty(len(keys), np.int64)
-    r[o] = _rank(keys[o])
+    r[o] = run_rank(keys[o])
     return r
 
 
-def _unique_ints(rng: np.random.Generator, n: int, lo: int, hi: int) -> np.ndarray:
+def unique_ints(rng: np.random.Generator, n: int, lo: int, hi: int) -> np.ndarray:
     """n distinct integers in [lo, hi] (repeats only when the range is smaller than n)."""
     span = hi - lo + 1
     if n >= span:
@@ -57,7 +57,7 @@ def _unique_ints(rng: np.random.Generator, n: int, lo: int, hi: int) -> np.ndarr
     return v
 
 
-def _largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
+def largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
     raw = shares / shares.sum() * total
     base = np.floor(raw).astype(np.int64)
     rest = total - base.sum()

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.synthesize.exclusions import Exclusions, _Ids
-from pipeline.synthesize.sampler import _Sampler
+from pipeline.synthesize.exclusions import Exclusions, IdDrawer
+from pipeline.synthesize.sampler import Sampler
 
 
 @dataclass
@@ -19,11 +19,11 @@ class Context:
 
     model: dict[str, Any]
     params: dict                # the whole params dict (the fabric section is read too)
-    settings: dict[str, Any]    # the checked `synthesize:` parameters (params._params)
+    settings: dict[str, Any]    # the checked `synthesize:` parameters (params.checked_params)
     kinds: list[str]            # sorted model kinds; a kind index points here
     rng: np.random.Generator
-    sampler: _Sampler
-    ids: _Ids
+    sampler: Sampler
+    ids: IdDrawer
     exclude: Exclusions | None  # real values to stay clear of
 
     @property

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.synthesize.text import LS, _from_bytes, _hex, _join, _uuid_text, _where
+from pipeline.synthesize.text import LS, hex_ascii, join_text, text_from_bytes, uuid_text, where
 from schemas.model import TABLES
 
 
@@ -53,14 +53,14 @@ class Exclusions:
                    mac_prefixes=frozenset(str(m).lower()[:5] for m in macs.to_pylist()))
 
 
-def _clashes(values: pa.Array, pool: pa.Array | None) -> np.ndarray:
+def clashes(values: pa.Array, pool: pa.Array | None) -> np.ndarray:
     if pool is None or len(pool) == 0 or len(values) == 0:
         return np.zeros(len(values), dtype=bool)
     return np.asarray(pc.fill_null(pc.is_in(values, value_set=pool), False).to_numpy(zero_copy_only=False),
                       dtype=bool)
 
 
-class _Ids:
+class IdDrawer:
     """Seeded UUIDs (and 32-hex project ids), redrawn where they equal a real id."""
 
     def __init__(self, rng: np.random.Generator, exclude: Exclusions | None):
@@ -70,7 +70,7 @@ class _Ids:
         b = np.frombuffer(self.rng.bytes(16 * n), dtype=np.uint8).reshape(n, 16).copy()
         out = fmt(b)
         for _ in range(8):
-            bad = _clashes(out, self.exclude.ids if self.exclude else None)
+            bad = clashes(out, self.exclude.ids if self.exclude else None)
             if not bad.any():
                 return out
             b[bad] = np.frombuffer(self.rng.bytes(16 * int(bad.sum())), np.uint8).reshape(-1, 16)
@@ -78,22 +78,22 @@ class _Ids:
         raise RuntimeError("could not draw ids distinct from the real ones")  # 2^-122 per draw
 
     def uuids(self, n: int) -> pa.Array:
-        return self._draw(n, _uuid_text)
+        return self._draw(n, uuid_text)
 
     def hex32(self, n: int) -> pa.Array:
         def fmt(b):
             b = b.copy()
             b[:, 6] = (b[:, 6] & 0x0F) | 0x40
             b[:, 8] = (b[:, 8] & 0x3F) | 0x80
-            return _from_bytes(_hex(b))
+            return text_from_bytes(hex_ascii(b))
         return self._draw(n, fmt)
 
 
-def _avoid_names(names: pa.Array, exclude: Exclusions | None) -> pa.Array:
+def avoid_names(names: pa.Array, exclude: Exclusions | None) -> pa.Array:
     """Append '-s' to any generated name that equals a real one (until none does)."""
     for _ in range(8):
-        bad = _clashes(names, exclude.names if exclude else None)
+        bad = clashes(names, exclude.names if exclude else None)
         if not bad.any():
             return names
-        names = _where(bad, _join(names, "-s"), names)
+        names = where(bad, join_text(names, "-s"), names)
     return names

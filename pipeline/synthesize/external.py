@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.synthesize.common import EXTERNAL_BLOCKS_DOC, EXTERNAL_BULK, EXT_PER_SUBNET, SynthParamsError
-from pipeline.synthesize.stats import _share, hist
+from pipeline.synthesize.stats import hist, share
 from pipeline.util import stripped as _str
 
 
@@ -50,8 +50,8 @@ def learn_external(networks: pd.DataFrame, subnets: pd.DataFrame, ports: pd.Data
             "type": _str(en["network_type"]).str.lower().replace("", None), "mtu": en["mtu"],
             "port_security": en["port_security_enabled"], "shared": en["shared"],
             "admin_state_up": en["admin_state_up"], "status": _str(en["status"]).replace("", None)})),
-        "physical_network_share": _share(_str(en["physical_network"]) != ""),
+        "physical_network_share": share(_str(en["physical_network"]) != ""),
         "subnets_per_network": hist(es.groupby("network_id").size()),
-        "enable_dhcp_share": _share(es["enable_dhcp"].fillna(False).astype(bool)),
-        "port_project_empty_share": _share(ports.loc[ext_port_roles, "project_id"] == ""),
+        "enable_dhcp_share": share(es["enable_dhcp"].fillna(False).astype(bool)),
+        "port_project_empty_share": share(ports.loc[ext_port_roles, "project_id"] == ""),
     }

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.synthesize.arrays import _rank, _rank_by, _seg, _starts
+from pipeline.synthesize.arrays import rank_by, run_rank, run_starts, segments
 from pipeline.synthesize.blocks import PortBlocks
 from pipeline.synthesize.context import Context
 from pipeline.synthesize.external import ExternalAddresses
 from pipeline.synthesize.subnets import DhcpAgents, SubnetIndex, Subnets4, Subnets6
-from pipeline.synthesize.text import LS, _concat, _frame, _hex16, _ints, _join, ip4_text
+from pipeline.synthesize.text import LS, concat, hex16_text, int_array, ip4_text, join_text, table_frame
 from pipeline.synthesize.workload import Workload
 
 
@@ -27,7 +27,7 @@ def _workload_v6(ctx: Context, n_networks: int, s6: Subnets6, dhcp: DhcpAgents, 
     w_v6 = (v6_first[w_net] >= 0) & ctx.sampler.share("v6_port_share", workload.kind, 1.0)
     w6 = np.flatnonzero(w_v6)
     s6_of = v6_first[w_net[w6]]
-    k6 = dhcp.start6[s6_of] + _rank_by(s6_of) + 2
+    k6 = dhcp.start6[s6_of] + rank_by(s6_of) + 2
     keep6 = k6 <= 0xFFFF
     return w6[keep6], s6_of[keep6], k6[keep6]
 
@@ -37,10 +37,10 @@ def _dhcp_addresses(s4: Subnets4, s6: Subnets6, index: SubnetIndex, dhcp: DhcpAg
     sub_net, agents = index.network, dhcp.per_network
     dsub = np.concatenate([np.flatnonzero(s4.dhcp), s4.count + np.flatnonzero(s6.dhcp)])
     dsub = dsub[np.argsort(sub_net[dsub], kind="stable")]
-    d_idx = _rank(sub_net[dsub])
-    dd_sub, dd_a = _seg(agents[sub_net[dsub]])
+    d_idx = run_rank(sub_net[dsub])
+    dd_sub, dd_a = segments(agents[sub_net[dsub]])
     dd_s = dsub[dd_sub]
-    dd_port = blocks.dhcp_start + _starts(agents)[sub_net[dd_s]] + dd_a
+    dd_port = blocks.dhcp_start + run_starts(agents)[sub_net[dd_s]] + dd_a
     return dd_port, d_idx[dd_sub], dd_s, dd_a
 
 
@@ -57,25 +57,26 @@ def fixed_ips(ctx: Context, n_networks: int, s4: Subnets4, s6: Subnets6, index: 
     # (port, ip_index, subnet, address text) per group of addresses
     ip_parts = [
         (np.arange(n_workload), np.zeros(n_workload, np.int64), workload.subnet, ip4_text(workload.ip)),
-        (w6, np.ones(len(w6), np.int64), n_subnets4 + s6_of, _join(p6_arr.take(pa.array(s6_of)), "::", _hex16(k6))),
+        (w6, np.ones(len(w6), np.int64), n_subnets4 + s6_of,
+         join_text(p6_arr.take(pa.array(s6_of)), "::", hex16_text(k6))),
         (dd_port[dd4], dd_index[dd4], dd_s[dd4], ip4_text(s4.address_of(dd_s[dd4], dd_a[dd4]))),
         (dd_port[~dd4], dd_index[~dd4], dd_s[~dd4],
-         _join(p6_arr.take(pa.array(dd_s[~dd4] - n_subnets4)), "::", _hex16(dd_a[~dd4] + 2))),
+         join_text(p6_arr.take(pa.array(dd_s[~dd4] - n_subnets4)), "::", hex16_text(dd_a[~dd4] + 2))),
         (blocks.interface_start + np.flatnonzero(ri4), np.zeros(int(ri4.sum()), np.int64), ri_sub[ri4],
          ip4_text(s4.gateway_ip[ri_sub[ri4]])),
         (blocks.interface_start + np.flatnonzero(~ri4), np.zeros(int((~ri4).sum()), np.int64), ri_sub[~ri4],
-         _join(p6_arr.take(pa.array(ri_sub[~ri4] - n_subnets4)), "::1")),
+         join_text(p6_arr.take(pa.array(ri_sub[~ri4] - n_subnets4)), "::1")),
         (blocks.gateway_start + np.arange(blocks.external), np.zeros(blocks.external, np.int64),
          n_subnets4 + s6.count + external.subnet_of, ip4_text(external.ip)),
     ]
     ip_port = np.concatenate([x[0] for x in ip_parts]).astype(np.int64)
     ip_index = np.concatenate([x[1] for x in ip_parts]).astype(np.int64)
     ip_sub = np.concatenate([x[2] for x in ip_parts]).astype(np.int64)
-    ip_text = _concat([x[3] for x in ip_parts])
+    ip_text = concat([x[3] for x in ip_parts])
     o = np.lexsort((ip_index, ip_port))
-    port_ips = {"port_id": ids["ports"].take(pa.array(ip_port[o])), "ip_index": _ints(ip_index[o]),
+    port_ips = {"port_id": ids["ports"].take(pa.array(ip_port[o])), "ip_index": int_array(ip_index[o]),
                 "subnet_id": ids["subnets"].take(pa.array(ip_sub[o])), "ip_address": ip_text.take(pa.array(o))}
-    return _frame("port_ips", port_ips), ip_parts[0][3], _ip_text_of(ip_parts, 4, 5, ri4)
+    return table_frame("port_ips", port_ips), ip_parts[0][3], _ip_text_of(ip_parts, 4, 5, ri4)
 
 
 def _ip_text_of(parts, i4: int, i6: int, is4: np.ndarray) -> pa.Array:
@@ -86,4 +87,4 @@ def _ip_text_of(parts, i4: int, i6: int, is4: np.ndarray) -> pa.Array:
     pos = np.concatenate([np.flatnonzero(is4), np.flatnonzero(~is4)])
     inv = np.empty(n, np.int64)
     inv[pos] = np.arange(n)
-    return _concat([parts[i4][3], parts[i6][3]]).take(pa.array(inv))
+    return concat([parts[i4][3], parts[i6][3]]).take(pa.array(inv))

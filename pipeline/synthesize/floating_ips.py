@@ -9,15 +9,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.synthesize.arrays import _rank, _seg
+from pipeline.synthesize.arrays import run_rank, segments
 from pipeline.synthesize.common import WORKLOAD_ROLES
 from pipeline.synthesize.context import Context
 from pipeline.synthesize.external import ExternalAddresses
 from pipeline.synthesize.projects import Projects
 from pipeline.synthesize.routers import Routers
-from pipeline.synthesize.sampler import _str_col
-from pipeline.synthesize.stats import KindTables, _share, hist
-from pipeline.synthesize.text import LS, _const, _pick, _where, ip4_text
+from pipeline.synthesize.sampler import str_column
+from pipeline.synthesize.stats import KindTables, hist, share
+from pipeline.synthesize.text import LS, const_text, ip4_text, pick, where
 from pipeline.synthesize.workload import Workload
 from pipeline.util import stripped as _str
 
@@ -59,10 +59,10 @@ def draw_floating_ips(ctx: Context, projects: Projects, workload: Workload, rout
     key = np.where(w_elig & (wp > 0), rng.random(n_workload) ** (1.0 / np.maximum(wp, 1e-12)), -1.0)
     order = np.lexsort((-key, w_proj))
     frank = np.empty(n_workload, np.int64)
-    frank[order] = _rank(w_proj[order])
+    frank[order] = run_rank(w_proj[order])
     f_target = np.flatnonzero((key >= 0) & (frank < want[w_proj]))
     del key, frank, wp, order  # per-port temporaries: 5M ports make each one 40 MB
-    f_un_proj, _ = _seg(n_unassoc)
+    f_un_proj, _ = segments(n_unassoc)
     f_proj = np.concatenate([w_proj[f_target], f_un_proj])
     f_port = np.concatenate([f_target, np.full(len(f_un_proj), -1, np.int64)])
     o = np.argsort(f_proj, kind="stable")
@@ -78,16 +78,16 @@ def floating_ip_table(ctx: Context, fips: FloatingIPs, projects: Projects, workl
     f_assoc = f_port >= 0
     (fsa, fsac), = ctx.sampler.cols("fip_status_associated", fips.kind, None, "ACTIVE")
     (fsu, fsuc), = ctx.sampler.cols("fip_status_unassociated", fips.kind, None, "DOWN")
-    f_status = _where(f_assoc, _str_col(fsa, fsac), _str_col(fsu, fsuc)) if n_fips else pa.array([], LS)
+    f_status = where(f_assoc, str_column(fsa, fsac), str_column(fsu, fsuc)) if n_fips else pa.array([], LS)
     w_router = routers.subnet_router[workload.subnet]
     return {
         "id": ids["floating_ips"], "project_id": projects.ids.take(pa.array(fips.project)),
         "floating_network_id": ids["networks"].take(pa.array(np.full(n_fips, len(ids["networks"]) - 1))),
         "floating_ip_address": ip4_text(external.ip[external.n_gateways:]),
-        "fixed_ip_address": _pick(workload_ip_text, f_port) if n_workload else _const(None, n_fips),
-        "port_id": _pick(ids["ports"], f_port),
-        "router_id": (_pick(ids["routers"], np.where(f_assoc, w_router[np.maximum(f_port, 0)], -1))
-                      if (n_workload and routers.count) else _const(None, n_fips)),
+        "fixed_ip_address": pick(workload_ip_text, f_port) if n_workload else const_text(None, n_fips),
+        "port_id": pick(ids["ports"], f_port),
+        "router_id": (pick(ids["routers"], np.where(f_assoc, w_router[np.maximum(f_port, 0)], -1))
+                      if (n_workload and routers.count) else const_text(None, n_fips)),
         "status": f_status,
     }
 
@@ -109,7 +109,7 @@ def learn_stats(d: KindTables) -> dict:
     fips, ports = d.floating_ips, d.ports
     out = {"fips_per_project": hist(d.per_project(fips))}
     assoc = fips["port_id"].notna()
-    out["fip_unassociated_share"] = _share(~assoc) if len(fips) else None
+    out["fip_unassociated_share"] = share(~assoc) if len(fips) else None
     out["fip_status_associated"] = hist(_str(fips.loc[assoc, "status"]).replace("", None))
     out["fip_status_unassociated"] = hist(_str(fips.loc[~assoc, "status"]).replace("", None))
     work = ports[ports["role"].isin(WORKLOAD_ROLES)]

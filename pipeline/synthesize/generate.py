@@ -21,25 +21,25 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.synthesize.arrays import _seg
+from pipeline.synthesize.arrays import segments
 from pipeline.synthesize.blocks import PortBlocks
 from pipeline.synthesize.common import MAC_PREFIX, MODEL_FORMAT, SynthParamsError
 from pipeline.synthesize.context import Context
-from pipeline.synthesize.exclusions import Exclusions, _Ids
+from pipeline.synthesize.exclusions import Exclusions, IdDrawer
 from pipeline.synthesize.external import ExternalAddresses, external_addresses
 from pipeline.synthesize.fixed_ips import fixed_ips
 from pipeline.synthesize.floating_ips import FloatingIPs, draw_floating_ips, floating_ip_table
 from pipeline.synthesize.networks import Networks, draw_networks, network_table
-from pipeline.synthesize.params import _params
+from pipeline.synthesize.params import checked_params
 from pipeline.synthesize.placement import HostLayout, bind_ports, host_layout, host_names, host_table, place_vms
 from pipeline.synthesize.ports import port_rows, port_table
 from pipeline.synthesize.projects import Projects, draw_projects, labels_table
 from pipeline.synthesize.routers import Routers, draw_routers, interface_table, router_table
-from pipeline.synthesize.sampler import _Sampler
+from pipeline.synthesize.sampler import Sampler
 from pipeline.synthesize.security_groups import SecurityGroups, draw_security_groups, group_tables, port_groups_table
 from pipeline.synthesize.subnets import (DhcpAgents, SubnetIndex, Subnets4, Subnets6, draw_dhcp_agents,
                                          draw_subnets4, draw_subnets6, subnet_index, subnet_tables)
-from pipeline.synthesize.text import _frame, _provenance
+from pipeline.synthesize.text import table_frame, with_provenance
 from pipeline.synthesize.workload import LB, Workload, draw_workload
 from schemas.model import TABLES, conform
 
@@ -106,7 +106,7 @@ def _plan(ctx: Context, tick: Callable[[str], None]) -> Plan:
     external = external_addresses(int(routers.gateway.sum()), fips.count)
     tick("hosts")
     names_h = host_names(ctx, layout)
-    dhcp_net, _ = _seg(dhcp.per_network)
+    dhcp_net, _ = segments(dhcp.per_network)
     blocks = PortBlocks(workload=workload.count, dhcp=len(dhcp_net), router_interfaces=len(routers.interface_subnet),
                         gateways=external.n_gateways, floating_ips=fips.count)
     port_host, dhcp_host = bind_ports(ctx, layout, workload, vm_host, blocks, room)
@@ -161,11 +161,11 @@ def generate(model: dict[str, Any], params: dict | None = None,
     to stay clear of (Exclusions.from_tables). build_fabric defaults to pipeline.fabric's."""
     if model.get("format") != MODEL_FORMAT:
         raise SynthParamsError(f"model format {model.get('format')!r} is not {MODEL_FORMAT}")
-    settings = _params(params, model)
+    settings = checked_params(params, model)
     kinds = sorted(model["kinds"])
     rng = np.random.default_rng(settings["seed"])
     ctx = Context(model=model, params=params, settings=settings, kinds=kinds, rng=rng,
-                  sampler=_Sampler(model, kinds, rng), ids=_Ids(rng, exclude), exclude=exclude)
+                  sampler=Sampler(model, kinds, rng), ids=IdDrawer(rng, exclude), exclude=exclude)
     step = 0
 
     def tick(name):
@@ -177,15 +177,15 @@ def generate(model: dict[str, Any], params: dict | None = None,
     plan = _plan(ctx, tick)
     tick("tables")
     out_arrays = _tables(ctx, plan)
-    out = {name: (t if isinstance(t, pd.DataFrame) else _frame(name, t))
+    out = {name: (t if isinstance(t, pd.DataFrame) else table_frame(name, t))
            for name, t in ((n, out_arrays.get(n, {})) for n in TABLES)
            if name not in ("fabric_switches", "fabric_links")}
     tick("fabric")
     if build_fabric is None:
         from pipeline.fabric import build_fabric
     sw, links = build_fabric(out["hosts"], (params or {}).get("fabric") or {})
-    out["fabric_switches"] = _provenance(conform(sw, "fabric_switches"), "fabric_switches")
-    out["fabric_links"] = _provenance(conform(links, "fabric_links"), "fabric_links")
+    out["fabric_switches"] = with_provenance(conform(sw, "fabric_switches"), "fabric_switches")
+    out["fabric_links"] = with_provenance(conform(links, "fabric_links"), "fabric_links")
     if progress:
         progress("done", len(STEPS), len(STEPS))
     return {name: out[name] for name in TABLES}

@@ -28,6 +28,7 @@ from pipeline.util import stripped as _str
 from schemas import netaddr as na
 from schemas.model import TABLES, empty_frame
 
+
 # Each family's statistics of a kind, in the order of the model's keys.
 FAMILY_STATS = (network_stats, subnet_stats, workload_stats, port_stats, group_stats, router_stats,
                 floating_ip_stats)

@@ -10,15 +10,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.synthesize.arrays import _seg, _unique_ints
+from pipeline.synthesize.arrays import segments, unique_ints
 from pipeline.synthesize.common import RANGE_NAMES, SEGMENTATION_RANGES
 from pipeline.synthesize.context import Context
-from pipeline.synthesize.exclusions import _avoid_names
+from pipeline.synthesize.exclusions import avoid_names
 from pipeline.synthesize.projects import Projects
-from pipeline.synthesize.sampler import _bool_col, _int_col, _str_col
-from pipeline.synthesize.stats import KindTables, _share, hist
-from pipeline.synthesize.text import (LS, _bools, _concat, _const, _ints, _join, _num_text, _pick, _time_text,
-                                      _where, ip4_text)
+from pipeline.synthesize.sampler import bool_column, int_column, str_column
+from pipeline.synthesize.stats import KindTables, hist, share
+from pipeline.synthesize.text import (LS, bool_array, concat, const_text, int_array, ip4_text, join_text, num_text,
+                                      pick, time_text, where)
 from pipeline.util import stripped as _str
 
 
@@ -50,7 +50,7 @@ class Networks:
 def draw_networks(ctx: Context, projects: Projects) -> Networks:
     sampler, kind_p = ctx.sampler, projects.kind
     n_net = np.maximum(sampler.ints("networks_per_project", kind_p, 1), 0)
-    net_proj, net_k = _seg(n_net)
+    net_proj, net_k = segments(n_net)
     net_kind = kind_p[net_proj]
     net_attr = sampler.cols("network", net_kind, 6, ["vxlan", 1450, True, False, True, "ACTIVE"])
     vpc = sampler.share("vpc_share", net_kind)
@@ -72,7 +72,7 @@ def _segmentation(ctx: Context, type_arr: np.ndarray, n_networks: int) -> tuple[
     for tname, (lo, hi) in SEGMENTATION_RANGES.items():
         sel = np.flatnonzero(type_arr[:n_networks] == tname)
         if len(sel):
-            seg[sel] = _unique_ints(ctx.rng, len(sel), lo, hi)
+            seg[sel] = unique_ints(ctx.rng, len(sel), lo, hi)
             seg_null[sel] = False
     return seg, seg_null
 
@@ -86,7 +86,7 @@ def _zone_texts(ctx: Context, networks: Networks, zone_names: list[str]) -> tupl
     single = [json.dumps([z], separators=(",", ":")) for z in zone_names]
     zone_pick = np.where(n_zone == 1, 1 + n_zones + zone_start, np.clip(n_zone, -1, n_zones))
     ztab = [None] + nz_txt + single  # index: -1 -> None via +1 shift
-    tenant = _pick(ztab, np.where(zone_pick < 0, 0, zone_pick + 1)) if n_networks else pa.array([], LS)
+    tenant = pick(ztab, np.where(zone_pick < 0, 0, zone_pick + 1)) if n_networks else pa.array([], LS)
     return tenant, nz_txt[n_zones]
 
 
@@ -109,28 +109,28 @@ def network_table(ctx: Context, networks: Networks, projects: Projects, net_ids:
     zones_tenant, zones_external = _zone_texts(ctx, networks, zone_names)
     net_created = rng.integers(0, 365 * 86400, n_networks + 1)
     is_ext = np.arange(n_networks + 1) == n_networks
-    tenant_names = (_join("syn-", projects.token.take(pa.array(net_proj)) if n_networks else pa.array([], LS),
-                          "net", _num_text(networks.index + 1)))
+    tenant_names = (join_text("syn-", projects.token.take(pa.array(net_proj)) if n_networks else pa.array([], LS),
+                              "net", num_text(networks.index + 1)))
     t_net = {
         "id": net_ids, "project_id": proj_all.take(pa.array(np.concatenate([net_proj, [projects.count]]))),
-        "name": _avoid_names(_concat([tenant_names, pa.array(["syn-external"], LS)]), ctx.exclude),
-        "admin_state_up": _concat([_bool_col(*n_admin),
-                                   _bools([bool(ext_row[4]) if ext_row[4] is not None else True])]),
-        "status": _concat([_str_col(*n_status), pa.array([ext_row[5]], LS)]),
-        "shared": _concat([_bool_col(*n_shared), _bools([bool(ext_row[3]) if ext_row[3] is not None else False])]),
-        "mtu": _concat([_int_col(*n_mtu), _ints([int(ext_row[1]) if ext_row[1] is not None else 1500])]),
-        "router_external": _bools(is_ext),
-        "port_security_enabled": _concat([_bool_col(*n_ps),
-                                          _bools([bool(ext_row[2]) if ext_row[2] is not None else True])]),
+        "name": avoid_names(concat([tenant_names, pa.array(["syn-external"], LS)]), ctx.exclude),
+        "admin_state_up": concat([bool_column(*n_admin),
+                                  bool_array([bool(ext_row[4]) if ext_row[4] is not None else True])]),
+        "status": concat([str_column(*n_status), pa.array([ext_row[5]], LS)]),
+        "shared": concat([bool_column(*n_shared), bool_array([bool(ext_row[3]) if ext_row[3] is not None else False])]),
+        "mtu": concat([int_column(*n_mtu), int_array([int(ext_row[1]) if ext_row[1] is not None else 1500])]),
+        "router_external": bool_array(is_ext),
+        "port_security_enabled": concat([bool_column(*n_ps),
+                                         bool_array([bool(ext_row[2]) if ext_row[2] is not None else True])]),
         "network_type": pa.array(list(type_arr), LS),
-        "physical_network": _where(physnet, _join("physnet", _num_text(np.where(is_ext, 0, 1))),
-                                   _const(None, n_networks + 1)),
-        "segmentation_id": _ints(seg, seg_null),
-        "cidr": _concat([_where(vpc, _join(ip4_text(block_base), "/", _num_text(np.maximum(block_prefix, 0))),
-                                _const(None, n_networks)), _const(None, 1)]),
-        "availability_zones": _concat([zones_tenant, pa.array([zones_external], LS)]),
-        "created_at": _time_text(net_created),
-        "updated_at": _time_text(net_created + rng.integers(0, 60 * 86400, n_networks + 1)),
+        "physical_network": where(physnet, join_text("physnet", num_text(np.where(is_ext, 0, 1))),
+                                  const_text(None, n_networks + 1)),
+        "segmentation_id": int_array(seg, seg_null),
+        "cidr": concat([where(vpc, join_text(ip4_text(block_base), "/", num_text(np.maximum(block_prefix, 0))),
+                              const_text(None, n_networks)), const_text(None, 1)]),
+        "availability_zones": concat([zones_tenant, pa.array([zones_external], LS)]),
+        "created_at": time_text(net_created),
+        "updated_at": time_text(net_created + rng.integers(0, 60 * 86400, n_networks + 1)),
     }
     # the external network first (the admin's), then tenant networks in project order
     net_order = np.concatenate([[n_networks], np.arange(n_networks)])
@@ -150,7 +150,7 @@ def learn_stats(d: KindTables) -> dict:
         "status": _str(nets["status"]).replace("", None)}))
     out["network_zones"] = hist(nets["n_zones"])
     vpc = nets["vpc_prefix"].notna()
-    out["vpc_share"] = _share(vpc)
+    out["vpc_share"] = share(vpc)
     out["vpc_prefix"] = hist(nets.loc[vpc, "vpc_prefix"])
     out["address_range"] = hist(nets["range"].dropna())
     return out

@@ -13,7 +13,7 @@ DEFAULTS: dict[str, Any] = {"seed": 7, "hosts": 240, "projects": None, "mix": "a
                             "max_ports_per_host": 500, "zones": None}
 
 
-def _params(params: dict | None, model: dict) -> dict[str, Any]:
+def checked_params(params: dict | None, model: dict) -> dict[str, Any]:
     sp = {**DEFAULTS, **{k: v for k, v in ((params or {}).get("synthesize") or {}).items() if v is not None}}
     out = dict(sp)
     for key in ("seed", "hosts", "max_ports_per_host"):
@@ -45,7 +45,7 @@ def _params(params: dict | None, model: dict) -> dict[str, Any]:
     return out
 
 
-def _mix(mix, model: dict, kinds: list[str]) -> np.ndarray:
+def mix_shares(mix, model: dict, kinds: list[str]) -> np.ndarray:
     if mix in (None, "as_learned"):
         shares = np.array([float(model["kinds"][k].get("projects") or 0) for k in kinds])
         return shares if shares.sum() > 0 else np.ones(len(kinds))

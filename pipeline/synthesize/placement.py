@@ -18,15 +18,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.synthesize.arrays import _seg, _starts
+from pipeline.synthesize.arrays import run_starts, segments
 from pipeline.synthesize.blocks import PortBlocks
 from pipeline.synthesize.common import BINDINGS, INFRA_ROLES, MAC_PREFIX, SynthParamsError, UNDERLAY, WORKLOAD_ROLES
 from pipeline.synthesize.context import Context
-from pipeline.synthesize.exclusions import _clashes
+from pipeline.synthesize.exclusions import clashes
 from pipeline.synthesize.projects import Projects
-from pipeline.synthesize.sampler import _int_values
-from pipeline.synthesize.stats import _share, hist
-from pipeline.synthesize.text import LS, _concat, _const, _ints, _join, _mac_text, _num_text, _pick, _where, ip4_text
+from pipeline.synthesize.sampler import int_values
+from pipeline.synthesize.stats import hist, share
+from pipeline.synthesize.text import (LS, concat, const_text, int_array, ip4_text, join_text, mac_text, num_text,
+                                      pick, where)
 from pipeline.synthesize.workload import LB, UB, VM, Workload
 from pipeline.util import stripped as _str
 
@@ -82,9 +83,9 @@ def host_layout(ctx: Context) -> HostLayout:
         hpr = int(fab.get("hosts_per_rack") or 20)
     hpr = max(1, hpr)
     zc = np.array([n_compute // n_zones + (z < n_compute % n_zones) for z in range(n_zones)], np.int64)
-    h_zone, h_in_zone = _seg(zc)
+    h_zone, h_in_zone = segments(zc)
     h_rack = h_in_zone // hpr
-    rack_id = _starts(-(-zc // hpr))[h_zone] + h_rack
+    rack_id = run_starts(-(-zc // hpr))[h_zone] + h_rack
     ratio_nn = float(ctx.infra.get("netnode_ratio") or 0.0)
     n_netnodes = max(1, int(round(ratio_nn * n_compute))) if ratio_nn > 0 else 0
     return HostLayout(n_compute=n_compute, n_netnodes=n_netnodes, zone_names=[f"az{z + 1}" for z in range(n_zones)],
@@ -126,19 +127,19 @@ def place_vms(ctx: Context, projects: Projects, workload: Workload, layout: Host
     vm_proj, vm_rank, n_vms = workload.vm_project, workload.vm_rank, workload.n_vms
     load_target = _load_targets(ctx, layout)
     (sv, svc), (sh, shc) = ctx.sampler.cols("vm_spread", projects.kind, 2, [1, 1])
-    ratio = _int_values(sh, shc, 1) / np.maximum(_int_values(sv, svc, 1), 1)
+    ratio = int_values(sh, shc, 1) / np.maximum(int_values(sv, svc, 1), 1)
     v_p = np.bincount(vm_proj, minlength=n_projects)
     h_p = np.where(v_p > 0, np.clip(np.rint(ratio * v_p), 1, np.maximum(np.minimum(v_p, n_compute), 1)),
                    0).astype(np.int64)
     cum2 = np.cumsum(np.concatenate([load_target, load_target]))
     line = cum2[n_compute - 1]
-    s_proj, s_k = _seg(h_p)
+    s_proj, s_k = segments(h_p)
     start_p = rng.random(n_projects) * line if n_projects else np.zeros(0)
     hk = np.searchsorted(cum2, start_p[s_proj] + (s_k + 0.5) * (line / n_compute), side="right")
     big = 4 * n_compute
     hu = np.maximum.accumulate(hk - s_k + s_proj * big) - s_proj * big + s_k if len(hk) else hk
     hu = np.minimum(hu, 2 * n_compute - 1)
-    first_slot = _starts(h_p)
+    first_slot = run_starts(h_p)
     vh = h_p[vm_proj]
     s0 = hu[first_slot[vm_proj]] if n_vms else np.zeros(0, np.int64)
     s1 = hu[first_slot[vm_proj] + np.maximum(vh - 1, 0)] if n_vms else np.zeros(0, np.int64)
@@ -159,17 +160,17 @@ def host_names(ctx: Context, layout: HostLayout) -> pa.Array:
     rack_w, nn_zone = layout.rack_width, layout.netnode_zone
 
     def names(prefix: str) -> pa.Array:
-        comp = _join(prefix, "az", _num_text(layout.zone + 1),
-                     "-r", pc.utf8_lpad(_num_text(layout.rack + 1), rack_w, "0"),
-                     "-h", pc.utf8_lpad(_num_text(layout.slot + 1), 4, "0"))
-        nn = _join(prefix, "az", _num_text(nn_zone + 1), "-r",
-                   pc.utf8_lpad(_num_text(np.zeros(layout.n_netnodes, np.int64) + 1), rack_w, "0"),
-                   "-n", pc.utf8_lpad(_num_text(layout.netnode_index + 1), 4, "0"))
-        return _concat([comp, nn])
+        comp = join_text(prefix, "az", num_text(layout.zone + 1),
+                         "-r", pc.utf8_lpad(num_text(layout.rack + 1), rack_w, "0"),
+                         "-h", pc.utf8_lpad(num_text(layout.slot + 1), 4, "0"))
+        nn = join_text(prefix, "az", num_text(nn_zone + 1), "-r",
+                       pc.utf8_lpad(num_text(np.zeros(layout.n_netnodes, np.int64) + 1), rack_w, "0"),
+                       "-n", pc.utf8_lpad(num_text(layout.netnode_index + 1), 4, "0"))
+        return concat([comp, nn])
 
     names_h = names("")
     for attempt in range(1, 9):
-        if not _clashes(names_h, ctx.exclude.hosts if ctx.exclude else None).any():
+        if not clashes(names_h, ctx.exclude.hosts if ctx.exclude else None).any():
             break
         names_h = names("syn-" if attempt == 1 else f"syn{attempt}-")
     return names_h
@@ -220,7 +221,7 @@ def host_table(ctx: Context, layout: HostLayout, names_h: pa.Array, host_ids: pa
     nn_zone, nn_k, host_zone = layout.netnode_zone, layout.netnode_index, layout.host_zone
     zone_arr = pa.array(layout.zone_names, LS)
     hosts_per_zone = np.bincount(layout.zone, minlength=n_zones)
-    rack_global = _starts(-(-hosts_per_zone // hpr))[layout.zone] + layout.rack
+    rack_global = run_starts(-(-hosts_per_zone // hpr))[layout.zone] + layout.rack
     n_racks = int(rack_global.max()) + 1 if n_compute else 0
     if n_racks + n_zones <= UNDERLAY[1] // 256 and hpr + 10 <= 254 and (n_netnodes // n_zones + 10) <= 254:
         ip_c = UNDERLAY[0] + (rack_global << 8) + 10 + layout.slot
@@ -238,14 +239,14 @@ def host_table(ctx: Context, layout: HostLayout, names_h: pa.Array, host_ids: pa
     hcount = np.arange(n_hosts, dtype=np.uint64)
     return {
         "id": host_ids, "node_name": names_h, "local_ip": ip4_text(host_ip),
-        "mac_address": _mac_text(MAC_PREFIX["host"], salt, hcount),
-        "veth": _where(alcor_h, _const("veth0", n_hosts), _const(None, n_hosts)),
-        "server_port": _ints(np.full(n_hosts, server_port), ~alcor_h),
-        "host_dvr_mac": _where(dvr, _mac_text(MAC_PREFIX["dvr"], salt, hcount), _const(None, n_hosts)),
-        "ncm_id": _where(ncm, _join("syn-ncm-", _pick(zone_arr, host_zone)), _const(None, n_hosts)),
-        "availability_zone": _pick(zone_arr, host_zone),
-        "rack": _join("r", pc.utf8_lpad(_num_text(np.concatenate([layout.rack + 1, np.ones(n_netnodes, np.int64)])),
-                                        layout.rack_width, "0")),
+        "mac_address": mac_text(MAC_PREFIX["host"], salt, hcount),
+        "veth": where(alcor_h, const_text("veth0", n_hosts), const_text(None, n_hosts)),
+        "server_port": int_array(np.full(n_hosts, server_port), ~alcor_h),
+        "host_dvr_mac": where(dvr, mac_text(MAC_PREFIX["dvr"], salt, hcount), const_text(None, n_hosts)),
+        "ncm_id": where(ncm, join_text("syn-ncm-", pick(zone_arr, host_zone)), const_text(None, n_hosts)),
+        "availability_zone": pick(zone_arr, host_zone),
+        "rack": join_text("r", pc.utf8_lpad(num_text(np.concatenate([layout.rack + 1, np.ones(n_netnodes, np.int64)])),
+                                            layout.rack_width, "0")),
     }
 
 
@@ -290,10 +291,10 @@ def learn_infra(hosts: pd.DataFrame, ports: pd.DataFrame, n_projects: int) -> di
             .reindex(sorted(set(hosts["node_name"]) - netnodes), fill_value=0)),
         "binding": binding,
         "projects_per_compute_host": round(n_projects / n_compute, 6) if n_compute else None,
-        "alcor_host_share": _share(_str(hosts["veth"]) != ""),
+        "alcor_host_share": share(_str(hosts["veth"]) != ""),
         "server_port": hist(alcor_hosts["server_port"].dropna()),
-        "dvr_mac_share": _share(_str(hosts["host_dvr_mac"]) != ""),
-        "ncm_share": _share(_str(hosts["ncm_id"]) != ""),
+        "dvr_mac_share": share(_str(hosts["host_dvr_mac"]) != ""),
+        "ncm_share": share(_str(hosts["ncm_id"]) != ""),
     }
 
 
@@ -312,7 +313,7 @@ def _fit(host: np.ndarray, weight: np.ndarray, room: np.ndarray, what: str) -> n
     h_sorted = host[order]
     w_sorted = weight[order]
     cum = np.cumsum(w_sorted)
-    start = _starts(np.bincount(h_sorted, minlength=len(room)))
+    start = run_starts(np.bincount(h_sorted, minlength=len(room)))
     before = np.concatenate([[0], cum])[start]  # cumulative weight before each host's run
     over = (cum - before[h_sorted]) > room[h_sorted]
     kept = ~over

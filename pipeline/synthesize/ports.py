@@ -13,17 +13,17 @@ import pyarrow.compute as pc
 from pipeline.synthesize.blocks import PortBlocks
 from pipeline.synthesize.common import EXTERNAL_BLOCKS_DOC, EXTERNAL_BULK, INFRA_ROLES, MAC_PREFIX, WORKLOAD_ROLES
 from pipeline.synthesize.context import Context
-from pipeline.synthesize.exclusions import _avoid_names
+from pipeline.synthesize.exclusions import avoid_names
 from pipeline.synthesize.floating_ips import FloatingIPs
 from pipeline.synthesize.networks import Networks
 from pipeline.synthesize.placement import HostLayout
 from pipeline.synthesize.projects import Projects
 from pipeline.synthesize.routers import Routers
-from pipeline.synthesize.sampler import _bool_col, _str_col
-from pipeline.synthesize.stats import KindTables, _share, hist
+from pipeline.synthesize.sampler import bool_column, str_column
+from pipeline.synthesize.stats import KindTables, hist, share
 from pipeline.synthesize.subnets import SubnetIndex, Subnets4
-from pipeline.synthesize.text import (LS, _bools, _concat, _const, _frame, _join, _mac_text, _num_text, _pick,
-                                      _time_text, _where, ip4_text)
+from pipeline.synthesize.text import (LS, bool_array, concat, const_text, ip4_text, join_text, mac_text, num_text,
+                                      pick, table_frame, time_text, where)
 from pipeline.synthesize.workload import LB, VM, Workload
 from pipeline.util import stripped as _str
 from schemas.model import ROUTER_INTERFACE_OWNERS
@@ -83,10 +83,11 @@ def _attributes(ctx: Context, rows: PortRows) -> tuple[dict[str, pa.Array], np.n
                     attr_cats[c].append(v)
                 remap.append(attr_cats[c].index(v))
             attr_codes[c, sel] = np.array(remap, np.int16)[codes]
-    cols = {"status": _str_col(attr_codes[0], attr_cats[0]), "admin_state_up": _bool_col(attr_codes[1], attr_cats[1]),
-            "port_security_enabled": _bool_col(attr_codes[2], attr_cats[2]),
-            "binding_vnic_type": _str_col(attr_codes[3], attr_cats[3]),
-            "binding_vif_type": _str_col(attr_codes[4], attr_cats[4])}
+    cols = {"status": str_column(attr_codes[0], attr_cats[0]),
+            "admin_state_up": bool_column(attr_codes[1], attr_cats[1]),
+            "port_security_enabled": bool_column(attr_codes[2], attr_cats[2]),
+            "binding_vnic_type": str_column(attr_codes[3], attr_cats[3]),
+            "binding_vif_type": str_column(attr_codes[4], attr_cats[4])}
     port_security = np.array([bool(v) for v in attr_cats[2]] or [False])[attr_codes[2]]
     return cols, port_security, role_rows
 
@@ -106,16 +107,18 @@ def _workload_texts(ctx: Context, projects: Projects, networks: Networks, worklo
     lb_rows = np.flatnonzero(role == LB)
     lb_rank[lb_rows] = np.arange(len(lb_rows))
     ub_rank = workload.rank - workload.lb_per_project[w_proj] + 1
-    lb_text = _pick(ids["lbs"], np.where(role == LB, lb_rank, -1))
+    lb_text = pick(ids["lbs"], np.where(role == LB, lb_rank, -1))
     if not n_workload:
         empty = pa.array([], LS)
         return empty, empty, empty, w_tok, vm_rank_port
-    name_w = _where(role == VM, _join("syn-", w_tok, "vm", _num_text(vm_rank_port), "-eth", _num_text(nic)),
-                    _where(role == LB, _join("octavia-lb-", lb_text), _join("syn-", w_tok, "vip", _num_text(ub_rank))))
-    dev_w = _where(role == VM, _pick(ids["vms"], np.where(role == VM, workload.vm_of_port(), -1)),
-                   _where(role == LB, _join("lb-", lb_text), _const("", n_workload)))
-    lb_owner = _str_col(*ctx.sampler.cols("lb_owner", workload.kind, None, "Octavia")[0])
-    owner_w = _where(role == VM, _join("compute:", owner_zone), _where(role == LB, lb_owner, _const("", n_workload)))
+    name_w = where(role == VM, join_text("syn-", w_tok, "vm", num_text(vm_rank_port), "-eth", num_text(nic)),
+                   where(role == LB, join_text("octavia-lb-", lb_text),
+                         join_text("syn-", w_tok, "vip", num_text(ub_rank))))
+    dev_w = where(role == VM, pick(ids["vms"], np.where(role == VM, workload.vm_of_port(), -1)),
+                  where(role == LB, join_text("lb-", lb_text), const_text("", n_workload)))
+    lb_owner = str_column(*ctx.sampler.cols("lb_owner", workload.kind, None, "Octavia")[0])
+    owner_w = where(role == VM, join_text("compute:", owner_zone),
+                    where(role == LB, lb_owner, const_text("", n_workload)))
     return name_w, dev_w, owner_w, w_tok, vm_rank_port
 
 
@@ -123,7 +126,7 @@ def _macs(ctx: Context, n_ports: int, salt: int) -> pa.Array:
     """Locally administered MACs: the salt byte, then an affine bijection of the row number."""
     a_mul, a_add = int(ctx.rng.integers(0, 2 ** 31)) * 2 + 1, int(ctx.rng.integers(0, 2 ** 32))
     counter = (np.arange(n_ports, dtype=np.uint64) * np.uint64(a_mul) + np.uint64(a_add)) & np.uint64(0xFFFFFFFF)
-    return _mac_text(MAC_PREFIX["port"], salt, counter)
+    return mac_text(MAC_PREFIX["port"], salt, counter)
 
 
 def _allowed_address_pairs(ctx: Context, workload: Workload, s4: Subnets4, p_mac: pa.Array, n_ports: int,
@@ -134,7 +137,7 @@ def _allowed_address_pairs(ctx: Context, workload: Workload, s4: Subnets4, p_mac
     aap = np.zeros(n_ports, bool)
     aap[:workload.count] = (workload.role != LB) & ctx.sampler.share("aap_share", w_kind, 0.0)
     aap_rows = np.flatnonzero(aap)
-    p_aap = _const("[]", n_ports)
+    p_aap = const_text("[]", n_ports)
     if not len(aap_rows):
         return p_aap
     (ak, akc), = ctx.sampler.cols("aap_kind", w_kind[aap_rows], None, "subnet")
@@ -156,12 +159,12 @@ def _allowed_address_pairs(ctx: Context, workload: Workload, s4: Subnets4, p_mac
                                  + ((r % np.left_shift(np.int64(1), np.maximum(plen - 24, 0))) << (32 - plen)),
                                  EXTERNAL_BULK[0]))
         plen = np.where(priv | doc, plen, 11)
-        text = _where(plen < 32, _join(ip4_text(base), "/", _num_text(plen)), ip4_text(base))
+        text = where(plen < 32, join_text(ip4_text(base), "/", num_text(plen)), ip4_text(base))
         ip[rest] = np.array(text.to_pylist(), dtype=object)
-    txt = _join('[{"ip_address":"', pa.array(ip, LS), '","mac_address":"', p_mac.take(pa.array(aap_rows)), '"}]')
+    txt = join_text('[{"ip_address":"', pa.array(ip, LS), '","mac_address":"', p_mac.take(pa.array(aap_rows)), '"}]')
     full = np.full(n_ports, -1, np.int64)
     full[aap_rows] = np.arange(len(aap_rows))
-    return _where(aap, _pick(txt, np.maximum(full, 0)) if len(txt) else p_aap, p_aap)
+    return where(aap, pick(txt, np.maximum(full, 0)) if len(txt) else p_aap, p_aap)
 
 
 def port_table(ctx: Context, projects: Projects, networks: Networks, s4: Subnets4, workload: Workload,
@@ -181,26 +184,26 @@ def port_table(ctx: Context, projects: Projects, networks: Networks, s4: Subnets
         sel = role_rows[r]
         named[sel] = ctx.sampler.share(("port_named", name), rows.kind[sel], 0.0)
         dns_named[sel] = ctx.sampler.share(("dns_named", name), rows.kind[sel], 0.0)
-    owner_zone = _pick(pa.array(layout.zone_names, LS), layout.host_zone[np.maximum(port_host[:n_workload], 0)])
+    owner_zone = pick(pa.array(layout.zone_names, LS), layout.host_zone[np.maximum(port_host[:n_workload], 0)])
     name_w, dev_w, owner_w, w_tok, vm_rank_port = _workload_texts(ctx, projects, networks, workload, ids, owner_zone)
-    d_dev = (_join("dhcp", _pick(ids["agents"], np.where(d_host >= n_compute, d_host - n_compute, n_netnodes)), "-",
-                   ids["networks"].take(pa.array(d_net))) if blocks.dhcp else pa.array([], LS))
+    d_dev = (join_text("dhcp", pick(ids["agents"], np.where(d_host >= n_compute, d_host - n_compute, n_netnodes)), "-",
+                       ids["networks"].take(pa.array(d_net))) if blocks.dhcp else pa.array([], LS))
     ri_kind = rows.kind[blocks.interface_start:blocks.gateway_start]
     (ric, ricats), = ctx.sampler.cols("ri_owner", ri_kind, None, "network:router_interface")
     ricats = [c if c in ROUTER_INTERFACE_OWNERS else "network:router_interface" for c in ricats]
     counts = [blocks.dhcp, blocks.router_interfaces, blocks.gateways, blocks.floating_ips]
-    name_other = _join("syn-", _pick(["dhcp", "rif", "gw", "fip"], np.repeat([0, 1, 2, 3], counts)), "-",
-                       _num_text(np.concatenate([np.arange(c) for c in counts]) + 1))
-    p_name = _where(named, _concat([name_w, name_other]), _const("", n_ports)) if n_ports else pa.array([], LS)
-    vm_dns = _concat([_join("syn-", w_tok, "vm", _num_text(vm_rank_port)), _const("", n_ports - n_workload)])
-    p_dns = _where(dns_named & (rows.role == 0), vm_dns, _const("", n_ports)) if n_ports else pa.array([], LS)
-    p_dev = _concat([dev_w, d_dev, ids["routers"].take(pa.array(routers.interface_router)),
-                     ids["routers"].take(pa.array(routers.gateway_routers)), ids["floating_ips"]])
-    p_owner = _concat([owner_w, _const("network:dhcp", blocks.dhcp), _str_col(ric, ricats),
-                       _const("network:router_gateway", blocks.gateways),
-                       _const("network:floatingip", blocks.floating_ips)])
+    name_other = join_text("syn-", pick(["dhcp", "rif", "gw", "fip"], np.repeat([0, 1, 2, 3], counts)), "-",
+                           num_text(np.concatenate([np.arange(c) for c in counts]) + 1))
+    p_name = where(named, concat([name_w, name_other]), const_text("", n_ports)) if n_ports else pa.array([], LS)
+    vm_dns = concat([join_text("syn-", w_tok, "vm", num_text(vm_rank_port)), const_text("", n_ports - n_workload)])
+    p_dns = where(dns_named & (rows.role == 0), vm_dns, const_text("", n_ports)) if n_ports else pa.array([], LS)
+    p_dev = concat([dev_w, d_dev, ids["routers"].take(pa.array(routers.interface_router)),
+                    ids["routers"].take(pa.array(routers.gateway_routers)), ids["floating_ips"]])
+    p_owner = concat([owner_w, const_text("network:dhcp", blocks.dhcp), str_column(ric, ricats),
+                      const_text("network:router_gateway", blocks.gateways),
+                      const_text("network:floatingip", blocks.floating_ips)])
     unbound = n_compute + n_netnodes  # the '' after the host names
-    p_host = _concat([host_names, pa.array([""], LS)]).take(pa.array(np.where(port_host >= 0, port_host, unbound)))
+    p_host = concat([host_names, pa.array([""], LS)]).take(pa.array(np.where(port_host >= 0, port_host, unbound)))
     p_mac = _macs(ctx, n_ports, salt)
     p_aap = _allowed_address_pairs(ctx, workload, s4, p_mac, n_ports, projects.count)
     # Alcor-style ports (in VPC networks): veth name derived from the port id, fast path flag
@@ -208,7 +211,7 @@ def port_table(ctx: Context, projects: Projects, networks: Networks, s4: Subnets
     in_vpc = np.concatenate([networks.vpc, [False]])[rows.network]
     alcor[in_vpc] = ctx.sampler.share("alcor_port_share", rows.kind[in_vpc], 0.0)
     port_ids = ids["ports"]
-    p_veth = (_where(alcor, _join("veth", pc.utf8_slice_codeunits(port_ids, 0, 11)), _const(None, n_ports))
+    p_veth = (where(alcor, join_text("veth", pc.utf8_slice_codeunits(port_ids, 0, 11)), const_text(None, n_ports))
               if n_ports else pa.array([], LS))
     fast = alcor & ctx.sampler.share("fast_path_share", rows.kind, 0.0)
     created = ctx.rng.integers(0, 2 * 365 * 86400, n_ports)
@@ -216,12 +219,12 @@ def port_table(ctx: Context, projects: Projects, networks: Networks, s4: Subnets
     ports = {
         "id": port_ids, "network_id": ids["networks"].take(pa.array(rows.network)),
         "project_id": projects.owners().take(pa.array(rows.project)),
-        "name": _avoid_names(p_name, ctx.exclude), "mac_address": p_mac, "device_id": p_dev, "device_owner": p_owner,
-        **attrs, "binding_host_id": p_host, "dns_name": _avoid_names(p_dns, ctx.exclude),
-        "allowed_address_pairs": p_aap, "veth_name": p_veth, "fast_path": _bools(np.ones(n_ports, bool), ~fast),
-        "created_at": _time_text(created), "updated_at": _time_text(updated),
+        "name": avoid_names(p_name, ctx.exclude), "mac_address": p_mac, "device_id": p_dev, "device_owner": p_owner,
+        **attrs, "binding_host_id": p_host, "dns_name": avoid_names(p_dns, ctx.exclude),
+        "allowed_address_pairs": p_aap, "veth_name": p_veth, "fast_path": bool_array(np.ones(n_ports, bool), ~fast),
+        "created_at": time_text(created), "updated_at": time_text(updated),
     }
-    return _frame("ports", ports), port_security
+    return table_frame("ports", ports), port_security
 
 
 # ---- learning
@@ -233,7 +236,7 @@ def learn_stats(d: KindTables) -> dict:
     roles = ports["role"]
     work = ports[roles.isin(WORKLOAD_ROLES)]
     dual = work["dual_stack"]
-    out = {"v6_port_share": _share(work.loc[dual, "has_v6"]) if dual.any() else None}
+    out = {"v6_port_share": share(work.loc[dual, "has_v6"]) if dual.any() else None}
     out["port_attrs"], out["port_named"], out["dns_named"] = {}, {}, {}
     for role in ROLE_NAMES:
         p = ports[roles == role]
@@ -242,14 +245,14 @@ def learn_stats(d: KindTables) -> dict:
             "port_security": p["port_security_enabled"],
             "vnic_type": _str(p["binding_vnic_type"]).replace("", None),
             "vif_type": _str(p["binding_vif_type"]).replace("", None)}))
-        out["port_named"][role] = _share(_str(p["name"]) != "")
-        out["dns_named"][role] = _share(_str(p["dns_name"]) != "")
+        out["port_named"][role] = share(_str(p["name"]) != "")
+        out["dns_named"][role] = share(_str(p["dns_name"]) != "")
     out["lb_owner"] = hist(ports.loc[roles == "lb_vip", "device_owner"])
-    out["aap_share"] = _share(work["n_aap"] > 0)
+    out["aap_share"] = share(work["n_aap"] > 0)
     out["aap_pairs"] = hist(work.loc[work["n_aap"] > 0, "n_aap"])
     out["aap_kind"] = hist(d.aap_kinds)
     in_vpc = ports["in_vpc"]
-    out["alcor_port_share"] = _share(ports.loc[in_vpc, "alcor"]) if in_vpc.any() else None
+    out["alcor_port_share"] = share(ports.loc[in_vpc, "alcor"]) if in_vpc.any() else None
     alc = ports[ports["alcor"]]
-    out["fast_path_share"] = _share(alc["fast_path"].fillna(False).astype(bool)) if len(alc) else None
+    out["fast_path_share"] = share(alc["fast_path"].fillna(False).astype(bool)) if len(alc) else None
     return out

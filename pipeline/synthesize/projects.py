@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from pipeline.synthesize.arrays import _largest_remainder
+from pipeline.synthesize.arrays import largest_remainder
 from pipeline.synthesize.common import FALLBACK_KIND, UNLABELLED_KIND
 from pipeline.synthesize.context import Context
-from pipeline.synthesize.params import _mix
-from pipeline.synthesize.text import LS, _concat, _pick
+from pipeline.synthesize.params import mix_shares
+from pipeline.synthesize.text import LS, concat, pick
 
 
 @dataclass
@@ -28,12 +28,12 @@ class Projects:
 
     def owners(self) -> pa.Array:
         """Project ids to take from: the projects, then the admin (at `count`), then '' (at count + 1)."""
-        return _concat([self.ids, self.admin_id, pa.array([""], LS)])
+        return concat([self.ids, self.admin_id, pa.array([""], LS)])
 
 
 def draw_projects(ctx: Context) -> Projects:
     kinds, n_projects = ctx.kinds, ctx.settings["projects"]
-    counts = _largest_remainder(_mix(ctx.settings["mix"], ctx.model, kinds), n_projects)
+    counts = largest_remainder(mix_shares(ctx.settings["mix"], ctx.model, kinds), n_projects)
     kind_p = ctx.rng.permutation(np.repeat(np.arange(len(kinds), dtype=np.int64), counts))
     proj_ids = ctx.ids.hex32(n_projects)
     admin_id = ctx.ids.hex32(1)
@@ -42,11 +42,11 @@ def draw_projects(ctx: Context) -> Projects:
     labelled = np.array([k not in (FALLBACK_KIND, UNLABELLED_KIND) for k in kinds] or [False])
     tok = [(("".join(ch for ch in k.lower() if ch.isalnum()) or "x") + "-") if labelled[i] else ""
            for i, k in enumerate(kinds)]
-    return Projects(kind=kind_p, ids=proj_ids, admin_id=admin_id, labelled=labelled, token=_pick(tok, kind_p))
+    return Projects(kind=kind_p, ids=proj_ids, admin_id=admin_id, labelled=labelled, token=pick(tok, kind_p))
 
 
 def labels_table(projects: Projects, kinds: list[str]) -> dict[str, pa.Array]:
     """Ground truth for the projects of real kinds (fallback kinds are "no label", as in the input)."""
     kind_p = projects.kind
     lab = np.flatnonzero(projects.labelled[kind_p]) if projects.count else np.zeros(0, np.int64)
-    return {"project_id": projects.ids.take(pa.array(lab)), "profile": _pick(kinds, kind_p[lab])}
+    return {"project_id": projects.ids.take(pa.array(lab)), "profile": pick(kinds, kind_p[lab])}

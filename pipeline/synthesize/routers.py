@@ -9,17 +9,17 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.synthesize.arrays import _seg, _starts
+from pipeline.synthesize.arrays import run_starts, segments
 from pipeline.synthesize.blocks import PortBlocks
 from pipeline.synthesize.context import Context
-from pipeline.synthesize.exclusions import _avoid_names
+from pipeline.synthesize.exclusions import avoid_names
 from pipeline.synthesize.external import ExternalAddresses
 from pipeline.synthesize.networks import Networks
 from pipeline.synthesize.projects import Projects
-from pipeline.synthesize.sampler import _bool_col, _str_col
-from pipeline.synthesize.stats import KindTables, _share, hist
+from pipeline.synthesize.sampler import bool_column, str_column
+from pipeline.synthesize.stats import KindTables, hist, share
 from pipeline.synthesize.subnets import SubnetIndex
-from pipeline.synthesize.text import LS, _bools, _const, _join, _num_text, _pick, _where, ip4_text
+from pipeline.synthesize.text import LS, bool_array, const_text, ip4_text, join_text, num_text, pick, where
 from pipeline.util import stripped as _str
 
 
@@ -54,12 +54,12 @@ class Routers:
 def draw_routers(ctx: Context, projects: Projects, networks: Networks, index: SubnetIndex) -> Routers:
     sampler, kind_p = ctx.sampler, projects.kind
     n_rt = np.maximum(sampler.ints("routers_per_project", kind_p, 0), 0)
-    r_proj, r_k = _seg(n_rt)
+    r_proj, r_k = segments(n_rt)
     r_kind = kind_p[r_proj]
     r_attr = sampler.cols("router", r_kind, 4, [True, "ACTIVE", False, False])
     r_gw = sampler.share("gateway_router_share", r_kind, 1.0)
     r_snat = sampler.share("snat_share", r_kind, 1.0)
-    r_start = _starts(n_rt)
+    r_start = run_starts(n_rt)
     sub_proj = index.project
     attached = index.gateway & (n_rt[sub_proj] > 0) & sampler.share("attach_share", index.kind, 1.0)
     sub_router = np.where(attached, r_start[sub_proj] + np.floor(ctx.rng.random(index.count)
@@ -77,24 +77,25 @@ def router_table(ctx: Context, routers: Routers, projects: Projects, external: E
     n_routers, n_gateways, r_gw = routers.count, external.n_gateways, routers.gateway
     ext_net = len(ids["networks"]) - 1
     g_ext = external.subnet_of[:n_gateways]
-    efi = _join('[{"ip_address":"', ip4_text(external.ip[:n_gateways]), '","subnet_id":"',
-                ids["subnets"].take(pa.array(n_tenant_subnets + g_ext)), '"}]')
+    efi = join_text('[{"ip_address":"', ip4_text(external.ip[:n_gateways]), '","subnet_id":"',
+                    ids["subnets"].take(pa.array(n_tenant_subnets + g_ext)), '"}]')
     gw_of_router = np.full(n_routers, -1, np.int64)
     gw_of_router[routers.gateway_routers] = np.arange(n_gateways)
     ra, rs, rd, rh = routers.attrs
-    names = _join("syn-", projects.token.take(pa.array(routers.project)) if n_routers else pa.array([], LS),
-                  "router", _num_text(routers.index + 1))
+    names = join_text("syn-", projects.token.take(pa.array(routers.project)) if n_routers else pa.array([], LS),
+                      "router", num_text(routers.index + 1))
     return {
         "id": ids["routers"], "project_id": projects.ids.take(pa.array(routers.project)),
-        "name": _avoid_names(names, ctx.exclude),
-        "admin_state_up": _bool_col(*ra), "status": _str_col(*rs), "distributed": _bool_col(*rd), "ha": _bool_col(*rh),
-        "gateway_network_id": (_where(r_gw, ids["networks"].take(pa.array(np.full(n_routers, ext_net))),
-                                      _const(None, n_routers)) if n_routers else pa.array([], LS)),
-        "enable_snat": _bools(routers.snat, ~r_gw),
-        "external_fixed_ips": (_where(r_gw, _pick(efi, np.maximum(gw_of_router, 0)) if n_gateways
-                                      else _const("[]", n_routers), _const("[]", n_routers))
+        "name": avoid_names(names, ctx.exclude),
+        "admin_state_up": bool_column(*ra), "status": str_column(*rs),
+        "distributed": bool_column(*rd), "ha": bool_column(*rh),
+        "gateway_network_id": (where(r_gw, ids["networks"].take(pa.array(np.full(n_routers, ext_net))),
+                                     const_text(None, n_routers)) if n_routers else pa.array([], LS)),
+        "enable_snat": bool_array(routers.snat, ~r_gw),
+        "external_fixed_ips": (where(r_gw, pick(efi, np.maximum(gw_of_router, 0)) if n_gateways
+                                     else const_text("[]", n_routers), const_text("[]", n_routers))
                                if n_routers else pa.array([], LS)),
-        "routes": _const("[]", n_routers),
+        "routes": const_text("[]", n_routers),
     }
 
 
@@ -118,12 +119,12 @@ def learn_stats(d: KindTables) -> dict:
     out["router"] = hist(pd.DataFrame({"admin_state_up": rts["admin_state_up"],
                                        "status": _str(rts["status"]).replace("", None),
                                        "distributed": rts["distributed"], "ha": rts["ha"]}))
-    out["gateway_router_share"] = _share(rts["has_gw"])
+    out["gateway_router_share"] = share(rts["has_gw"])
     gw = rts[rts["has_gw"]]
-    out["snat_share"] = _share(gw["enable_snat"].fillna(True).astype(bool)) if len(gw) else None
+    out["snat_share"] = share(gw["enable_snat"].fillna(True).astype(bool)) if len(gw) else None
     cand = subs[subs["gateway"] & subs["project_has_router"]]
-    out["attach_share"] = _share(cand["attached"]) if len(cand) else None
+    out["attach_share"] = share(cand["attached"]) if len(cand) else None
     out["ri_owner"] = hist(d.ri_owners)
     att_vpc = subs[subs["attached"] & subs["in_vpc"]]
-    out["attached_router_id_share"] = _share(att_vpc["attached_router_id"].notna()) if len(att_vpc) else None
+    out["attached_router_id_share"] = share(att_vpc["attached_router_id"].notna()) if len(att_vpc) else None
     return out

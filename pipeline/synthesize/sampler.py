@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pyarrow as pa
 
-from pipeline.synthesize.text import _bools, _ints, _pick
+from pipeline.synthesize.text import bool_array, int_array, pick
 
 
-class _Sampler:
+class Sampler:
     """Draws per row from the histogram of the row's kind (the pooled one when the kind has none)."""
 
     def __init__(self, model: dict, kinds: list[str], rng: np.random.Generator):
@@ -64,7 +64,7 @@ class _Sampler:
 
     def ints(self, key, kind_rows: np.ndarray, default: int = 0) -> np.ndarray:
         (codes, cats), = self.cols(key, kind_rows, None, default)
-        return _int_values(codes, cats, default)
+        return int_values(codes, cats, default)
 
     def share(self, key, kind_rows: np.ndarray, default: float = 0.0) -> np.ndarray:
         p = np.array(self.value(key, default), dtype=np.float64)
@@ -76,22 +76,22 @@ class _Sampler:
         return [default if v is None else v for v in vals]
 
 
-def _int_values(codes, cats, default=0) -> np.ndarray:
+def int_values(codes, cats, default=0) -> np.ndarray:
     vals = np.array([default if v is None else int(v) for v in cats], dtype=np.int64)
     return vals[codes]
 
 
-def _str_col(codes, cats) -> pa.Array:
-    return _pick([None if v is None else str(v) for v in cats], codes)
+def str_column(codes, cats) -> pa.Array:
+    return pick([None if v is None else str(v) for v in cats], codes)
 
 
-def _bool_col(codes, cats) -> pa.Array:
+def bool_column(codes, cats) -> pa.Array:
     vals = np.array([bool(v) if v is not None else False for v in cats])
     nulls = np.array([v is None for v in cats])
-    return _bools(vals[codes], nulls[codes] if nulls.any() else None)
+    return bool_array(vals[codes], nulls[codes] if nulls.any() else None)
 
 
-def _int_col(codes, cats) -> pa.Array:
+def int_column(codes, cats) -> pa.Array:
     vals = np.array([int(v) if v is not None else 0 for v in cats], dtype=np.int64)
     nulls = np.array([v is None for v in cats])
-    return _ints(vals[codes], nulls[codes] if nulls.any() else None)
+    return int_array(vals[codes], nulls[codes] if nulls.any() else None)

@@ -13,16 +13,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.synthesize.arrays import _seg, _starts
+from pipeline.synthesize.arrays import run_starts, segments
 from pipeline.synthesize.common import EXTERNAL_BLOCKS_DOC, EXTERNAL_BULK, WORKLOAD_ROLES
 from pipeline.synthesize.context import Context
-from pipeline.synthesize.exclusions import _avoid_names
+from pipeline.synthesize.exclusions import avoid_names
 from pipeline.synthesize.networks import Networks
 from pipeline.synthesize.projects import Projects
-from pipeline.synthesize.sampler import _int_col, _str_col
-from pipeline.synthesize.stats import KindTables, _py, _share, _template_hist, hist
+from pipeline.synthesize.sampler import int_column, str_column
+from pipeline.synthesize.stats import KindTables, hist, json_scalar, share, template_hist
 from pipeline.synthesize.subnets import Subnets4
-from pipeline.synthesize.text import LS, _bools, _const, _join, _num_text, _pick, _where, ip4_text
+from pipeline.synthesize.text import LS, bool_array, const_text, ip4_text, join_text, num_text, pick, where
 from pipeline.synthesize.workload import Workload
 from pipeline.util import stripped as _str
 
@@ -48,14 +48,14 @@ class SecurityGroups:
     @property
     def start(self) -> np.ndarray:
         """Per project: its first group."""
-        return _starts(self.per_project)
+        return run_starts(self.per_project)
 
 
 def draw_security_groups(ctx: Context, projects: Projects, networks: Networks, s4: Subnets4) -> SecurityGroups:
     sampler, kind_p = ctx.sampler, projects.kind
     n_sg = np.maximum(sampler.ints("sg_per_project", kind_p, 1), 0)
     has_def = sampler.share("default_sg_share", kind_p, 1.0) & (n_sg >= 1)
-    sg_proj, sg_k = _seg(n_sg)
+    sg_proj, sg_k = segments(n_sg)
     sg_kind = kind_p[sg_proj]
     sg_default = (sg_k == 0) & has_def[sg_proj]
     sg_stateful = sampler.share("sg_stateful_share", sg_kind, 1.0)
@@ -88,9 +88,9 @@ def _rules(ctx: Context, sg_kind: np.ndarray, sg_default: np.ndarray) -> tuple[n
             glob.append(registry[text])
         tid[rows] = np.array(glob, np.int64)[tc] if len(rows) else tid[rows]
     t_len = np.array([len(t) for t in templates] or [0], np.int64)
-    t_start = _starts(t_len)
+    t_start = run_starts(t_len)
     flat = [r for t in templates for r in t]
-    rule_sg, rule_i = _seg(t_len[tid] if n_groups else np.zeros(0, np.int64))
+    rule_sg, rule_i = segments(t_len[tid] if n_groups else np.zeros(0, np.int64))
     rule_row = t_start[tid[rule_sg]] + rule_i
 
     def rule_col(c):
@@ -135,7 +135,7 @@ def _own_subnets(networks: Networks, s4: Subnets4, prefix_txt: np.ndarray, rule_
     found = sub >= 0
     if found.any():
         sf = sub[found]
-        prefix_txt[own[found]] = np.array(_join(ip4_text(s4.address[sf]), "/", _num_text(s4.prefix[sf])).to_pylist(),
+        prefix_txt[own[found]] = np.array(join_text(ip4_text(s4.address[sf]), "/", num_text(s4.prefix[sf])).to_pylist(),
                                           dtype=object)
     rem_kind[own[~found]] = "private"
 
@@ -164,7 +164,7 @@ def _remote_prefixes(ctx: Context, networks: Networks, s4: Subnets4, rule_proj: 
         netw = np.where(doc, EXTERNAL_BLOCKS_DOC[0] + ((rand[v4p] % np.left_shift(np.int64(1), plen - 24).clip(1))
                                                        << host_bits), netw)
         plen = np.where(priv, np.maximum(plen, 8), np.where(doc, plen, np.maximum(plen, 11)))
-        prefix_txt[v4p] = np.array(_join(ip4_text(netw), "/", _num_text(plen)).to_pylist(), dtype=object)
+        prefix_txt[v4p] = np.array(join_text(ip4_text(netw), "/", num_text(plen)).to_pylist(), dtype=object)
     for i in np.flatnonzero(np.isin(rem_kind, ["private", "public"]) & eth6):
         plen = int(min(max(rem_len[i], 0), 128))
         base = ipaddress.ip_network("fd00::/8" if rem_kind[i] == "private" else "2001:db8::/32")
@@ -196,25 +196,25 @@ def group_tables(ctx: Context, groups: SecurityGroups, projects: Projects, ids: 
     """(security_groups, security_group_rules); ids: "security_groups", "rules"."""
     n_groups, n_rules, sg_proj, sg_default = groups.count, len(groups.rule_group), groups.project, groups.default
     sg_ids = ids["security_groups"]
-    sg_names = _where(sg_default, _const("default", n_groups),
-                      _join("syn-", projects.token.take(pa.array(sg_proj)) if n_groups else pa.array([], LS),
-                            "sg", _num_text(groups.index + 1))) if n_groups else pa.array([], LS)
+    sg_names = where(sg_default, const_text("default", n_groups),
+                     join_text("syn-", projects.token.take(pa.array(sg_proj)) if n_groups else pa.array([], LS),
+                               "sg", num_text(groups.index + 1))) if n_groups else pa.array([], LS)
     t_sg = {"id": sg_ids, "project_id": projects.ids.take(pa.array(sg_proj)),
-            "name": _avoid_names(sg_names, ctx.exclude),
-            "description": (_where(sg_default, _const("Default security group", n_groups), _const("", n_groups))
+            "name": avoid_names(sg_names, ctx.exclude),
+            "description": (where(sg_default, const_text("Default security group", n_groups), const_text("", n_groups))
                             if n_groups else pa.array([], LS)),
-            "stateful": _bools(groups.stateful)}
+            "stateful": bool_array(groups.stateful)}
     if not n_rules:
         return t_sg, {}
     rdir, reth, rproto, rlo, rhi = groups.rule_columns
     t_rule = {
         "id": ids["rules"], "security_group_id": sg_ids.take(pa.array(groups.rule_group)),
         "project_id": projects.ids.take(pa.array(sg_proj[groups.rule_group])),
-        "direction": _str_col(*rdir), "ethertype": _str_col(*reth), "protocol": _str_col(*rproto),
-        "port_range_min": _int_col(*rlo), "port_range_max": _int_col(*rhi),
+        "direction": str_column(*rdir), "ethertype": str_column(*reth), "protocol": str_column(*rproto),
+        "port_range_min": int_column(*rlo), "port_range_max": int_column(*rhi),
         "remote_ip_prefix": pa.array(list(groups.remote_prefix), LS),
-        "remote_group_id": _pick(sg_ids, groups.remote_group),
-        "description": _const("", n_rules),
+        "remote_group_id": pick(sg_ids, groups.remote_group),
+        "description": const_text("", n_rules),
     }
     return t_sg, t_rule
 
@@ -227,10 +227,10 @@ def port_groups_table(ctx: Context, groups: SecurityGroups, workload: Workload, 
     k_sg = np.zeros(n_ports, np.int64)
     wk = np.minimum(ctx.sampler.ints("sg_per_port", workload.kind, 1), n_sg[w_proj])
     k_sg[:n_workload] = np.where(port_security[:n_workload], wk, 0)
-    ps_port, ps_i = _seg(k_sg)
+    ps_port, ps_i = segments(k_sg)
     pproj = port_project[ps_port]
     sg_off = np.floor(ctx.rng.random(n_ports) * np.maximum(n_sg[np.minimum(port_project, n_projects - 1)]
-                                                          if n_projects else 1, 1)).astype(np.int64)
+                                                           if n_projects else 1, 1)).astype(np.int64)
     grp = (groups.start[pproj] + (sg_off[ps_port] + ps_i) % np.maximum(n_sg[pproj], 1) if len(ps_port)
            else np.zeros(0, np.int64))
     return {"port_id": ids["ports"].take(pa.array(ps_port)),
@@ -298,7 +298,7 @@ def _rule_templates(groups: pd.DataFrame, rules: pd.DataFrame,
     frame = pd.DataFrame({"direction": _str(r["direction"]).str.lower(),
                           "ethertype": _str(r["ethertype"]), "protocol": proto.where(proto != "", None),
                           "lo": num("port_range_min"), "hi": num("port_range_max"), "remote": remote})
-    texts = [json.dumps([_py(x) for x in row]) for row in frame.itertuples(index=False, name=None)]
+    texts = [json.dumps([json_scalar(x) for x in row]) for row in frame.itertuples(index=False, name=None)]
     per = pd.DataFrame({"g": gid.to_numpy(), "t": texts}).sort_values(["g", "t"], kind="stable")
     joined = per.groupby("g", sort=True)["t"].agg(lambda s: "[" + ",".join(s) + "]")
     ids = _str(groups["id"])
@@ -322,10 +322,10 @@ def learn_stats(d: KindTables) -> dict:
     sgs, proj = d.security_groups, d.projects
     out = {"sg_per_project": hist(d.per_project(sgs))}
     has_default = sgs[sgs["is_default"]]["project_id"].unique()
-    out["default_sg_share"] = _share(pd.Index(proj).isin(has_default)) if len(proj) else None
-    out["sg_stateful_share"] = _share(sgs["stateful"].fillna(True).astype(bool))
-    out["sg_templates_default"] = _template_hist(sgs.loc[sgs["is_default"], "template"])
-    out["sg_templates"] = _template_hist(sgs.loc[~sgs["is_default"], "template"])
+    out["default_sg_share"] = share(pd.Index(proj).isin(has_default)) if len(proj) else None
+    out["sg_stateful_share"] = share(sgs["stateful"].fillna(True).astype(bool))
+    out["sg_templates_default"] = template_hist(sgs.loc[sgs["is_default"], "template"])
+    out["sg_templates"] = template_hist(sgs.loc[~sgs["is_default"], "template"])
     work = d.ports[d.ports["role"].isin(WORKLOAD_ROLES)]
     secured = work[work["port_security_enabled"].fillna(False).astype(bool)]
     out["sg_per_port"] = hist(secured["n_sg"])

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 
-def _py(v):
+def json_scalar(v):
     """A JSON-able Python scalar (NA/NaN -> None)."""
     if v is None or v is pd.NA:
         return None
@@ -44,20 +44,20 @@ def hist(values) -> list:
         if not len(values):
             return []
         vc = values.astype(object).where(values.notna(), None).value_counts(dropna=False)
-        return _sorted_hist(([_py(x) for x in k], c) for k, c in vc.items())
+        return _sorted_hist(([json_scalar(x) for x in k], c) for k, c in vc.items())
     s = pd.Series(values)
     if not len(s):
         return []
     vc = s.astype(object).where(s.notna(), None).value_counts(dropna=False)
-    return _sorted_hist((_py(k), c) for k, c in vc.items())
+    return _sorted_hist((json_scalar(k), c) for k, c in vc.items())
 
 
-def _share(mask) -> float | None:
+def share(mask) -> float | None:
     m = np.asarray(mask, dtype=bool)
     return round(float(m.mean()), 6) if len(m) else None
 
 
-def _template_hist(texts: pd.Series) -> list:
+def template_hist(texts: pd.Series) -> list:
     vc = texts.value_counts()
     return _sorted_hist((json.loads(k), c) for k, c in vc.items())
 

@@ -15,15 +15,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.synthesize.arrays import _rank, _seg, _starts
+from pipeline.synthesize.arrays import run_rank, run_starts, segments
 from pipeline.synthesize.common import PRIVATE_DNS, PRIVATE_DNS6, PUBLIC_DNS, PUBLIC_DNS6, RFC1918
 from pipeline.synthesize.context import Context
-from pipeline.synthesize.exclusions import _avoid_names
+from pipeline.synthesize.exclusions import avoid_names
 from pipeline.synthesize.networks import Networks
 from pipeline.synthesize.projects import Projects
-from pipeline.synthesize.sampler import _int_values, _str_col
-from pipeline.synthesize.stats import KindTables, _share, hist
-from pipeline.synthesize.text import LS, _bools, _concat, _const, _ints, _join, _num_text, _pick, _where, ip4_text
+from pipeline.synthesize.sampler import int_values, str_column
+from pipeline.synthesize.stats import KindTables, hist, share
+from pipeline.synthesize.text import (LS, bool_array, concat, const_text, int_array, ip4_text, join_text, num_text,
+                                      pick, where)
 from pipeline.util import stripped as _str
 
 
@@ -106,12 +107,12 @@ class SubnetIndex:
 
 def draw_subnets4(ctx: Context, networks: Networks) -> Subnets4:
     sampler, rng = ctx.sampler, ctx.rng
-    s4_net, _ = _seg(networks.v4_subnets)
+    s4_net, _ = segments(networks.v4_subnets)
     n_subnets4 = len(s4_net)
     s4_kind = networks.kind[s4_net]
     (pc_, pcats), (wc, wcats) = sampler.cols("subnet_v4", s4_kind, 2, [24, 10])
-    prefix = np.clip(_int_values(pc_, pcats, 24), 8, 30)
-    work = _int_values(wc, wcats, 0).astype(np.float64)
+    prefix = np.clip(int_values(pc_, pcats, 24), 8, 30)
+    work = int_values(wc, wcats, 0).astype(np.float64)
     # a little multiplicative noise: sizes like the real ones, not copies of them
     work = np.maximum(np.rint(work * np.exp(rng.normal(0.0, 0.1, n_subnets4))), 0).astype(np.int64)
     gw4 = sampler.share("gateway_share", s4_kind, 1.0)
@@ -140,7 +141,7 @@ def _address_plan(ctx: Context, networks: Networks, s4_net: np.ndarray, size: np
     order = np.lexsort((-size, s4_net))
     sz = size[order]
     cs = np.cumsum(sz) - sz
-    grp_first = _starts(np.bincount(s4_net, minlength=n_networks))
+    grp_first = run_starts(np.bincount(s4_net, minlength=n_networks))
     inner = np.empty(n_subnets4, np.int64)
     inner[order] = cs - cs[np.minimum(grp_first[s4_net[order]], max(n_subnets4 - 1, 0))] if n_subnets4 else cs
     total = np.bincount(s4_net, weights=size, minlength=n_networks).astype(np.int64)
@@ -165,7 +166,7 @@ def _address_plan(ctx: Context, networks: Networks, s4_net: np.ndarray, size: np
 
 def draw_subnets6(ctx: Context, networks: Networks) -> Subnets6:
     sampler, rng, n_networks = ctx.sampler, ctx.rng, networks.count
-    s6_net, s6_j = _seg(networks.v6_subnets)
+    s6_net, s6_j = segments(networks.v6_subnets)
     s6_kind = networks.kind[s6_net]
     v6_modes = sampler.cols("v6_modes", s6_kind, 2, [None, None])
     gw6 = sampler.share("gateway_share", s6_kind, 1.0)
@@ -228,36 +229,36 @@ def subnet_tables(ctx: Context, projects: Projects, s4: Subnets4, s6: Subnets6, 
     sub_ver = np.concatenate([np.full(n_subnets4, 4), np.full(n_subnets6, 6)])
     so = np.lexsort((sub_ver, index.network))
     sub_rank = np.empty(n_tenant, np.int64)
-    sub_rank[so] = _rank(index.project[so])
+    sub_rank[so] = run_rank(index.project[so])
     ext_o = np.arange(n_ext_sub)
-    cidr_all = _concat([_join(ip4_text(s4.address), "/", _num_text(s4.prefix)), _join(p6_arr, "::/64"),
-                        _join(ip4_text(ext_block), "/24")])
-    gw_txt = _concat([_where(s4.gateway, ip4_text(s4.gateway_ip), _const(None, n_subnets4)),
-                      (_where(s6.gateway, _join(p6_arr, "::1"), _const(None, n_subnets6)) if n_subnets6
-                       else pa.array([], LS)),
-                      ip4_text(ext_block + 1)])
+    cidr_all = concat([join_text(ip4_text(s4.address), "/", num_text(s4.prefix)), join_text(p6_arr, "::/64"),
+                       join_text(ip4_text(ext_block), "/24")])
+    gw_txt = concat([where(s4.gateway, ip4_text(s4.gateway_ip), const_text(None, n_subnets4)),
+                     (where(s6.gateway, join_text(p6_arr, "::1"), const_text(None, n_subnets6)) if n_subnets6
+                      else pa.array([], LS)),
+                     ip4_text(ext_block + 1)])
     dns4c, dnscats = s4.dns
-    dns_txt = _concat([_pick(_dns_texts(dnscats), dns4c), _const("[]", n_subnets6 + n_ext_sub)])
+    dns_txt = concat([pick(_dns_texts(dnscats), dns4c), const_text("[]", n_subnets6 + n_ext_sub)])
     v6am, v6ra = s6.modes
     ext_dhcp = float(ctx.external.get("enable_dhcp_share") or 0.0)
     sub_all_proj = np.concatenate([index.project, np.full(n_ext_sub, projects.count)])
     sub_all_net = np.concatenate([index.network, np.full(n_ext_sub, len(ids["networks"]) - 1)])
-    sub_names = _concat([_join("syn-", projects.token.take(pa.array(index.project)) if n_tenant else pa.array([], LS),
-                               "sn", _num_text(sub_rank + 1)),
-                         _join("syn-ext", _num_text(ext_o + 1))])
+    tokens = projects.token.take(pa.array(index.project)) if n_tenant else pa.array([], LS)
+    sub_names = concat([join_text("syn-", tokens, "sn", num_text(sub_rank + 1)),
+                        join_text("syn-ext", num_text(ext_o + 1))])
     router_ids = ids["routers"]
-    att_txt = _concat([_where(attached_router_id, router_ids.take(pa.array(np.maximum(subnet_router, 0)))
-                              if len(router_ids) else _const(None, n_tenant), _const(None, n_tenant)),
-                       _const(None, n_ext_sub)])
+    att_txt = concat([where(attached_router_id, router_ids.take(pa.array(np.maximum(subnet_router, 0)))
+                            if len(router_ids) else const_text(None, n_tenant), const_text(None, n_tenant)),
+                      const_text(None, n_ext_sub)])
     t_sub = {
         "id": ids["subnets"], "network_id": ids["networks"].take(pa.array(sub_all_net)),
-        "project_id": projects.owners().take(pa.array(sub_all_proj)), "name": _avoid_names(sub_names, ctx.exclude),
-        "cidr": cidr_all, "ip_version": _ints(np.concatenate([sub_ver, np.full(n_ext_sub, 4)])),
+        "project_id": projects.owners().take(pa.array(sub_all_proj)), "name": avoid_names(sub_names, ctx.exclude),
+        "cidr": cidr_all, "ip_version": int_array(np.concatenate([sub_ver, np.full(n_ext_sub, 4)])),
         "gateway_ip": gw_txt,
-        "enable_dhcp": _bools(np.concatenate([s4.dhcp, s6.dhcp, np.full(n_ext_sub, ext_dhcp >= 0.5)])),
-        "host_routes": _const("[]", n_tenant + n_ext_sub), "dns_nameservers": dns_txt,
-        "ipv6_address_mode": _concat([_const(None, n_subnets4), _str_col(*v6am), _const(None, n_ext_sub)]),
-        "ipv6_ra_mode": _concat([_const(None, n_subnets4), _str_col(*v6ra), _const(None, n_ext_sub)]),
+        "enable_dhcp": bool_array(np.concatenate([s4.dhcp, s6.dhcp, np.full(n_ext_sub, ext_dhcp >= 0.5)])),
+        "host_routes": const_text("[]", n_tenant + n_ext_sub), "dns_nameservers": dns_txt,
+        "ipv6_address_mode": concat([const_text(None, n_subnets4), str_column(*v6am), const_text(None, n_ext_sub)]),
+        "ipv6_ra_mode": concat([const_text(None, n_subnets4), str_column(*v6ra), const_text(None, n_ext_sub)]),
         "attached_router_id": att_txt,
     }
     sub_order = np.concatenate([so, n_tenant + ext_o])
@@ -279,14 +280,14 @@ def _pool_table(s4: Subnets4, s6: Subnets6, ext_block: np.ndarray, sub_ids: pa.A
                                n_subnets4 + n_subnets6 + np.arange(n_ext_sub)])
     pool_i = np.concatenate([np.zeros(n_subnets4, np.int64), np.ones(len(two_idx), np.int64),
                              np.zeros(n_subnets6 + n_ext_sub, np.int64)])
-    pool_start = _concat([ip4_text(p0_start), ip4_text(p1_start[two_idx]), _join(s6.prefix_text, "::2"),
-                          ip4_text(ext_block + 2)])
-    pool_end = _concat([ip4_text(p0_end), ip4_text(p1_end[two_idx]), pa.array(s6.pool_end, LS),
-                        ip4_text(ext_block + 254)])
+    pool_start = concat([ip4_text(p0_start), ip4_text(p1_start[two_idx]), join_text(s6.prefix_text, "::2"),
+                         ip4_text(ext_block + 2)])
+    pool_end = concat([ip4_text(p0_end), ip4_text(p1_end[two_idx]), pa.array(s6.pool_end, LS),
+                       ip4_text(ext_block + 254)])
     pos_of_sub = np.empty(n_subnets4 + n_subnets6 + n_ext_sub, np.int64)
     pos_of_sub[sub_order] = np.arange(len(sub_order))
     po = np.lexsort((pool_i, pos_of_sub[pool_sub]))
-    return {"subnet_id": sub_ids.take(pa.array(pool_sub[po])), "pool_index": _ints(pool_i[po]),
+    return {"subnet_id": sub_ids.take(pa.array(pool_sub[po])), "pool_index": int_array(pool_i[po]),
             "start": pool_start.take(pa.array(po)), "end": pool_end.take(pa.array(po))}
 
 
@@ -303,20 +304,20 @@ def learn_stats(d: KindTables) -> dict:
     out["v4_subnets_per_network"] = hist(v4.groupby("network_id").size().reindex(nets["id"], fill_value=0))
     n6 = v6.groupby("network_id").size().reindex(nets["id"], fill_value=0)
     # an Alcor VPC is one IPv4 block: IPv6 is learned (and generated) on the other networks
-    out["v6_share"] = _share(n6[~vpc.to_numpy()] > 0)
+    out["v6_share"] = share(n6[~vpc.to_numpy()] > 0)
     out["v6_subnets_per_network"] = hist(n6[n6 > 0])
     out["v6_prefix"] = hist(v6["prefix"])
     out["v6_modes"] = hist(pd.DataFrame({"address_mode": _str(v6["ipv6_address_mode"]).replace("", None),
                                          "ra_mode": _str(v6["ipv6_ra_mode"]).replace("", None)}))
     out["subnet_v4"] = hist(pd.DataFrame({"prefix": v4["prefix"], "workload_ports": v4["workload"]}))
-    out["enable_dhcp_v4"] = _share(v4["enable_dhcp"].fillna(False).astype(bool))
-    out["enable_dhcp_v6"] = _share(v6["enable_dhcp"].fillna(False).astype(bool))
-    out["gateway_share"] = _share(subs["gateway"])
+    out["enable_dhcp_v4"] = share(v4["enable_dhcp"].fillna(False).astype(bool))
+    out["enable_dhcp_v6"] = share(v6["enable_dhcp"].fillna(False).astype(bool))
+    out["gateway_share"] = share(subs["gateway"])
     out["pool_offset"] = hist(v4["pool_offset"].dropna())
     out["pools_per_subnet"] = hist(subs["n_pools"])
     out["dns"] = hist(subs["dns"])
-    out["host_routes_share"] = _share(subs["n_routes"] > 0)
+    out["host_routes_share"] = share(subs["n_routes"] > 0)
     dh = nets[nets["has_dhcp_subnet"]]
-    out["dhcp_share"] = _share(dh["n_dhcp"] > 0)
+    out["dhcp_share"] = share(dh["n_dhcp"] > 0)
     out["dhcp_ports_per_network"] = hist(dh.loc[dh["n_dhcp"] > 0, "n_dhcp"])
     return out

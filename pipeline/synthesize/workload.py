@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.synthesize.arrays import _rank, _seg, _starts
+from pipeline.synthesize.arrays import run_rank, run_starts, segments
 from pipeline.synthesize.context import Context
 from pipeline.synthesize.networks import Networks
 from pipeline.synthesize.projects import Projects
@@ -56,7 +56,7 @@ class Workload:
 def draw_workload(ctx: Context, projects: Projects, networks: Networks, s4: Subnets4,
                   dhcp: DhcpAgents) -> Workload:
     sampler, rng, kind_p = ctx.sampler, ctx.rng, projects.kind
-    w_sub, w_r = _seg(s4.workload)
+    w_sub, w_r = segments(s4.workload)
     n_workload = len(w_sub)
     w_net = s4.network[w_sub]
     w_proj = networks.project[w_net]
@@ -65,7 +65,7 @@ def draw_workload(ctx: Context, projects: Projects, networks: Networks, s4: Subn
     n_ub = sampler.ints("unbound_per_project", kind_p, 0)
     order = np.lexsort((rng.random(n_workload), w_proj))
     rank = np.empty(n_workload, np.int64)
-    rank[order] = _rank(w_proj[order])
+    rank[order] = run_rank(w_proj[order])
     role = np.where(rank < n_lb[w_proj], LB, np.where(rank < (n_lb + n_ub)[w_proj], UB, VM))
     vm_pos = np.flatnonzero(role == VM)
     vnet = w_net[vm_pos]
@@ -75,16 +75,16 @@ def draw_workload(ctx: Context, projects: Projects, networks: Networks, s4: Subn
     return Workload(subnet=w_sub, network=w_net, project=w_proj, kind=kind_p[w_proj], ip=w_ip, role=role,
                     rank=rank, lb_per_project=n_lb, vm_pos=vm_pos, vm_net=vnet, secondary=secondary, vm_of=vm_of,
                     vm_project=vm_proj, vm_weight=np.bincount(vm_of, minlength=len(vm_proj)),
-                    vm_rank=_rank(vm_proj))
+                    vm_rank=run_rank(vm_proj))
 
 
 def _vm_nics(ctx: Context, projects: Projects, networks: Networks, vnet: np.ndarray):
     """(secondary, vm_of) per VM port. Multi-NIC VMs: the j-th VM port of a project's other
     networks joins the j-th VM of its first network, with the learned share of secondary NICs."""
     n_projects, n_networks = projects.count, networks.count
-    j = _rank(vnet)
+    j = run_rank(vnet)
     vproj = networks.project[vnet]
-    net0 = _starts(networks.per_project)[vproj]
+    net0 = run_starts(networks.per_project)[vproj]
     c_net = np.bincount(vnet, minlength=n_networks)
     elig = (networks.index[vnet] > 0) & (j < c_net[net0])
     q = np.array(ctx.sampler.value("secondary_nic_share", 0.0), np.float64)
