@@ -196,7 +196,7 @@ def port_table(ctx: Context, projects: Projects, networks: Networks, s4: Subnets
                            num_text(np.concatenate([np.arange(c) for c in counts]) + 1))
     p_name = where(named, concat([name_w, name_other]), const_text("", n_ports)) if n_ports else pa.array([], LS)
     vm_dns = concat([join_text("syn-", w_tok, "vm", num_text(vm_rank_port)), const_text("", n_ports - n_workload)])
-    p_dns = where(dns_named & (rows.role == 0), vm_dns, const_text("", n_ports)) if n_ports else pa.array([], LS)
+    p_dns = where(dns_named & (rows.role == VM), vm_dns, const_text("", n_ports)) if n_ports else pa.array([], LS)
     p_dev = concat([dev_w, d_dev, ids["routers"].take(pa.array(routers.interface_router)),
                     ids["routers"].take(pa.array(routers.gateway_routers)), ids["floating_ips"]])
     p_owner = concat([owner_w, const_text("network:dhcp", blocks.dhcp), str_column(ric, ricats),
