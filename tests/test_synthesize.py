@@ -1,4 +1,4 @@
-"""pipeline/synthesize.py: learn from the embedded sample, generate data centers of other sizes.
+"""pipeline/synthesize/: learn from the embedded sample, generate data centers of other sizes.
 
 The real input is the sample dump run through ingest + validate in-process (once per session).
 Scales are small (tens to hundreds of hosts) so the file runs in seconds.
