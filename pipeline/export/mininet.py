@@ -67,6 +67,7 @@ dcnet_tenant: a bridge per network, VMs, routers (forwarding, NAT), outside clie
 security groups as iptables rules, read from {tenant_file} beside this file (or
 $DCNET_TENANT_DATA); node names and what they stand for are in its "names".
 """
+import gzip as _dcnet_gzip
 import json as _dcnet_json
 import os as _dcnet_os
 from functools import partial as _dcnet_partial
@@ -83,19 +84,25 @@ DCNET_DATA_FILE = {data_file!r}
 DCNET_DATA = {data_literal}
 
 
+def _dcnet_read(env, file_name, fmt):
+    "A data document: the file named by $env, else `file_name` beside this module."
+    path = _dcnet_os.environ.get(env)
+    if not path:
+        # mn/dmn exec() this file without __file__; the code object still knows its file
+        here = _dcnet_os.path.dirname(_dcnet_os.path.abspath(_dcnet_read.__code__.co_filename))
+        path = _dcnet_os.path.join(here, file_name)
+    opener = _dcnet_gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt") as fh:
+        data = _dcnet_json.load(fh)
+    if data.get("format") != fmt:
+        raise ValueError("%s: not a %s data file" % (path, fmt))
+    return data
+
+
 def _dcnet_data():
     if DCNET_DATA is not None:
         return _dcnet_json.loads(DCNET_DATA)
-    path = _dcnet_os.environ.get("DCNET_TOPO_DATA")
-    if not path:
-        # mn/dmn exec() this file without __file__; the code object still knows its file
-        here = _dcnet_os.path.dirname(_dcnet_os.path.abspath(_dcnet_data.__code__.co_filename))
-        path = _dcnet_os.path.join(here, DCNET_DATA_FILE)
-    with open(path) as fh:
-        data = _dcnet_json.load(fh)
-    if data.get("format") != DCNET_FORMAT:
-        raise ValueError("%s: not a %s data file" % (path, DCNET_FORMAT))
-    return data
+    return _dcnet_read("DCNET_TOPO_DATA", DCNET_DATA_FILE, DCNET_FORMAT)
 
 
 class DcnetTopo(Topo):
@@ -128,17 +135,7 @@ class DcnetTopo(Topo):
 
 
 def _dcnet_tenant_data():
-    import gzip as _dcnet_gzip
-
-    path = _dcnet_os.environ.get("DCNET_TENANT_DATA")
-    if not path:
-        here = _dcnet_os.path.dirname(_dcnet_os.path.abspath(_dcnet_tenant_data.__code__.co_filename))
-        path = _dcnet_os.path.join(here, DCNET_TENANT_FILE)
-    with _dcnet_gzip.open(path, "rt") as fh:
-        data = _dcnet_json.load(fh)
-    if data.get("format") != DCNET_TENANT_FORMAT:
-        raise ValueError("%s: not a %s data file" % (path, DCNET_TENANT_FORMAT))
-    return data
+    return _dcnet_read("DCNET_TENANT_DATA", DCNET_TENANT_FILE, DCNET_TENANT_FORMAT)
 
 
 class DcnetBridge(_DcnetSwitch):
