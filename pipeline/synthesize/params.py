@@ -6,11 +6,12 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.params import default
 from pipeline.synthesize.common import SynthParamsError
 
 
-DEFAULTS: dict[str, Any] = {"seed": 7, "hosts": 240, "projects": None, "mix": "as_learned",
-                            "max_ports_per_host": 500, "zones": None}
+# the defaults live in the params definition (pipeline/params.py), nowhere else
+DEFAULTS: dict[str, Any] = default("synthesize")
 
 
 def checked_params(params: dict | None, model: dict) -> dict[str, Any]:

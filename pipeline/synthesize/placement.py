@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.params import default
 from pipeline.synthesize.arrays import run_starts, segments
 from pipeline.synthesize.blocks import PortBlocks
 from pipeline.synthesize.common import BINDINGS, INFRA_ROLES, MAC_PREFIX, SynthParamsError, UNDERLAY, WORKLOAD_ROLES
@@ -80,7 +81,7 @@ def host_layout(ctx: Context) -> HostLayout:
     if hpr_h:
         hpr = int(max(hpr_h, key=lambda x: (x[1], -x[0]))[0])
     else:
-        hpr = int(fab.get("hosts_per_rack") or 20)
+        hpr = int(fab.get("hosts_per_rack") or default("fabric.hosts_per_rack"))
     hpr = max(1, hpr)
     zc = np.array([n_compute // n_zones + (z < n_compute % n_zones) for z in range(n_zones)], np.int64)
     h_zone, h_in_zone = segments(zc)
