@@ -175,7 +175,7 @@ class EvaluateSyntheticParams(Section):
     seed: int = 11
     holdout_share: Number = 0.3
     min_fidelity: Number = 0.9
-    tstr_seeds: list[int] = [11, 12, 13]
+    tstr_seeds: list[int] = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20]  # 3 seeds: +-0.15 from the draws alone
     tstr_holdout_share: Number = 0.3
     tstr_max_gap: Number = 0.05
 
