@@ -43,7 +43,7 @@ full hosts. Network nodes (as many per compute host as learned) carry the DHCP, 
 interface and gateway ports where the real data binds them there.
 
 Package layout. `learn.py` prepares the real tables and asks each family for its statistics;
-`generate.py` orchestrates the families' draws (in a fixed order: one random stream) into a
+`generate.py` orchestrates the families' draws (each call its own random stream) into a
 `Plan`, then their tables; `stage.py` is `run`. One module per family, its learn side
 (`learn_stats`: the model keys it writes) next to its generate side (`draw_*`, `*_table`, which
 read them): `projects.py`, `networks.py`, `subnets.py` (IPv4 address plan, IPv6, DHCP agents,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -13,9 +14,9 @@ from pipeline.synthesize.sampler import Sampler
 
 @dataclass
 class Context:
-    """Shared by the families of `generate`. All of them draw from the one random stream `rng`
-    (through `sampler` and `ids` too), in a fixed order: the output depends on the seed alone,
-    so the orchestrator must keep calling the families' draws in the same order."""
+    """Shared by the families of `generate`. Each step draws from its own random stream
+    (`step(name)`: `rng`, and `sampler` and `ids` on it), derived from the seed and the step's
+    name: a step's draws do not shift when another step draws more, fewer or in another order."""
 
     model: dict[str, Any]
     params: dict                # the whole params dict (the fabric section is read too)
@@ -25,6 +26,13 @@ class Context:
     sampler: Sampler
     ids: IdDrawer
     exclude: Exclusions | None  # real values to stay clear of
+    seed: int = 0
+
+    def step(self, name: str) -> "Context":
+        """This context with the random stream of step `name` (one name per call site)."""
+        rng = step_rng(self.seed, name)
+        return replace(self, rng=rng, sampler=Sampler(self.model, self.kinds, rng),
+                       ids=IdDrawer(rng, self.exclude))
 
     @property
     def infra(self) -> dict[str, Any]:
@@ -33,3 +41,8 @@ class Context:
     @property
     def external(self) -> dict[str, Any]:
         return self.model.get("external") or {}
+
+
+def step_rng(seed: int, name: str) -> np.random.Generator:
+    """The stream of one step: NumPy's SeedSequence over (seed, a stable hash of the name)."""
+    return np.random.default_rng([int(seed), zlib.crc32(name.encode())])

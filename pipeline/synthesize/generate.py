@@ -8,8 +8,9 @@ dataclass of arrays) and its tables (`*_table`, returning arrow columns):
     -> security groups -> ids -> tables (ports, fixed IPs, subnets, networks, routers,
     floating IPs, groups, hosts, labels) -> fabric
 
-Every family draws from the one random stream in this order: reordering two calls changes the
-output of every seed."""
+Every step draws from its own random stream (`Context.step(name)`: the seed and the step's
+name): a step that draws more, fewer or later leaves the other steps' output as it was; the
+ids of each table come from their own stream too."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import pyarrow as pa
 from pipeline.synthesize.arrays import segments
 from pipeline.synthesize.blocks import PortBlocks
 from pipeline.synthesize.common import MAC_PREFIX, MODEL_FORMAT, SynthParamsError
-from pipeline.synthesize.context import Context
+from pipeline.synthesize.context import Context, step_rng
 from pipeline.synthesize.exclusions import Exclusions, IdDrawer
 from pipeline.synthesize.external import ExternalAddresses, external_addresses
 from pipeline.synthesize.fixed_ips import fixed_ips
@@ -49,8 +50,9 @@ STEPS = ("plan", "networks", "subnets", "ports", "routers", "floating IPs", "hos
 
 
 def _draw_ids(ctx: Context, sizes: dict[str, int]) -> dict[str, pa.Array]:
-    """Seeded UUIDs per table, drawn in the order of `sizes`."""
-    return {name: ctx.ids.uuids(n) for name, n in sizes.items()}
+    """Seeded UUIDs per table, each table from its own stream (one table's count does not
+    shift another's ids)."""
+    return {name: ctx.step(f"ids.{name}").ids.uuids(n) for name, n in sizes.items()}
 
 
 def _mac_salt(ctx: Context) -> int:
@@ -87,31 +89,31 @@ class Plan:
 
 def _plan(ctx: Context, tick: Callable[[str], None]) -> Plan:
     tick("plan")
-    projects = draw_projects(ctx)
+    projects = draw_projects(ctx.step("projects"))
     tick("networks")
-    networks = draw_networks(ctx, projects)
+    networks = draw_networks(ctx.step("networks"), projects)
     tick("subnets")
-    s4 = draw_subnets4(ctx, networks)
-    s6 = draw_subnets6(ctx, networks)
-    dhcp = draw_dhcp_agents(ctx, networks, s4, s6)
+    s4 = draw_subnets4(ctx.step("subnets4"), networks)
+    s6 = draw_subnets6(ctx.step("subnets6"), networks)
+    dhcp = draw_dhcp_agents(ctx.step("dhcp_agents"), networks, s4, s6)
     tick("ports")
-    workload = draw_workload(ctx, projects, networks, s4, dhcp)
-    layout = host_layout(ctx)
-    vm_host, room = place_vms(ctx, projects, workload, layout)
+    workload = draw_workload(ctx.step("workload"), projects, networks, s4, dhcp)
+    layout = host_layout(ctx.step("host_layout"))
+    vm_host, room = place_vms(ctx.step("vm_placement"), projects, workload, layout)
     tick("routers")
     index = subnet_index(projects, networks, s4, s6)
-    routers = draw_routers(ctx, projects, networks, index)
+    routers = draw_routers(ctx.step("routers"), projects, networks, index)
     tick("floating IPs")
-    fips = draw_floating_ips(ctx, projects, workload, routers)
+    fips = draw_floating_ips(ctx.step("floating_ips"), projects, workload, routers)
     external = external_addresses(int(routers.gateway.sum()), fips.count)
     tick("hosts")
-    names_h = host_names(ctx, layout)
+    names_h = host_names(ctx.step("host_names"), layout)
     dhcp_net, _ = segments(dhcp.per_network)
     blocks = PortBlocks(workload=workload.count, dhcp=len(dhcp_net), router_interfaces=len(routers.interface_subnet),
                         gateways=external.n_gateways, floating_ips=fips.count)
-    port_host, dhcp_host = bind_ports(ctx, layout, workload, vm_host, blocks, room)
+    port_host, dhcp_host = bind_ports(ctx.step("port_binding"), layout, workload, vm_host, blocks, room)
     tick("security groups")
-    groups = draw_security_groups(ctx, projects, networks, s4)
+    groups = draw_security_groups(ctx.step("security_groups"), projects, networks, s4)
     return Plan(projects=projects, networks=networks, subnets4=s4, subnets6=s6, dhcp=dhcp, workload=workload,
                 layout=layout, index=index, routers=routers, floating_ips=fips, external=external, blocks=blocks,
                 host_names=names_h, port_host=port_host, dhcp_net=dhcp_net, dhcp_host=dhcp_host, groups=groups)
@@ -128,21 +130,21 @@ def _tables(ctx: Context, plan: Plan) -> dict[str, Any]:
         "floating_ips": fips.count, "security_groups": groups.count, "rules": len(groups.rule_group),
         "vms": workload.n_vms, "lbs": int((workload.role == LB).sum()),
         "agents": layout.n_netnodes + 1, "hosts": layout.n_hosts})
-    salt = _mac_salt(ctx)
-    rows = port_rows(ctx, projects, networks, plan.index, workload, blocks, plan.dhcp_net, routers, fips)
-    ports, port_security = port_table(ctx, projects, networks, s4, workload, rows, blocks, routers, layout,
+    salt = _mac_salt(ctx.step("mac_salt"))
+    rows = port_rows(ctx.step("port_rows"), projects, networks, plan.index, workload, blocks, plan.dhcp_net, routers, fips)
+    ports, port_security = port_table(ctx.step("port_table"), projects, networks, s4, workload, rows, blocks, routers, layout,
                                       plan.host_names, plan.port_host, (plan.dhcp_net, plan.dhcp_host), ids, salt)
     port_ips, workload_ip_text, interface_ip_text = fixed_ips(
-        ctx, networks.count, s4, s6, plan.index, plan.dhcp, workload, blocks, routers.interface_subnet, external, ids)
-    t_sub, t_pools = subnet_tables(ctx, projects, s4, s6, plan.index, external.block, ids, routers.subnet_router,
+        ctx.step("fixed_ips"), networks.count, s4, s6, plan.index, plan.dhcp, workload, blocks, routers.interface_subnet, external, ids)
+    t_sub, t_pools = subnet_tables(ctx.step("subnet_tables"), projects, s4, s6, plan.index, external.block, ids, routers.subnet_router,
                                    routers.attached_router_id)
-    t_net = network_table(ctx, networks, projects, ids["networks"], s4.block_base, s4.block_prefix, layout.zone_names)
-    t_rt = router_table(ctx, routers, projects, external, ids, plan.index.count)
+    t_net = network_table(ctx.step("network_table"), networks, projects, ids["networks"], s4.block_base, s4.block_prefix, layout.zone_names)
+    t_rt = router_table(ctx.step("router_table"), routers, projects, external, ids, plan.index.count)
     t_ri = interface_table(routers, plan.index, blocks, ids, interface_ip_text)
-    t_fip = floating_ip_table(ctx, fips, projects, workload, routers, external, ids, workload_ip_text)
-    t_sg, t_rule = group_tables(ctx, groups, projects, ids)
-    t_psg = port_groups_table(ctx, groups, workload, rows.project, port_security, ids, projects.count)
-    t_host = host_table(ctx, layout, plan.host_names, ids["hosts"], salt)
+    t_fip = floating_ip_table(ctx.step("floating_ip_table"), fips, projects, workload, routers, external, ids, workload_ip_text)
+    t_sg, t_rule = group_tables(ctx.step("group_tables"), groups, projects, ids)
+    t_psg = port_groups_table(ctx.step("port_groups_table"), groups, workload, rows.project, port_security, ids, projects.count)
+    t_host = host_table(ctx.step("host_table"), layout, plan.host_names, ids["hosts"], salt)
     return {
         "hosts": t_host, "networks": t_net, "subnets": t_sub, "allocation_pools": t_pools, "ports": ports,
         "port_ips": port_ips, "port_security_groups": t_psg, "security_groups": t_sg,
@@ -163,9 +165,10 @@ def generate(model: dict[str, Any], params: dict | None = None,
         raise SynthParamsError(f"model format {model.get('format')!r} is not {MODEL_FORMAT}")
     settings = checked_params(params, model)
     kinds = sorted(model["kinds"])
-    rng = np.random.default_rng(settings["seed"])
+    rng = step_rng(settings["seed"], "generate")  # replaced per step (Context.step)
     ctx = Context(model=model, params=params, settings=settings, kinds=kinds, rng=rng,
-                  sampler=Sampler(model, kinds, rng), ids=IdDrawer(rng, exclude), exclude=exclude)
+                  sampler=Sampler(model, kinds, rng), ids=IdDrawer(rng, exclude), exclude=exclude,
+                  seed=settings["seed"])
     step = 0
 
     def tick(name):
