@@ -21,7 +21,7 @@ from pipeline.export import alcor as export_alcor
 from schemas import model
 from pipeline.cli import app
 from pipeline.export.alcor_k6 import k6_script
-from pipeline.source_alcor_stream import GATEWAY_PORT_PREFIX
+from pipeline.ingest.sources.alcor_stream import GATEWAY_PORT_PREFIX
 from pipeline.export.topology import build_topology
 from test_ingest_properties import run as ingest_or_input_error
 

@@ -178,7 +178,7 @@ def test_csv_aliased_columns_that_disagree_are_a_row_error_keeping_both(tmp_path
 
 
 def test_ndjson_of_bare_objects_is_cut_at_line_ends_not_parsed_whole():
-    from pipeline import formats
+    from pipeline.ingest import formats
 
     lines = [json.dumps({"id": f"n{i}", "name": "net", "mtu": 1450, "router:external": False})
              for i in range(3000)]
@@ -193,7 +193,7 @@ def test_ndjson_of_bare_objects_is_cut_at_line_ends_not_parsed_whole():
 
 
 def test_big_ndjson_file_of_bare_objects_uses_chunks(tmp_path, monkeypatch):
-    from pipeline import formats
+    from pipeline.ingest import formats
 
     raw = tmp_path / "raw"
     raw.mkdir()

@@ -1,13 +1,13 @@
 """Pure parsing helpers for ingest: the bytes of one raw file -> canonical columns.
 
-No file system access here (ingest.py does the I/O and the parallelism). The entry points are
+No file system access here (run.py does the I/O and the parallelism). The entry points are
 `parse_payload` (a whole file's bytes), `parse_chunk` (a slice of a big file, cut by
 `plan_chunks`) and `build_tables` (decoded resource objects -> arrow tables of model.TABLES).
 
 How it stays fast on millions of objects: the decoded dicts are turned into columns with one
 list comprehension per field; a column whose values all have the right Python type goes to
 arrow in one call, and only columns that fail that test are coerced value by value. Callers
-switch the cyclic garbage collector off while parsing (see ingest.py): decoded JSON has no
+switch the cyclic garbage collector off while parsing (see run.py): decoded JSON has no
 cycles, and the collector otherwise rescans millions of fresh dicts (3x slower in practice).
 """
 
@@ -730,7 +730,7 @@ def _first_line_object(buf, i: int) -> bool:
 
 
 # msgspec's Raw slices cost ~50 bytes each: above about one item per this many bytes, the
-# planner switches to pipeline.jsonscan, slower but with memory bounded by its block.
+# planner switches to pipeline.ingest.jsonscan, slower but with memory bounded by its block.
 _BYTES_PER_RAW = 64
 
 
@@ -747,7 +747,7 @@ def items_are_tiny(buf, np, block: int = 16 << 20) -> bool:
 
 
 def _scanned_chunks(buf, i: int, target: int, np) -> list[Chunk] | None:
-    from pipeline import jsonscan
+    import pipeline.ingest.jsonscan as jsonscan
 
     def decode_key(raw: bytes):
         try:

@@ -259,7 +259,7 @@ class _Reader:
         self.ncm_uris: dict = {}        # NCM id -> uri from its registration
 
     def line(self, line: dict, pos: int) -> None:
-        from pipeline.formats import LIST_KEYS, SHOW_KEYS
+        from pipeline.ingest.formats import LIST_KEYS, SHOW_KEYS
 
         resource = resource_of(line)
         path = _substitute(line["path"], self.variables, in_path=True)
@@ -351,7 +351,7 @@ class _Reader:
 def parse_unit(data: bytes, rel: str, cap: int | None = None) -> tuple | None:
     """ingest's unit result ("ok", tables, summary) for a stream file, None if `data` is not one.
     Raises formats.BadFile for a malformed line."""
-    from pipeline import formats
+    import pipeline.ingest.formats as formats
 
     if not sniff(data):
         return None
@@ -391,7 +391,7 @@ def _with_subnet_interfaces(tables: dict, interfaces: list, rel: str):
     port of the stream already gives."""
     import pyarrow as pa
 
-    from pipeline import formats
+    import pipeline.ingest.formats as formats
 
     subnets = tables.get("subnets")
     net_of, gw_of = {}, {}

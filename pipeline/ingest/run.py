@@ -1,8 +1,9 @@
-"""Ingest stage: a raw dump folder -> every canonical table of model.TABLES, plus a report.
+"""Ingest planner and runner: a raw dump folder -> every canonical table, plus a report.
 
 Files are detected by content (gzip magic, JSON / NDJSON / CSV), never by name; parsing is in
-pipeline/formats.py. This module finds the files, fans the work out to `workers` processes,
-and concatenates the results in file order, so the output does not depend on scheduling.
+pipeline/ingest/formats.py. This module finds the files, fans the work out to `workers`
+processes, and concatenates the results in file order, so the output does not depend on
+scheduling.
 
 Work units: a file is one unit, except big files, which are cut at object boundaries into
 chunks of ~CHUNK_BYTES (positions are kept), so that one huge file still uses every worker and
@@ -235,7 +236,7 @@ def _plan_files(raw_dir: Path, files: list[str], sizes: list[int], tun: dict,
                 temps: _TempFiles, paths_only: bool = False) -> Iterator[Unit]:
     """Units in file order; big files are read and split here, lazily, as workers free up.
     `paths_only`: units name files instead of holding bytes (for workers on other machines)."""
-    from pipeline import source_alcor_stream
+    from pipeline.ingest.sources import alcor_stream
 
     split_above, chunk = tun["split_above_bytes"], tun["chunk_bytes"]
     cap = tun["max_decompressed_bytes"]
@@ -243,7 +244,7 @@ def _plan_files(raw_dir: Path, files: list[str], sizes: list[int], tun: dict,
         path = raw_dir / rel
         # names that cannot be read, and Alcor request streams (captures link lines far
         # apart), go to one worker whole
-        if _name_problem(rel) or source_alcor_stream.is_stream_file(path):
+        if _name_problem(rel) or alcor_stream.is_stream_file(path):
             yield Unit(i, rel, path=str(path), cap=cap)
             continue
         try:
@@ -271,7 +272,7 @@ def _tiny_items(path: Path) -> bool:
 
     import numpy as np
 
-    from pipeline import formats
+    import pipeline.ingest.formats as formats
 
     try:
         with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
@@ -284,7 +285,7 @@ def _split_plain(i: int, rel: str, path: str, chunk: int, gz: bool,
                  decompressed: bool) -> Iterator[Unit] | None:
     import mmap
 
-    from pipeline import formats
+    import pipeline.ingest.formats as formats
 
     with open(path, "rb") as fh:
         # mmap: the boundary scan needs no copy of the file, and workers read their own range
@@ -304,7 +305,7 @@ def _plan_gzip(i: int, rel: str, path: Path, split_above: int, chunk: int, cap: 
     `split_above` bytes it goes to a worker in memory (`paths_only`: in a temporary file);
     beyond, it is spilled to a temporary file and split like a plain big file, so memory grows
     with the chunk, not the file."""
-    from pipeline import formats
+    import pipeline.ingest.formats as formats
 
     def bad(problem: str) -> Unit:
         # a unit whose worker reports the problem (keeps the error path in one place)
@@ -363,7 +364,8 @@ def _spill(i: int, rel: str, data: bytes, cap: int, temps: _TempFiles) -> Unit:
 
 def _run_unit(u: Unit):
     """Parse one unit. Returns ("ok", tables, summary) or ("bad", problem)."""
-    from pipeline import formats, source_alcor_stream
+    import pipeline.ingest.formats as formats
+    from pipeline.ingest.sources import alcor_stream
 
     try:
         problem = u.problem or _name_problem(u.rel)
@@ -378,7 +380,7 @@ def _run_unit(u: Unit):
                 with open(u.path, "rb") as fh:
                     data = fh.read()
             cap = u.cap or formats.DEFAULT_MAX_DECOMPRESSED
-            stream = source_alcor_stream.parse_unit(data, u.rel, cap)
+            stream = alcor_stream.parse_unit(data, u.rel, cap)
             if stream is not None:
                 return stream
             col, fmt, gz = formats.parse_payload(data, cap, decompressed=u.decompressed)
@@ -388,8 +390,8 @@ def _run_unit(u: Unit):
             kinds["project_labels"] = len(col.labels)
         tables = formats.build_tables(col, u.rel)
     except formats.BadFile as e:
-        if u.chunk is None and not u.spilled and source_alcor_stream.beside_stream(u.path):
-            return source_alcor_stream.unknown_file()  # e.g. the K6 script
+        if u.chunk is None and not u.spilled and alcor_stream.beside_stream(u.path):
+            return alcor_stream.unknown_file()  # e.g. the K6 script
         return ("bad", str(e))
     except OSError as e:
         return ("bad", f"cannot read the file ({e.strerror or e})")
@@ -464,7 +466,7 @@ def _execute(units: Iterable[Unit], workers: int, on_bad: str, label: str,
     # forkserver, not fork: the CLI's progress bar runs a thread, and forking a threaded
     # process can deadlock; the server preloads the parsing modules once.
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["pipeline.formats"])
+    ctx.set_forkserver_preload(["pipeline.ingest.formats"])
     inflight: deque = deque()
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init) as ex:
         try:
@@ -573,7 +575,7 @@ _EMPTY: dict = {}
 def _to_frame(name: str, tables: list, pa):
     import pandas as pd
 
-    from pipeline import formats
+    import pipeline.ingest.formats as formats
     from schemas import model
 
     if not tables:
