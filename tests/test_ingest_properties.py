@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from schemas import model
 from pipeline.errors import InputError
-from pipeline.ingest.formats import LIST_KEYS, MAPPED_KEYS, SHOW_KEYS, redact
+from pipeline.ingest.redact import redact
+from pipeline.ingest.sources.neutron import LIST_KEYS, MAPPED_KEYS, SHOW_KEYS
 from pipeline.ingest import ingest_payloads
 from test_ingest import FIP, GROUP, HOST, NETWORK, PORT, ROUTER, RULE, SUBNET
 

@@ -179,7 +179,7 @@ def test_secret_values_are_redacted_at_any_depth_and_counted(tmp_path):
 
 
 def test_redacted_count_in_report_matches_values():
-    from pipeline.ingest.formats import redact
+    from pipeline.ingest.redact import redact
 
     counts: dict = {}
     out = redact({"a": {"Password": "x", "list": [{"token": 1}, {"token": None}]}, "psk": ""}, counts)

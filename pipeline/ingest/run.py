@@ -1,7 +1,7 @@
 """Ingest planner and runner: a raw dump folder -> every canonical table, plus a report.
 
 Files are detected by content (gzip magic, JSON / NDJSON / CSV), never by name; parsing is in
-pipeline/ingest/formats.py. This module finds the files, fans the work out to `workers`
+pipeline/ingest/parse.py. This module finds the files, fans the work out to `workers`
 processes, and concatenates the results in file order, so the output does not depend on
 scheduling.
 
@@ -51,7 +51,7 @@ class Unit:
     rel: str
     path: str | None = None      # whole file, read by the worker
     data: bytes | None = None    # whole file given in memory
-    chunk: object = None         # formats.Chunk of a big file (read from `path` unless it has data)
+    chunk: object = None         # chunks.Chunk of a big file (read from `path` unless it has data)
     fmt: str = ""                # format of a chunked file
     gz: bool = False
     last: bool = True            # last unit of its file
@@ -272,11 +272,11 @@ def _tiny_items(path: Path) -> bool:
 
     import numpy as np
 
-    import pipeline.ingest.formats as formats
+    from pipeline.ingest.chunks import items_are_tiny
 
     try:
         with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            return formats.items_are_tiny(mm, np)
+            return items_are_tiny(mm, np)
     except (OSError, ValueError):
         return False  # the worker reports an unreadable file
 
@@ -285,12 +285,12 @@ def _split_plain(i: int, rel: str, path: str, chunk: int, gz: bool,
                  decompressed: bool) -> Iterator[Unit] | None:
     import mmap
 
-    import pipeline.ingest.formats as formats
+    from pipeline.ingest.chunks import plan_chunks
 
     with open(path, "rb") as fh:
         # mmap: the boundary scan needs no copy of the file, and workers read their own range
         with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            chunks = formats.plan_chunks(mm, chunk)
+            chunks = plan_chunks(mm, chunk)
     if chunks is None:
         return None
     fmt = "ndjson" if chunks[0].mode == "ndjson" else "json"
@@ -305,7 +305,8 @@ def _plan_gzip(i: int, rel: str, path: Path, split_above: int, chunk: int, cap: 
     `split_above` bytes it goes to a worker in memory (`paths_only`: in a temporary file);
     beyond, it is spilled to a temporary file and split like a plain big file, so memory grows
     with the chunk, not the file."""
-    import pipeline.ingest.formats as formats
+    from pipeline.ingest.chunks import items_are_tiny
+    from pipeline.ingest.decode import BadFile, gunzip_pieces, refuse_binary
 
     def bad(problem: str) -> Unit:
         # a unit whose worker reports the problem (keeps the error path in one place)
@@ -316,10 +317,10 @@ def _plan_gzip(i: int, rel: str, path: Path, split_above: int, chunk: int, cap: 
     pieces, held = [], 0
     try:
         with open(path, "rb") as fh:
-            stream = formats.gunzip_pieces(fh, cap)
+            stream = gunzip_pieces(fh, cap)
             for piece in stream:
                 if not pieces:  # refuse binary content now, not after gunzipping all of it
-                    formats.refuse_binary(piece)
+                    refuse_binary(piece)
                 pieces.append(piece)
                 held += len(piece)
                 if held > split_above:
@@ -327,7 +328,7 @@ def _plan_gzip(i: int, rel: str, path: Path, split_above: int, chunk: int, cap: 
             else:
                 data = b"".join(pieces)
                 # runs of tiny objects cost ~30x their size once decoded: split those too
-                if held <= chunk or not formats.items_are_tiny(data, np):
+                if held <= chunk or not items_are_tiny(data, np):
                     if paths_only and data:
                         yield _spill(i, rel, data, cap, temps)
                     else:
@@ -341,7 +342,7 @@ def _plan_gzip(i: int, rel: str, path: Path, split_above: int, chunk: int, cap: 
                 pieces = []
                 for piece in stream:
                     out.write(piece)
-    except formats.BadFile as e:
+    except BadFile as e:
         yield bad(str(e))
         return
     except OSError as e:
@@ -364,32 +365,34 @@ def _spill(i: int, rel: str, data: bytes, cap: int, temps: _TempFiles) -> Unit:
 
 def _run_unit(u: Unit):
     """Parse one unit. Returns ("ok", tables, summary) or ("bad", problem)."""
-    import pipeline.ingest.formats as formats
+    import pipeline.ingest.parse as parse
+    from pipeline.ingest.decode import DEFAULT_MAX_DECOMPRESSED, BadFile
     from pipeline.ingest.sources import alcor_stream
+    from pipeline.ingest.tables import build_tables
 
     try:
         problem = u.problem or _name_problem(u.rel)
         if problem:
-            raise formats.BadFile(problem)
+            raise BadFile(problem)
         if u.chunk is not None:
-            col = formats.parse_chunk(u.chunk, u.path)
+            col = parse.parse_chunk(u.chunk, u.path)
             fmt, gz = u.fmt, u.gz
         else:
             data = u.data
             if data is None:
                 with open(u.path, "rb") as fh:
                     data = fh.read()
-            cap = u.cap or formats.DEFAULT_MAX_DECOMPRESSED
+            cap = u.cap or DEFAULT_MAX_DECOMPRESSED
             stream = alcor_stream.parse_unit(data, u.rel, cap)
             if stream is not None:
                 return stream
-            col, fmt, gz = formats.parse_payload(data, cap, decompressed=u.decompressed)
+            col, fmt, gz = parse.parse_payload(data, cap, decompressed=u.decompressed)
             del data
         kinds = {t: len(r) for t, r in col.recs.items() if r}
         if col.labels:
             kinds["project_labels"] = len(col.labels)
-        tables = formats.build_tables(col, u.rel)
-    except formats.BadFile as e:
+        tables = build_tables(col, u.rel)
+    except BadFile as e:
         if u.chunk is None and not u.spilled and alcor_stream.beside_stream(u.path):
             return alcor_stream.unknown_file()  # e.g. the K6 script
         return ("bad", str(e))
@@ -466,7 +469,7 @@ def _execute(units: Iterable[Unit], workers: int, on_bad: str, label: str,
     # forkserver, not fork: the CLI's progress bar runs a thread, and forking a threaded
     # process can deadlock; the server preloads the parsing modules once.
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["pipeline.ingest.formats"])
+    ctx.set_forkserver_preload(["pipeline.ingest.parse", "pipeline.ingest.tables"])
     inflight: deque = deque()
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init) as ex:
         try:
@@ -575,13 +578,13 @@ _EMPTY: dict = {}
 def _to_frame(name: str, tables: list, pa):
     import pandas as pd
 
-    import pipeline.ingest.formats as formats
+    from pipeline.ingest.rows import SCHEMAS
     from schemas import model
 
     if not tables:
         # cached: building an empty frame costs milliseconds, per table, per call
         if name not in _EMPTY:
-            _EMPTY[name] = _to_frame(name, [formats.SCHEMAS[name].empty_table()], pa)
+            _EMPTY[name] = _to_frame(name, [SCHEMAS[name].empty_table()], pa)
         return _EMPTY[name].copy()
     tbl = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
     mapper = {pa.string(): pd.StringDtype("pyarrow"), pa.int64(): pd.Int64Dtype(),

@@ -5,7 +5,7 @@ Recognised by content: NDJSON whose first line is a request `{"service", "method
 into chunks) and turned back into the resources the controller would hold:
 
 - resource bodies (`{"network": ...}`, `{"port": ...}`, `{"host_infos": [...]}`, ...) are
-  routed exactly like a dump's objects (formats.Collected), position = line index;
+  routed exactly like a dump's objects (collect.Collected), position = line index;
 - `{{variable}}` placeholders are resolved the way the replayer resolves them, with the
   request standing in for the response: a captured value the request itself carries (an id
   it sends) comes back as that value; a value only Alcor assigns (the project's `default`
@@ -259,7 +259,7 @@ class _Reader:
         self.ncm_uris: dict = {}        # NCM id -> uri from its registration
 
     def line(self, line: dict, pos: int) -> None:
-        from pipeline.ingest.formats import LIST_KEYS, SHOW_KEYS
+        from pipeline.ingest.sources.neutron import LIST_KEYS, SHOW_KEYS
 
         resource = resource_of(line)
         path = _substitute(line["path"], self.variables, in_path=True)
@@ -350,13 +350,15 @@ class _Reader:
 
 def parse_unit(data: bytes, rel: str, cap: int | None = None) -> tuple | None:
     """ingest's unit result ("ok", tables, summary) for a stream file, None if `data` is not one.
-    Raises formats.BadFile for a malformed line."""
-    import pipeline.ingest.formats as formats
+    Raises BadFile for a malformed line."""
+    from pipeline.ingest.collect import Collected
+    from pipeline.ingest.decode import DEFAULT_MAX_DECOMPRESSED, BadFile, decompress
+    from pipeline.ingest.tables import build_tables
 
     if not sniff(data):
         return None
-    data, gz = formats.decompress(data, cap or formats.DEFAULT_MAX_DECOMPRESSED)
-    col = formats.Collected()
+    data, gz = decompress(data, cap or DEFAULT_MAX_DECOMPRESSED)
+    col = Collected()
     reader = _Reader(col)
     n_lines = 0
     for i, raw in enumerate(data.split(b"\n")):
@@ -365,15 +367,15 @@ def parse_unit(data: bytes, rel: str, cap: int | None = None) -> tuple | None:
         try:
             line = orjson.loads(raw)
         except orjson.JSONDecodeError as e:
-            raise formats.BadFile(f"line {i + 1}: malformed JSON at column {e.colno} "
-                                  f"({str(e.msg).split(':')[0]})") from None
+            raise BadFile(f"line {i + 1}: malformed JSON at column {e.colno} "
+                          f"({str(e.msg).split(':')[0]})") from None
         if not is_request(line):
-            raise formats.BadFile(f"line {i + 1}: not an Alcor request (needs string "
-                                  f"{', '.join(REQUEST_KEYS)})")
+            raise BadFile(f"line {i + 1}: not an Alcor request (needs string "
+                          f"{', '.join(REQUEST_KEYS)})")
         reader.line(line, i)
         n_lines += 1
     reader.finish()
-    tables = formats.build_tables(col, rel)
+    tables = build_tables(col, rel)
     if reader.interfaces:
         tables["router_interfaces"] = _with_subnet_interfaces(tables, reader.interfaces, rel)
     kinds = {t: len(r) for t, r in col.recs.items() if r}
@@ -391,7 +393,7 @@ def _with_subnet_interfaces(tables: dict, interfaces: list, rel: str):
     port of the stream already gives."""
     import pyarrow as pa
 
-    import pipeline.ingest.formats as formats
+    from pipeline.ingest.rows import Rows
 
     subnets = tables.get("subnets")
     net_of, gw_of = {}, {}
@@ -408,7 +410,7 @@ def _with_subnet_interfaces(tables: dict, interfaces: list, rel: str):
         if (router, subnet) not in seen:
             seen.add((router, subnet))
             rows.append((pos, router, subnet))
-    ri = formats.Rows("router_interfaces", len(rows), [p for p, _, _ in rows], rel)
+    ri = Rows("router_interfaces", len(rows), [p for p, _, _ in rows], rel)
     ri.cols = {"port_id": [GATEWAY_PORT_PREFIX + s for _, _, s in rows],
                "router_id": [r for _, r, _ in rows], "network_id": [net_of.get(s) for _, _, s in rows],
                "subnet_id": [s for _, _, s in rows], "ip_address": [gw_of.get(s) for _, _, s in rows]}
