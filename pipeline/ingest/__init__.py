@@ -1,9 +1,11 @@
 """Ingest stage: a raw dump folder -> every canonical table of model.TABLES, plus a report.
 
 The entry points are here; the work is in the package's modules, imported one way
-(run.py imports the rest; nothing imports run.py but this file):
-  run.py        finds the files, plans them into units (a file, or chunks of a big one), runs
-                them (worker processes or Dask), assembles the tables and the report
+(nothing imports run.py but this file; sources never import the planner):
+  run.py        runs the units (worker processes or Dask), assembles the tables and the report
+  files.py      which files of the folder are data (the rest is listed with its reason)
+  plan.py       files -> work units (a file, or chunks of a big one; gzip streamed, capped)
+  worker.py     one unit -> tables and its summary
   parse.py      one file's bytes or one chunk -> collected objects (JSON, NDJSON or CSV)
   chunks.py     cutting big files at object boundaries; jsonscan.py its bounded-memory scanner
   decode.py     gzip (capped), BOM, UTF-8, and the BadFile messages
@@ -14,11 +16,11 @@ The entry points are here; the work is in the package's modules, imported one wa
   sources/      one module per wire format: neutron.py (Neutron API JSON and the key maps),
                 openstack_cli.py (`openstack -f json` Title-Case output), alcor.py (Alcor
                 service responses), alcor_stream.py (Alcor request streams), csv.py
-Sources never import the planner.
 """
 
+from pipeline.ingest.files import discover
 from pipeline.ingest.run import (CHUNK_BYTES, MAX_DECOMPRESSED_BYTES, ON_BAD_FILE, POOL_MIN_BYTES,
-                                 SPLIT_ABOVE_BYTES, discover, ingest_dir, ingest_payloads)
+                                 SPLIT_ABOVE_BYTES, ingest_dir, ingest_payloads)
 
 __all__ = ["CHUNK_BYTES", "MAX_DECOMPRESSED_BYTES", "ON_BAD_FILE", "POOL_MIN_BYTES",
            "SPLIT_ABOVE_BYTES", "discover", "ingest_dir", "ingest_payloads"]

@@ -1,11 +1,11 @@
-"""Ingest planner and runner: a raw dump folder -> every canonical table, plus a report.
+"""Ingest runner: a raw dump folder -> every canonical table, plus a report.
 
-Files are detected by content (gzip magic, JSON / NDJSON / CSV), never by name; parsing is in
-pipeline/ingest/parse.py. This module finds the files, fans the work out to `workers`
-processes, and concatenates the results in file order, so the output does not depend on
+Files are found by files.py and detected by content (gzip magic, JSON / NDJSON / CSV), never
+by name; parsing is in parse.py. This module fans the units out to `workers` processes (or
+Dask) and concatenates the results in file order, so the output does not depend on
 scheduling.
 
-Work units: a file is one unit, except big files, which are cut at object boundaries into
+Work units (plan.py; worker.py runs one): a file is one unit, except big files, which are cut at object boundaries into
 chunks of ~CHUNK_BYTES (positions are kept), so that one huge file still uses every worker and
 no process ever holds more than one chunk's decoded objects. Runs of tiny objects are cut from
 one chunk up (decoded, they take ~30x their size). A gzip file is gunzipped streaming, never
@@ -23,14 +23,15 @@ filesystem at the same paths.
 from __future__ import annotations
 
 import gc
-import os
 from collections import deque
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 from pipeline.util import no_gc
 from pipeline.errors import InputError
+from pipeline.ingest.files import discover, display
+from pipeline.ingest.plan import TempFiles, Unit, plan_files
+from pipeline.ingest.worker import run_unit
 from pipeline.params import default
 
 # Tunables: params ingest.<name in lower case> (defaults in pipeline/params.py; tests use tiny values).
@@ -38,100 +39,7 @@ SPLIT_ABOVE_BYTES = default("ingest.split_above_bytes")  # decoded files above t
 CHUNK_BYTES = default("ingest.chunk_bytes")
 POOL_MIN_BYTES = default("ingest.pool_min_bytes")  # below this total, process start-up costs more
 MAX_DECOMPRESSED_BYTES = default("ingest.max_decompressed_bytes")  # per gzip file (gzip bombs)
-# Deflate expands at most ~1032x: a gzip file this small cannot exceed the split size, so a
-# worker gunzips it in memory; bigger ones are streamed by the planner (see _plan_gzip).
-_DEFLATE_MAX_RATIO = 1032
-
 ON_BAD_FILE = ("error", "skip")
-
-
-@dataclass
-class Unit:
-    file_idx: int
-    rel: str
-    path: str | None = None      # whole file, read by the worker
-    data: bytes | None = None    # whole file given in memory
-    chunk: object = None         # chunks.Chunk of a big file (read from `path` unless it has data)
-    fmt: str = ""                # format of a chunked file
-    gz: bool = False
-    last: bool = True            # last unit of its file
-    decompressed: bool = False   # a gzip file already gunzipped (into `data` or a temp `path`)
-    cap: int = 0                 # ingest.max_decompressed_bytes
-    problem: str = ""            # a bad file found while planning (reported by the worker)
-    # `path` is a temporary file standing in for `data` (dask engine: units hold paths); the
-    # worker then treats the unit exactly like the in-memory one
-    spilled: bool = False
-
-
-def discover(raw_dir: Path) -> tuple[list[str], list[dict]]:
-    """(data files, passed over) under raw_dir, recursively. Data files are sorted
-    dataset-relative posix paths; every other entry is passed over with its reason, so the
-    report can list it: hidden files and folders, README* (documentation), symlinked folders
-    (not followed: they may loop or leave the dataset), dangling symlinks, FIFOs, sockets and
-    devices. Names that are not UTF-8 are data files shown with backslash escapes; ingest
-    refuses them as bad files (see _name_problem)."""
-    import stat
-
-    files, passed = [], []
-
-    def rel_of(root, name):
-        return Path(root, name).relative_to(raw_dir).as_posix()
-
-    for root, dirs, names in os.walk(raw_dir):
-        keep = []
-        for d in sorted(dirs):
-            if d.startswith("."):
-                passed.append({"file": display(rel_of(root, d)) + "/", "reason": "hidden folder"})
-            elif os.path.islink(os.path.join(root, d)):
-                passed.append({"file": display(rel_of(root, d)) + "/",
-                               "reason": "symlinked folder, not followed"})
-            else:
-                keep.append(d)
-        dirs[:] = keep
-        for f in names:
-            rel = rel_of(root, f)
-            path = os.path.join(root, f)
-            reason = None
-            if f.startswith("."):
-                reason = "hidden file"
-            elif f.lower().startswith("readme"):
-                reason = "README* is taken as documentation (rename the file to ingest it)"
-            else:
-                try:
-                    mode = os.stat(path).st_mode
-                except FileNotFoundError:
-                    reason = "dangling symlink"
-                except OSError as e:
-                    reason = f"cannot stat ({e.strerror or e})"
-                else:
-                    if not stat.S_ISREG(mode):
-                        kind = ("FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode)
-                                else "device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-                                else "folder" if stat.S_ISDIR(mode) else "special file")
-                        reason = f"not a regular file ({kind})"
-            if reason is None:
-                files.append(rel)
-            else:
-                passed.append({"file": display(rel), "reason": reason})
-    files.sort(key=display)
-    passed.sort(key=lambda p: p["file"])
-    return files, passed
-
-
-def display(rel: str) -> str:
-    """A path as it can be printed and stored: bytes that are not UTF-8 (surrogate escapes
-    from the file system) shown as \\xNN."""
-    try:
-        rel.encode("utf-8")
-        return rel
-    except UnicodeEncodeError:
-        return os.fsencode(rel).decode("utf-8", "backslashreplace")
-
-
-def _name_problem(rel: str) -> str | None:
-    if display(rel) != rel:
-        return "file name is not valid UTF-8; rename the file to ingest it"
-    return None
 
 
 def _check_params(params: dict) -> tuple[str, int, dict]:
@@ -177,50 +85,13 @@ def ingest_dir(raw_dir: Path, params: dict, on_file: Callable[[int, int, str], N
                          + ")")
     sizes = [(raw_dir / f).stat().st_size for f in files]
     use_pool = workers > 1 and sum(sizes) >= tun["pool_min_bytes"]
-    with _TempFiles(getattr(engine, "temp_dir", None)) as temps:
-        units = _plan_files(raw_dir, files, sizes, tun, temps, paths_only=engine is not None)
+    with TempFiles(getattr(engine, "temp_dir", None)) as temps:
+        units = plan_files(raw_dir, files, sizes, tun, temps, paths_only=engine is not None)
         frames, report = _ingest(units, files, sizes, str(raw_dir), on_bad,
                                  workers if use_pool else 1, on_file, engine, temps.release)
     report["passed_over"] = passed_over
     report["files_passed_over"] = len(passed_over)
     return frames, report
-
-
-class _TempFiles:
-    """Temporary files holding gunzipped files, removed once their file's last unit is done,
-    and all of them when ingest ends (or fails). `folder`: None for the system's."""
-
-    def __init__(self, folder: str | None = None):
-        self.folder = folder or None
-        self.paths: set[str] = set()
-
-    def new(self):
-        import tempfile
-
-        fh = tempfile.NamedTemporaryFile(prefix="dcnet-ingest-", suffix=".json", delete=False,
-                                         dir=self.folder)
-        self.paths.add(fh.name)
-        return fh
-
-    def release(self, path: str | None) -> None:
-        if path in self.paths:
-            self.paths.discard(path)
-            _unlink(path)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        for p in self.paths:
-            _unlink(p)
-        self.paths.clear()
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 def ingest_payloads(payloads: dict[str, bytes], params: dict, label: str = "<memory>"):
@@ -232,188 +103,9 @@ def ingest_payloads(payloads: dict[str, bytes], params: dict, label: str = "<mem
     return _ingest(units, files, [len(payloads[f]) for f in files], label, on_bad, 1, None)
 
 
-def _plan_files(raw_dir: Path, files: list[str], sizes: list[int], tun: dict,
-                temps: _TempFiles, paths_only: bool = False) -> Iterator[Unit]:
-    """Units in file order; big files are read and split here, lazily, as workers free up.
-    `paths_only`: units name files instead of holding bytes (for workers on other machines)."""
-    from pipeline.ingest.sources import alcor_stream
-
-    split_above, chunk = tun["split_above_bytes"], tun["chunk_bytes"]
-    cap = tun["max_decompressed_bytes"]
-    for i, (rel, size) in enumerate(zip(files, sizes)):
-        path = raw_dir / rel
-        # names that cannot be read, and Alcor request streams (captures link lines far
-        # apart), go to one worker whole
-        if _name_problem(rel) or alcor_stream.is_stream_file(path):
-            yield Unit(i, rel, path=str(path), cap=cap)
-            continue
-        try:
-            with open(path, "rb") as fh:
-                gz = fh.read(2) == _GZIP_MAGIC
-        except OSError:
-            gz = False  # the worker reports the problem
-        if gz and size > split_above // _DEFLATE_MAX_RATIO:
-            yield from _plan_gzip(i, rel, path, split_above, chunk, cap, temps, paths_only)
-            continue
-        # Runs of tiny objects cost ~30x their size once decoded: split them from one chunk up.
-        if not gz and (size > split_above or (size > chunk and _tiny_items(path))):
-            split = _split_plain(i, rel, str(path), chunk, gz=False, decompressed=False)
-            if split is not None:
-                yield from split
-                continue
-        yield Unit(i, rel, path=str(path), cap=cap)
-
-
-_GZIP_MAGIC = b"\x1f\x8b"
-
-
-def _tiny_items(path: Path) -> bool:
-    import mmap
-
-    import numpy as np
-
-    from pipeline.ingest.chunks import items_are_tiny
-
-    try:
-        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            return items_are_tiny(mm, np)
-    except (OSError, ValueError):
-        return False  # the worker reports an unreadable file
-
-
-def _split_plain(i: int, rel: str, path: str, chunk: int, gz: bool,
-                 decompressed: bool) -> Iterator[Unit] | None:
-    import mmap
-
-    from pipeline.ingest.chunks import plan_chunks
-
-    with open(path, "rb") as fh:
-        # mmap: the boundary scan needs no copy of the file, and workers read their own range
-        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            chunks = plan_chunks(mm, chunk)
-    if chunks is None:
-        return None
-    fmt = "ndjson" if chunks[0].mode == "ndjson" else "json"
-    return (Unit(i, rel, path=path, chunk=ch, fmt=fmt, gz=gz, decompressed=decompressed,
-                 last=k == len(chunks) - 1)
-            for k, ch in enumerate(chunks))
-
-
-def _plan_gzip(i: int, rel: str, path: Path, split_above: int, chunk: int, cap: int,
-               temps: _TempFiles, paths_only: bool = False) -> Iterator[Unit]:
-    """A gzip file that may be big: gunzip it streaming (never past `cap`). Up to
-    `split_above` bytes it goes to a worker in memory (`paths_only`: in a temporary file);
-    beyond, it is spilled to a temporary file and split like a plain big file, so memory grows
-    with the chunk, not the file."""
-    from pipeline.ingest.chunks import items_are_tiny
-    from pipeline.ingest.decode import BadFile, gunzip_pieces, refuse_binary
-
-    def bad(problem: str) -> Unit:
-        # a unit whose worker reports the problem (keeps the error path in one place)
-        return Unit(i, rel, data=b"", problem=problem)
-
-    import numpy as np
-
-    pieces, held = [], 0
-    try:
-        with open(path, "rb") as fh:
-            stream = gunzip_pieces(fh, cap)
-            for piece in stream:
-                if not pieces:  # refuse binary content now, not after gunzipping all of it
-                    refuse_binary(piece)
-                pieces.append(piece)
-                held += len(piece)
-                if held > split_above:
-                    break
-            else:
-                data = b"".join(pieces)
-                # runs of tiny objects cost ~30x their size once decoded: split those too
-                if held <= chunk or not items_are_tiny(data, np):
-                    if paths_only and data:
-                        yield _spill(i, rel, data, cap, temps)
-                    else:
-                        yield Unit(i, rel, data=data, cap=cap, decompressed=True)
-                    return
-                pieces = [data]
-            out = temps.new()
-            with out:
-                for piece in pieces:
-                    out.write(piece)
-                pieces = []
-                for piece in stream:
-                    out.write(piece)
-    except BadFile as e:
-        yield bad(str(e))
-        return
-    except OSError as e:
-        yield bad(f"cannot read the file ({e.strerror or e})")
-        return
-    split = _split_plain(i, rel, out.name, chunk, gz=True, decompressed=True)
-    if split is None:  # not splittable: one worker reads the gunzipped file whole
-        yield Unit(i, rel, path=out.name, cap=cap, gz=True, decompressed=True)
-    else:
-        yield from split
-
-
-def _spill(i: int, rel: str, data: bytes, cap: int, temps: _TempFiles) -> Unit:
-    """The in-memory unit of a gunzipped file, its bytes written to a temporary file."""
-    out = temps.new()
-    with out:
-        out.write(data)
-    return Unit(i, rel, path=out.name, cap=cap, decompressed=True, spilled=True)
-
-
-def _run_unit(u: Unit):
-    """Parse one unit. Returns ("ok", tables, summary) or ("bad", problem)."""
-    import pipeline.ingest.parse as parse
-    from pipeline.ingest.decode import DEFAULT_MAX_DECOMPRESSED, BadFile
-    from pipeline.ingest.sources import alcor_stream
-    from pipeline.ingest.tables import build_tables
-
-    try:
-        problem = u.problem or _name_problem(u.rel)
-        if problem:
-            raise BadFile(problem)
-        if u.chunk is not None:
-            col = parse.parse_chunk(u.chunk, u.path)
-            fmt, gz = u.fmt, u.gz
-        else:
-            data = u.data
-            if data is None:
-                with open(u.path, "rb") as fh:
-                    data = fh.read()
-            cap = u.cap or DEFAULT_MAX_DECOMPRESSED
-            stream = alcor_stream.parse_unit(data, u.rel, cap)
-            if stream is not None:
-                return stream
-            col, fmt, gz = parse.parse_payload(data, cap, decompressed=u.decompressed)
-            del data
-        kinds = {t: len(r) for t, r in col.recs.items() if r}
-        if col.labels:
-            kinds["project_labels"] = len(col.labels)
-        tables = build_tables(col, u.rel)
-    except BadFile as e:
-        if u.chunk is None and not u.spilled and alcor_stream.beside_stream(u.path):
-            return alcor_stream.unknown_file()  # e.g. the K6 script
-        return ("bad", str(e))
-    except OSError as e:
-        return ("bad", f"cannot read the file ({e.strerror or e})")
-    except RecursionError:  # a value nested too deeply to store (orjson reads 1,024 levels)
-        return ("bad", "JSON nested too deeply to store")
-    except MemoryError:
-        return ("bad", "out of memory while parsing the file (split it, or lower "
-                       "ingest.chunk_bytes)")
-    summary = {"format": fmt, "gzip": gz, "objects": kinds,
-               "rows": {t: tbl.num_rows for t, tbl in tables.items()},
-               "unknown": col.unknown, "ignored_keys": sorted(col.ignored_keys),
-               "redacted": col.redacted}
-    return ("ok", tables, summary)
-
-
 def _one_line(msg: str) -> str:
     # file names and CSV header cells may hold line breaks; the CLI promises one line
     return msg.replace("\r", "\\r").replace("\n", "\\n")
-
 
 
 def _worker_init() -> None:
@@ -421,10 +113,10 @@ def _worker_init() -> None:
 
 
 def _run_unit_task(u: Unit):
-    """_run_unit as a Dask task, the collector paused while it runs (the local pool pauses it
+    """run_unit as a Dask task, the collector paused while it runs (the local pool pauses it
     for good in its workers; a Dask worker runs its own code between tasks)."""
     with no_gc():
-        return _run_unit(u)
+        return run_unit(u)
 
 
 def _execute(units: Iterable[Unit], workers: int, on_bad: str, label: str,
@@ -460,7 +152,7 @@ def _execute(units: Iterable[Unit], workers: int, on_bad: str, label: str,
 
     if workers <= 1:
         for u in units:
-            handle(u, _run_unit(u))
+            handle(u, run_unit(u))
         return bad
 
     import multiprocessing as mp
@@ -477,7 +169,7 @@ def _execute(units: Iterable[Unit], workers: int, on_bad: str, label: str,
                 while len(inflight) >= 2 * workers:
                     v, fut = inflight.popleft()
                     handle(v, fut.result())
-                inflight.append((u, ex.submit(_run_unit, u)))
+                inflight.append((u, ex.submit(run_unit, u)))
             while inflight:
                 v, fut = inflight.popleft()
                 handle(v, fut.result())
