@@ -23,7 +23,7 @@ from pipeline.ingest import plan as ingest_plan
 from pipeline.ingest import run as ingest_run
 from pipeline.cli import app
 from pipeline.errors import InputError
-from test_ingest import GROUP, HOST, NETWORK, PORT, RULE, SUBNET, write
+from ingest_fixtures import GROUP, HOST, NETWORK, PORT, RULE, SUBNET, write
 
 pytestmark = [pytest.mark.dask, pytest.mark.xdist_group("dask")]
 

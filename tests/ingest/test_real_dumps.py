@@ -17,7 +17,7 @@ from pipeline.errors import InputError
 from pipeline.ingest import ingest_dir
 from pipeline.validate import validate_tables
 
-FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
 SERIAL = {"workers": 1}
 RESOURCE_TABLES = ("hosts", "networks", "subnetpools", "subnets", "allocation_pools", "ports",
                    "port_ips", "port_security_groups", "security_groups", "security_group_rules",

@@ -23,7 +23,7 @@ from pipeline.cli import app
 from pipeline.export.alcor_k6 import k6_script
 from pipeline.ingest.sources.alcor_stream import GATEWAY_PORT_PREFIX
 from pipeline.export.topology import build_topology
-from test_ingest_properties import run as ingest_or_input_error
+from ingest_fixtures import run as ingest_or_input_error
 
 
 def cli(*args):

@@ -19,7 +19,7 @@ from pipeline.ingest import ingest_dir
 from pipeline.validate import validate_tables
 
 SERIAL = {"workers": 1}
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def gzip_bomb(megabytes: int, byte: bytes = b"\0") -> bytes:
