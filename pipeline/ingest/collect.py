@@ -41,43 +41,49 @@ class Collected:
             else:
                 u[0] += 1
             return pos + 1
-        # A wrapper has no id of its own (a bare network also has a `subnets` list).
-        if "id" not in d and "ID" not in d and any(k in LIST_KEYS or k in SHOW_KEYS for k in d) and all(
-                k in LIST_KEYS or k in SHOW_KEYS or k.endswith("_links")
-                or type(v) is list or type(v) is dict for k, v in d.items()):
-            ids = id_lists(d)
-            shows = [k for k, v in d.items() if k in SHOW_KEYS and type(v) is dict]
-            for k, v in d.items():
-                if k in LIST_KEYS:
-                    if v is None:
-                        continue
-                    if type(v) is not list:
-                        raise BadFile(f"'{k}' should be a list of objects, got {type_name(v)}")
-                    if k in ids:
-                        if len(shows) != 1:  # ids of nothing in particular: say so
-                            self.add_unknown(f"'{k}' lists ids, not objects", pos, len(v))
-                            pos += sequential * len(v)
-                        continue  # else kept on the one object of the response (below)
-                    kind = LIST_KEYS[k]
-                    for i, o in enumerate(v):
-                        if type(o) is not dict:
-                            raise BadFile(f"'{k}' item {i} is {type_name(o)}, expected an object")
-                        self.add(kind, o, pos)
-                        pos += sequential
-                elif k in SHOW_KEYS:
-                    if type(v) is not dict:
-                        raise BadFile(f"'{k}' should be an object, got {type_name(v)}")
-                    if ids and len(shows) == 1:
-                        v = with_related_ids(v, {ik: d[ik] for ik in ids})
-                    self.add(SHOW_KEYS[k], v, pos)
+        if _is_wrapper(d):
+            return self._add_wrapper(d, pos, sequential)
+        self._add_bare(d, pos)
+        return pos + 1
+
+    def _add_wrapper(self, d: dict, pos: int, sequential: bool) -> int:
+        """{"ports": [...]} / {"port": {...}} (and several such keys): every object inside."""
+        ids = id_lists(d)
+        shows = [k for k, v in d.items() if k in SHOW_KEYS and type(v) is dict]
+        for k, v in d.items():
+            if k in LIST_KEYS:
+                if v is None:
+                    continue
+                if type(v) is not list:
+                    raise BadFile(f"'{k}' should be a list of objects, got {type_name(v)}")
+                if k in ids:
+                    if len(shows) != 1:  # ids of nothing in particular: say so
+                        self.add_unknown(f"'{k}' lists ids, not objects", pos, len(v))
+                        pos += sequential * len(v)
+                    continue  # else kept on the one object of the response (below)
+                kind = LIST_KEYS[k]
+                for i, o in enumerate(v):
+                    if type(o) is not dict:
+                        raise BadFile(f"'{k}' item {i} is {type_name(o)}, expected an object")
+                    self.add(kind, o, pos)
                     pos += sequential
-                elif k.endswith("_links"):
-                    self.ignored_keys.add(k)  # pagination links carry no configuration
-                else:
-                    n = len(v) if type(v) is list else 1
-                    self.add_unknown(f"unknown resource key '{k}'", pos, n)
-                    pos += sequential * n
-            return pos if sequential else pos + 1
+            elif k in SHOW_KEYS:
+                if type(v) is not dict:
+                    raise BadFile(f"'{k}' should be an object, got {type_name(v)}")
+                if ids and len(shows) == 1:
+                    v = with_related_ids(v, {ik: d[ik] for ik in ids})
+                self.add(SHOW_KEYS[k], v, pos)
+                pos += sequential
+            elif k.endswith("_links"):
+                self.ignored_keys.add(k)  # pagination links carry no configuration
+            else:
+                n = len(v) if type(v) is list else 1
+                self.add_unknown(f"unknown resource key '{k}'", pos, n)
+                pos += sequential * n
+        return pos if sequential else pos + 1
+
+    def _add_bare(self, d: dict, pos: int) -> None:
+        """One resource object, its kind told by its keys; otherwise counted as unknown."""
         kind = detect_kind(d)
         if kind is None:
             if _unknown_wrapper(d):
@@ -89,7 +95,13 @@ class Collected:
                                  + ", ".join(sorted(map(str, d))[:8]) + ")", pos)
         else:
             self.add(kind, retitle(d, kind) if "ID" in d else d, pos)
-        return pos + 1
+
+
+def _is_wrapper(d: dict) -> bool:
+    """A wrapper has no id of its own (a bare network also has a `subnets` list)."""
+    return "id" not in d and "ID" not in d and any(k in LIST_KEYS or k in SHOW_KEYS for k in d) and all(
+        k in LIST_KEYS or k in SHOW_KEYS or k.endswith("_links")
+        or type(v) is list or type(v) is dict for k, v in d.items())
 
 
 _EMPTY_REASON = "empty object {}"
