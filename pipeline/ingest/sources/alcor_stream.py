@@ -295,7 +295,9 @@ class _Reader:
             key, obj = next(iter(body.items()))
             if key in SHOW_KEYS and type(obj) is dict:
                 self.col.add(SHOW_KEYS[key], obj, pos)
-                if SHOW_KEYS[key] == "routers" and obj.get("id") is not None:
+                # only a string id can be named by a later request's path (a list is not
+                # even hashable: a hostile stream must not crash the reader)
+                if SHOW_KEYS[key] == "routers" and type(obj.get("id")) is str:
                     self.routers[obj["id"]] = obj
                 return
             if key in LIST_KEYS and type(obj) is list and all(type(o) is dict for o in obj):
