@@ -64,6 +64,18 @@ def _build_resource(table, recs, poss, source_file, col: Collected):
         vals = rows.pick(recs, keys, c, sources)
         if vals is not None:
             rows.cols[c] = rows.coerce(c, vals, dtypes[c])
+    children = _nested(table, rows, recs, keys, dtypes, col)
+    _keep_unmapped(table, rows, recs, keys)
+    if table == "hosts":
+        for i, r in enumerate(recs):  # CSV row-shape problems
+            if "_csv_error" in r:
+                rows.error(i, r["_csv_error"])
+                rows.extra(i).pop("_csv_error", None)
+    return rows, children
+
+
+def _nested(table, rows: Rows, recs, keys, dtypes, col: Collected) -> dict[str, pa.Table]:
+    """Child tables of `table`, and its columns that come from nested values."""
     children: dict[str, pa.Table] = {}
     special = CHILD_KEYS.get(table, {})
     if table == "ports":
@@ -90,6 +102,11 @@ def _build_resource(table, recs, poss, source_file, col: Collected):
             bad = rows.bad_cells
             rows.cols["id"] = names if ids is None else [
                 a if a is not None or ("id", i) in bad else b for i, (a, b) in enumerate(zip(ids, names))]
+    return children
+
+
+def _keep_unmapped(table, rows: Rows, recs, keys) -> None:
+    """Keys that no column reads go to the row's `extra`, beside what coercion kept there."""
     unmapped = keys - MAPPED_KEYS[table]
     if unmapped:
         u = tuple(sorted(unmapped))
@@ -101,12 +118,6 @@ def _build_resource(table, recs, poss, source_file, col: Collected):
                 if e:
                     base[i] = {**(base[i] or {}), **e}
             rows.extras = base
-    if table == "hosts":
-        for i, r in enumerate(recs):  # CSV row-shape problems
-            if "_csv_error" in r:
-                rows.error(i, r["_csv_error"])
-                rows.extra(i).pop("_csv_error", None)
-    return rows, children
 
 
 def _port_children(rows: Rows, fips, sgs) -> dict[str, pa.Table]:
