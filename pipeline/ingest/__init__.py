@@ -15,7 +15,8 @@ The entry points are here; the work is in the package's modules, imported one wa
   redact.py     deterministic JSON text, secrets redacted
   sources/      one module per wire format: neutron.py (Neutron API JSON and the key maps),
                 openstack_cli.py (`openstack -f json` Title-Case output), alcor.py (Alcor
-                service responses), alcor_stream.py (Alcor request streams), csv.py
+                service responses), alcor_stream.py (Alcor request streams, its placeholders in
+                alcor_variables.py), csv.py
 """
 
 from pipeline.ingest.files import discover

@@ -41,8 +41,10 @@ from urllib.parse import unquote
 
 import orjson
 
+from pipeline.ingest.sources.alcor_variables import (MISSING, pointer_keys, put_at, substitute,
+                                                    value_at)
+
 REQUEST_KEYS = ("method", "path", "service")
-PLACEHOLDER = re.compile(r"\{\{([^{}]+)\}\}")
 HEAD_LIMIT = 16 << 20  # the first line (one request) is read up to this many bytes
 NOT_TABLES = {"segment": "segment table (not a table)", "ncm": "ncm (not a table)",
               "elasticip_range": "elasticip_range (not a table)"}
@@ -169,63 +171,6 @@ def _router_of(path: str) -> str | None:
     return unquote(m.group(1)) if m else None
 
 
-def _pointer_keys(pointer: str) -> list[str]:
-    if pointer == "":
-        return []
-    return [k.replace("~1", "/").replace("~0", "~") for k in pointer[1:].split("/")]
-
-
-_MISSING = object()
-
-
-def _at(doc, keys):
-    for k in keys:
-        if type(doc) is dict and k in doc:
-            doc = doc[k]
-        elif type(doc) is list and k.isdigit() and int(k) < len(doc):
-            doc = doc[int(k)]
-        else:
-            return _MISSING
-    return doc
-
-
-def _put(doc, keys, value) -> None:
-    """Set `value` at `keys` in the request body, creating the missing containers (the value
-    Alcor fills in: a port's bound group goes into its `security_groups` list)."""
-    for i, k in enumerate(keys[:-1]):
-        nxt = [] if keys[i + 1].isdigit() else {}
-        if type(doc) is dict:
-            doc = doc.setdefault(k, nxt)
-        elif type(doc) is list and k.isdigit():
-            while len(doc) <= int(k):
-                doc.append(nxt)
-            doc = doc[int(k)]
-        else:
-            return
-    last = keys[-1]
-    if type(doc) is dict:
-        doc[last] = value
-    elif type(doc) is list and last.isdigit():
-        if int(last) >= len(doc):
-            doc.extend([None] * (int(last) - len(doc) + 1))
-        doc[int(last)] = value
-
-
-def _substitute(value, variables: dict, in_path: bool = False):
-    if type(value) is str:
-        if "{{" not in value:
-            return value
-        whole = PLACEHOLDER.fullmatch(value)
-        if whole and whole.group(1) in variables and not in_path:
-            return variables[whole.group(1)]
-        return PLACEHOLDER.sub(lambda m: str(variables.get(m.group(1), m.group(0))), value)
-    if type(value) is list:
-        return [_substitute(v, variables) for v in value]
-    if type(value) is dict:
-        return {k: _substitute(v, variables) for k, v in value.items()}
-    return value
-
-
 def _elastic_ip(obj: dict) -> dict:
     """Alcor's elastic IP -> the floating-IP keys ingest reads."""
     out = {k: v for k, v in obj.items()
@@ -262,8 +207,8 @@ class _Reader:
         from pipeline.ingest.sources.neutron import LIST_KEYS, SHOW_KEYS
 
         resource = resource_of(line)
-        path = _substitute(line["path"], self.variables, in_path=True)
-        body = _substitute(line.get("body"), self.variables)
+        path = substitute(line["path"], self.variables, in_path=True)
+        body = substitute(line.get("body"), self.variables)
         self._capture(line.get("capture"), body, path, resource, pos)
         if resource in NOT_TABLES:
             self.not_tables[resource] = self.not_tables.get(resource, 0) + 1
@@ -324,15 +269,15 @@ class _Reader:
         for name, pointer in capture.items():
             if type(pointer) is not str:
                 continue
-            keys = _pointer_keys(pointer)
-            value = _at(body, keys)
-            if value is not _MISSING and value is not None:
+            keys = pointer_keys(pointer)
+            value = value_at(body, keys)
+            if value is not MISSING and value is not None:
                 self.variables[name] = value  # the request carries it: Alcor echoes it
                 continue
             # Alcor assigns it: the variable's name stands for the value
             self.variables[name] = name
             if type(body) is dict and keys:
-                _put(body, keys, name)
+                put_at(body, keys, name)
             if "security_groups" in keys or resource == "security_group":
                 self.default_groups.setdefault(name, (_project(path), pos))
 
