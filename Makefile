@@ -61,7 +61,7 @@ bench-engines: venv
 # `make test` runs 25 per format.
 FUZZ_EXAMPLES ?= 2000
 bench-fuzz: venv
-	DCNET_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_ingest_fuzz.py -q -p no:cacheprovider -p no:xdist
+	DCNET_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/ingest/test_fuzz.py -q -p no:cacheprovider -p no:xdist
 
 # Synthesis vs SDV (benchmark only; SDV is BSL-licensed and needs pandas<3 + torch, so it
 # lives in its own gitignored venv). torch first: the CPU wheel on disk, not a CUDA download.

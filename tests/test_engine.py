@@ -19,9 +19,11 @@ from typer.testing import CliRunner
 
 from pipeline import engine as engines
 from pipeline import ingest
+from pipeline.ingest import plan as ingest_plan
+from pipeline.ingest import run as ingest_run
 from pipeline.cli import app
 from pipeline.errors import InputError
-from test_ingest import GROUP, HOST, NETWORK, PORT, RULE, SUBNET, write
+from ingest_fixtures import GROUP, HOST, NETWORK, PORT, RULE, SUBNET, write
 
 pytestmark = [pytest.mark.dask, pytest.mark.xdist_group("dask")]
 
@@ -114,10 +116,10 @@ def test_dask_units_name_files_and_big_files_are_cut(tmp_path):
     raw = write(tmp_path / "raw", FIXTURE_DUMP)
     files, _ = ingest.discover(raw)
     sizes = [(raw / f).stat().st_size for f in files]
-    _, _, tun = ingest._check_params(SPLIT)
-    with ingest._TempFiles(str(tmp_path)) as temps:
-        units = list(ingest._plan_files(raw, files, sizes, tun, temps, paths_only=True))
-        local = list(ingest._plan_files(raw, files, sizes, tun, temps))
+    _, _, tun = ingest_run._check_params(SPLIT)
+    with ingest_plan.TempFiles(str(tmp_path)) as temps:
+        units = list(ingest_plan.plan_files(raw, files, sizes, tun, temps, paths_only=True))
+        local = list(ingest_plan.plan_files(raw, files, sizes, tun, temps))
         assert all(u.data is None and Path(u.path).is_file() for u in units)
     per_file = {f: sum(u.rel == f for u in units) for f in files}
     assert per_file["z.json"] > 1 and per_file["a/b.ndjson"] > 1 and per_file["m.json.gz"] > 1

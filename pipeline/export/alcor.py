@@ -867,7 +867,7 @@ def stream_to_dump(lines) -> bytes:
     """NDJSON dump of the stream's resource bodies (what the controller would hold), in stream
     order; action bodies (segment table, NCMs, router interfaces, elastic-IP ranges) are left
     out, elastic IPs are written as Neutron floating IPs. Placeholders stay as text."""
-    from pipeline.formats import LIST_KEYS, SHOW_KEYS
+    from pipeline.ingest.sources.neutron import LIST_KEYS, SHOW_KEYS
 
     out = []
     for line in lines:

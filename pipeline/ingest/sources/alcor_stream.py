@@ -5,7 +5,7 @@ Recognised by content: NDJSON whose first line is a request `{"service", "method
 into chunks) and turned back into the resources the controller would hold:
 
 - resource bodies (`{"network": ...}`, `{"port": ...}`, `{"host_infos": [...]}`, ...) are
-  routed exactly like a dump's objects (formats.Collected), position = line index;
+  routed exactly like a dump's objects (collect.Collected), position = line index;
 - `{{variable}}` placeholders are resolved the way the replayer resolves them, with the
   request standing in for the response: a captured value the request itself carries (an id
   it sends) comes back as that value; a value only Alcor assigns (the project's `default`
@@ -41,8 +41,10 @@ from urllib.parse import unquote
 
 import orjson
 
+from pipeline.ingest.sources.alcor_variables import (MISSING, pointer_keys, put_at, substitute,
+                                                    value_at)
+
 REQUEST_KEYS = ("method", "path", "service")
-PLACEHOLDER = re.compile(r"\{\{([^{}]+)\}\}")
 HEAD_LIMIT = 16 << 20  # the first line (one request) is read up to this many bytes
 NOT_TABLES = {"segment": "segment table (not a table)", "ncm": "ncm (not a table)",
               "elasticip_range": "elasticip_range (not a table)"}
@@ -169,63 +171,6 @@ def _router_of(path: str) -> str | None:
     return unquote(m.group(1)) if m else None
 
 
-def _pointer_keys(pointer: str) -> list[str]:
-    if pointer == "":
-        return []
-    return [k.replace("~1", "/").replace("~0", "~") for k in pointer[1:].split("/")]
-
-
-_MISSING = object()
-
-
-def _at(doc, keys):
-    for k in keys:
-        if type(doc) is dict and k in doc:
-            doc = doc[k]
-        elif type(doc) is list and k.isdigit() and int(k) < len(doc):
-            doc = doc[int(k)]
-        else:
-            return _MISSING
-    return doc
-
-
-def _put(doc, keys, value) -> None:
-    """Set `value` at `keys` in the request body, creating the missing containers (the value
-    Alcor fills in: a port's bound group goes into its `security_groups` list)."""
-    for i, k in enumerate(keys[:-1]):
-        nxt = [] if keys[i + 1].isdigit() else {}
-        if type(doc) is dict:
-            doc = doc.setdefault(k, nxt)
-        elif type(doc) is list and k.isdigit():
-            while len(doc) <= int(k):
-                doc.append(nxt)
-            doc = doc[int(k)]
-        else:
-            return
-    last = keys[-1]
-    if type(doc) is dict:
-        doc[last] = value
-    elif type(doc) is list and last.isdigit():
-        if int(last) >= len(doc):
-            doc.extend([None] * (int(last) - len(doc) + 1))
-        doc[int(last)] = value
-
-
-def _substitute(value, variables: dict, in_path: bool = False):
-    if type(value) is str:
-        if "{{" not in value:
-            return value
-        whole = PLACEHOLDER.fullmatch(value)
-        if whole and whole.group(1) in variables and not in_path:
-            return variables[whole.group(1)]
-        return PLACEHOLDER.sub(lambda m: str(variables.get(m.group(1), m.group(0))), value)
-    if type(value) is list:
-        return [_substitute(v, variables) for v in value]
-    if type(value) is dict:
-        return {k: _substitute(v, variables) for k, v in value.items()}
-    return value
-
-
 def _elastic_ip(obj: dict) -> dict:
     """Alcor's elastic IP -> the floating-IP keys ingest reads."""
     out = {k: v for k, v in obj.items()
@@ -259,11 +204,11 @@ class _Reader:
         self.ncm_uris: dict = {}        # NCM id -> uri from its registration
 
     def line(self, line: dict, pos: int) -> None:
-        from pipeline.formats import LIST_KEYS, SHOW_KEYS
+        from pipeline.ingest.sources.neutron import LIST_KEYS, SHOW_KEYS
 
         resource = resource_of(line)
-        path = _substitute(line["path"], self.variables, in_path=True)
-        body = _substitute(line.get("body"), self.variables)
+        path = substitute(line["path"], self.variables, in_path=True)
+        body = substitute(line.get("body"), self.variables)
         self._capture(line.get("capture"), body, path, resource, pos)
         if resource in NOT_TABLES:
             self.not_tables[resource] = self.not_tables.get(resource, 0) + 1
@@ -295,7 +240,9 @@ class _Reader:
             key, obj = next(iter(body.items()))
             if key in SHOW_KEYS and type(obj) is dict:
                 self.col.add(SHOW_KEYS[key], obj, pos)
-                if SHOW_KEYS[key] == "routers" and obj.get("id") is not None:
+                # only a string id can be named by a later request's path (a list is not
+                # even hashable: a hostile stream must not crash the reader)
+                if SHOW_KEYS[key] == "routers" and type(obj.get("id")) is str:
                     self.routers[obj["id"]] = obj
                 return
             if key in LIST_KEYS and type(obj) is list and all(type(o) is dict for o in obj):
@@ -322,15 +269,15 @@ class _Reader:
         for name, pointer in capture.items():
             if type(pointer) is not str:
                 continue
-            keys = _pointer_keys(pointer)
-            value = _at(body, keys)
-            if value is not _MISSING and value is not None:
+            keys = pointer_keys(pointer)
+            value = value_at(body, keys)
+            if value is not MISSING and value is not None:
                 self.variables[name] = value  # the request carries it: Alcor echoes it
                 continue
             # Alcor assigns it: the variable's name stands for the value
             self.variables[name] = name
             if type(body) is dict and keys:
-                _put(body, keys, name)
+                put_at(body, keys, name)
             if "security_groups" in keys or resource == "security_group":
                 self.default_groups.setdefault(name, (_project(path), pos))
 
@@ -350,13 +297,15 @@ class _Reader:
 
 def parse_unit(data: bytes, rel: str, cap: int | None = None) -> tuple | None:
     """ingest's unit result ("ok", tables, summary) for a stream file, None if `data` is not one.
-    Raises formats.BadFile for a malformed line."""
-    from pipeline import formats
+    Raises BadFile for a malformed line."""
+    from pipeline.ingest.collect import Collected
+    from pipeline.ingest.decode import DEFAULT_MAX_DECOMPRESSED, BadFile, decompress
+    from pipeline.ingest.tables import build_tables
 
     if not sniff(data):
         return None
-    data, gz = formats.decompress(data, cap or formats.DEFAULT_MAX_DECOMPRESSED)
-    col = formats.Collected()
+    data, gz = decompress(data, cap or DEFAULT_MAX_DECOMPRESSED)
+    col = Collected()
     reader = _Reader(col)
     n_lines = 0
     for i, raw in enumerate(data.split(b"\n")):
@@ -365,15 +314,15 @@ def parse_unit(data: bytes, rel: str, cap: int | None = None) -> tuple | None:
         try:
             line = orjson.loads(raw)
         except orjson.JSONDecodeError as e:
-            raise formats.BadFile(f"line {i + 1}: malformed JSON at column {e.colno} "
-                                  f"({str(e.msg).split(':')[0]})") from None
+            raise BadFile(f"line {i + 1}: malformed JSON at column {e.colno} "
+                          f"({str(e.msg).split(':')[0]})") from None
         if not is_request(line):
-            raise formats.BadFile(f"line {i + 1}: not an Alcor request (needs string "
-                                  f"{', '.join(REQUEST_KEYS)})")
+            raise BadFile(f"line {i + 1}: not an Alcor request (needs string "
+                          f"{', '.join(REQUEST_KEYS)})")
         reader.line(line, i)
         n_lines += 1
     reader.finish()
-    tables = formats.build_tables(col, rel)
+    tables = build_tables(col, rel)
     if reader.interfaces:
         tables["router_interfaces"] = _with_subnet_interfaces(tables, reader.interfaces, rel)
     kinds = {t: len(r) for t, r in col.recs.items() if r}
@@ -391,7 +340,7 @@ def _with_subnet_interfaces(tables: dict, interfaces: list, rel: str):
     port of the stream already gives."""
     import pyarrow as pa
 
-    from pipeline import formats
+    from pipeline.ingest.rows import Rows
 
     subnets = tables.get("subnets")
     net_of, gw_of = {}, {}
@@ -408,7 +357,7 @@ def _with_subnet_interfaces(tables: dict, interfaces: list, rel: str):
         if (router, subnet) not in seen:
             seen.add((router, subnet))
             rows.append((pos, router, subnet))
-    ri = formats.Rows("router_interfaces", len(rows), [p for p, _, _ in rows], rel)
+    ri = Rows("router_interfaces", len(rows), [p for p, _, _ in rows], rel)
     ri.cols = {"port_id": [GATEWAY_PORT_PREFIX + s for _, _, s in rows],
                "router_id": [r for _, r, _ in rows], "network_id": [net_of.get(s) for _, _, s in rows],
                "subnet_id": [s for _, _, s in rows], "ip_address": [gw_of.get(s) for _, _, s in rows]}

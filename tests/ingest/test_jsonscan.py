@@ -1,4 +1,4 @@
-"""pipeline/jsonscan.py: the bounded-memory structure scanner cuts arrays and list-form
+"""pipeline/ingest/jsonscan.py: the bounded-memory structure scanner cuts arrays and list-form
 wrappers exactly where msgspec would (item boundaries), whatever the block size, strings with
 brackets, commas, quotes and backslashes included."""
 
@@ -10,7 +10,7 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import jsonscan as J
+from pipeline.ingest import jsonscan as J
 
 
 def decode_key(raw: bytes):

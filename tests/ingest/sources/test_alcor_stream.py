@@ -21,9 +21,9 @@ from pipeline.export import alcor as export_alcor
 from schemas import model
 from pipeline.cli import app
 from pipeline.export.alcor_k6 import k6_script
-from pipeline.source_alcor_stream import GATEWAY_PORT_PREFIX
+from pipeline.ingest.sources.alcor_stream import GATEWAY_PORT_PREFIX
 from pipeline.export.topology import build_topology
-from test_ingest_properties import run as ingest_or_input_error
+from ingest_fixtures import run as ingest_or_input_error
 
 
 def cli(*args):
@@ -319,3 +319,12 @@ def test_router_interface_without_a_subnet_id_string_is_unknown_not_a_crash(body
     tables, report = ingest_or_input_error({"alcor_requests.ndjson": data})
     assert report is not None and len(tables["router_interfaces"]) == 0
     assert report["files"][0]["unknown_objects"] == 1
+
+
+def test_a_router_whose_id_is_not_a_string_is_a_row_not_a_crash():
+    # found by test_any_stream_gives_conformed_tables_or_input_error: a list id is unhashable
+    line = {"service": "port_manager", "method": "POST", "path": "/project/p/ports",
+            "body": {"router": {"port": None, "id": []}}}
+    tables, report = ingest_or_input_error({"alcor_requests.ndjson": json.dumps(line).encode()})
+    assert report["tables"]["routers"] == 1
+    assert tables["routers"]["ingest_errors"].iloc[0].startswith("id: expected string")

@@ -17,7 +17,7 @@ from pipeline.errors import InputError
 from pipeline.ingest import ingest_dir
 from pipeline.validate import validate_tables
 
-FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
 SERIAL = {"workers": 1}
 RESOURCE_TABLES = ("hosts", "networks", "subnetpools", "subnets", "allocation_pools", "ports",
                    "port_ips", "port_security_groups", "security_groups", "security_group_rules",
@@ -179,7 +179,7 @@ def test_secret_values_are_redacted_at_any_depth_and_counted(tmp_path):
 
 
 def test_redacted_count_in_report_matches_values():
-    from pipeline.formats import redact
+    from pipeline.ingest.redact import redact
 
     counts: dict = {}
     out = redact({"a": {"Password": "x", "list": [{"token": 1}, {"token": None}]}, "psk": ""}, counts)

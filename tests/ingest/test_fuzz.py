@@ -22,14 +22,14 @@ from hypothesis import strategies as st
 
 from schemas import model
 from pipeline.errors import InputError
-from pipeline.formats import LIST_KEYS, SHOW_KEYS
+from pipeline.ingest.sources.neutron import LIST_KEYS, SHOW_KEYS
 from pipeline.ingest import ingest_payloads
-from test_ingest import FIP, GROUP, HOST, NETWORK, PORT, ROUTER, RULE, SUBNET
+from ingest_fixtures import FIP, GROUP, HOST, NETWORK, PORT, ROUTER, RULE, SUBNET
 
 EXAMPLES = int(os.environ.get("DCNET_FUZZ_EXAMPLES", "25"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 100,
                 suppress_health_check=list(HealthCheck))
-FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
 SECRET = "planted-secret-7Zq"
 CHILD_TABLES = {"port_ips", "port_security_groups", "allocation_pools", "router_interfaces"}
 

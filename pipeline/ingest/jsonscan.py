@@ -1,6 +1,6 @@
 """Bounded-memory scan of a big JSON document's structure, for cutting it into chunks.
 
-formats.plan_chunks normally lets msgspec decode the document into a list of `Raw` slices:
+chunks.plan_chunks normally lets msgspec decode the document into a list of `Raw` slices:
 one validating pass at C speed, but ~50 bytes of memory per item, so an array of a billion tiny
 objects (`[{},{},...]`) would need tens of GB. When items are that small, this scanner finds
 the same item boundaries with numpy, one block at a time: memory grows with the block, not the

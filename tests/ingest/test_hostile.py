@@ -19,7 +19,7 @@ from pipeline.ingest import ingest_dir
 from pipeline.validate import validate_tables
 
 SERIAL = {"workers": 1}
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def gzip_bomb(megabytes: int, byte: bytes = b"\0") -> bytes:
@@ -178,22 +178,23 @@ def test_csv_aliased_columns_that_disagree_are_a_row_error_keeping_both(tmp_path
 
 
 def test_ndjson_of_bare_objects_is_cut_at_line_ends_not_parsed_whole():
-    from pipeline import formats
+    from pipeline.ingest.chunks import Chunk, plan_chunks
+    from pipeline.ingest.parse import parse_chunk
 
     lines = [json.dumps({"id": f"n{i}", "name": "net", "mtu": 1450, "router:external": False})
              for i in range(3000)]
     data = ("\n".join(lines) + "\n").encode()
-    chunks = formats.plan_chunks(data, 16 << 10)
+    chunks = plan_chunks(data, 16 << 10)
     assert chunks is not None and len(chunks) > 5
     assert {c.mode for c in chunks} == {"ndjson"}
     assert [c.pos0 for c in chunks] == sorted(c.pos0 for c in chunks)
-    assert sum(formats.parse_chunk(c).recs["networks"].__len__() for c in
-               (formats.Chunk(c.mode, c.pos0, c.start, c.end, c.key, data[c.start:c.end])
+    assert sum(parse_chunk(c).recs["networks"].__len__() for c in
+               (Chunk(c.mode, c.pos0, c.start, c.end, c.key, data[c.start:c.end])
                 for c in chunks)) == 3000
 
 
 def test_big_ndjson_file_of_bare_objects_uses_chunks(tmp_path, monkeypatch):
-    from pipeline import formats
+    import pipeline.ingest.parse as parse
 
     raw = tmp_path / "raw"
     raw.mkdir()
@@ -201,8 +202,8 @@ def test_big_ndjson_file_of_bare_objects_uses_chunks(tmp_path, monkeypatch):
         json.dumps({"id": f"n{i}", "name": "net", "mtu": 1450, "router:external": False}) + "\n"
         for i in range(3000)))
     calls = []
-    orig = formats.parse_chunk
-    monkeypatch.setattr(formats, "parse_chunk", lambda ch, path=None: calls.append(ch) or orig(ch, path))
+    orig = parse.parse_chunk
+    monkeypatch.setattr(parse, "parse_chunk", lambda ch, path=None: calls.append(ch) or orig(ch, path))
     tables, _ = ingest_dir(raw, {**SERIAL, "split_above_bytes": 64 << 10, "chunk_bytes": 16 << 10})
     assert len(calls) > 5
     assert tables["networks"]["source_pos"].tolist() == list(range(3000))

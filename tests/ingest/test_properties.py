@@ -12,11 +12,9 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from schemas import model
-from pipeline.errors import InputError
-from pipeline.formats import LIST_KEYS, MAPPED_KEYS, SHOW_KEYS, redact
-from pipeline.ingest import ingest_payloads
-from test_ingest import FIP, GROUP, HOST, NETWORK, PORT, ROUTER, RULE, SUBNET
+from pipeline.ingest.redact import redact
+from pipeline.ingest.sources.neutron import LIST_KEYS, MAPPED_KEYS, SHOW_KEYS
+from ingest_fixtures import FIP, GROUP, HOST, NETWORK, PORT, ROUTER, RULE, SUBNET, run
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -32,26 +30,6 @@ LIST_KEY = {"ports": "ports", "networks": "networks", "subnets": "subnets",
             "routers": "routers", "floating_ips": "floatingips", "hosts": "host_infos"}
 SHOW_KEY = {v: k for k, v in SHOW_KEYS.items() if k not in ("vpc", "floating_ip")}
 assert all(LIST_KEYS[v] == k for k, v in LIST_KEY.items())
-
-
-def assert_conformed(tables: dict) -> None:
-    assert set(tables) == set(model.TABLES)
-    for name, df in tables.items():
-        assert list(df.columns) == model.TABLES[name].column_names
-        assert {c: str(t) for c, t in df.dtypes.items()} == model.TABLES[name].dtypes(), name
-
-
-def run(payloads: dict):
-    """ingest_payloads, which may only fail with InputError (anything else fails the test)."""
-    try:
-        tables, report = ingest_payloads(payloads, {})
-    except InputError as e:
-        msg = str(e)
-        assert "\n" not in msg and msg.startswith("<memory>/"), msg
-        return None, None
-    assert_conformed(tables)
-    json.dumps(report)  # JSON-able
-    return tables, report
 
 
 @st.composite
