@@ -201,7 +201,7 @@ _PORT_DOCS: dict[str, str] = {
 # ---------------------------------------------------------------------------------------------
 # What each feature reads. A task may forbid sources (params tasks.<t>.forbid_sources); the
 # trainer then never sees a column that reads one, and a task whose labels are made from a
-# source must forbid it (LABEL_SOURCE_READS; checked in pipeline/train.py). Columns not listed
+# source must forbid it (LABEL_SOURCE_READS; checked in pipeline/train/). Columns not listed
 # read only structure (counts, flags, sizes, states).
 
 SOURCES = ("names", "ids", "addresses", "device_owner")
