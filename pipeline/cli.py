@@ -208,9 +208,7 @@ def features(
     from pipeline import io
 
     params = io.load_params(params_file)
-    tables = io.read_tables(input)
-    feats = stage.build_features(tables, params)
-    io.write_tables(feats, out)
+    feats = stage.run(params, input, out)
     _print_counts("features", {f"{k} ({v.shape[1]} columns)": len(v) for k, v in feats.items()})
 
 
@@ -225,22 +223,9 @@ def labels(
     """Label every task in params.yaml `tasks:` (source precedence, conflicts reported)."""
     from pipeline import io
     from pipeline import labels as stage
-    from pipeline.errors import InputError
 
     params = io.load_params(params_file)
-    tasks = params.get("tasks") or {}
-    if not tasks:
-        raise InputError(f"{params_file}: no `tasks:` section, nothing to label")
-    tables = io.read_tables(input)
-    written, rep = {}, {}
-    for task in tasks:
-        try:
-            lab, cand, rep[task] = stage.task_labels(tables, params, task)
-        except stage.LabelConfigError as e:
-            raise InputError(f"{params_file}: tasks.{task}: {e}") from e
-        written[task], written[f"{task}_all"] = lab, cand
-    io.write_tables(written, out)
-    io.write_json(rep, report)
+    written, rep = stage.run(params, input, out, report, params_file)
     outside = [f"tasks.{t}: labels outside labels.classes (typo?): "
                + ", ".join(f"{k} ({v})" for k, v in r["classes_outside_vocabulary"].items())
                for t, r in rep.items() if r.get("classes_outside_vocabulary")]

@@ -41,3 +41,13 @@ def build_features(tables: dict[str, pd.DataFrame], params: dict[str, Any] | Non
     """Every feature table, by entity name (the file stem under data/features/): the stage's
     entry point."""
     return {name: fn(tables, params) for name, fn in BUILDERS.items()}
+
+
+def run(params: dict[str, Any], validated, out) -> dict[str, pd.DataFrame]:
+    """The features stage: read the validated tables, build every feature table, write them
+    under `out`; the tables written."""
+    from pipeline import io
+
+    feats = build_features(io.read_tables(validated), params)
+    io.write_tables(feats, out)
+    return feats
