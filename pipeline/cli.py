@@ -52,11 +52,6 @@ def friendly(fn):
     return wrapper
 
 
-def _describe(e: Exception) -> str:
-    """`Type: first line of the message`, for errors from MLflow or its database."""
-    return f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
-
-
 def _console():
     from rich.console import Console
 
@@ -213,9 +208,7 @@ def features(
     from pipeline import io
 
     params = io.load_params(params_file)
-    tables = io.read_tables(input)
-    feats = stage.build_features(tables, params)
-    io.write_tables(feats, out)
+    feats = stage.run(params, input, out)
     _print_counts("features", {f"{k} ({v.shape[1]} columns)": len(v) for k, v in feats.items()})
 
 
@@ -230,22 +223,9 @@ def labels(
     """Label every task in params.yaml `tasks:` (source precedence, conflicts reported)."""
     from pipeline import io
     from pipeline import labels as stage
-    from pipeline.errors import InputError
 
     params = io.load_params(params_file)
-    tasks = params.get("tasks") or {}
-    if not tasks:
-        raise InputError(f"{params_file}: no `tasks:` section, nothing to label")
-    tables = io.read_tables(input)
-    written, rep = {}, {}
-    for task in tasks:
-        try:
-            lab, cand, rep[task] = stage.task_labels(tables, params, task)
-        except stage.LabelConfigError as e:
-            raise InputError(f"{params_file}: tasks.{task}: {e}") from e
-        written[task], written[f"{task}_all"] = lab, cand
-    io.write_tables(written, out)
-    io.write_json(rep, report)
+    written, rep = stage.run(params, input, out, report, params_file)
     outside = [f"tasks.{t}: labels outside labels.classes (typo?): "
                + ", ".join(f"{k} ({v})" for k, v in r["classes_outside_vocabulary"].items())
                for t, r in rep.items() if r.get("classes_outside_vocabulary")]
@@ -281,31 +261,6 @@ def schemas_check(
 TASK_OPT_HELP = "Task name from params.yaml `tasks:`, or `all`."
 
 
-def _task_names(params, task: str, params_file) -> list[str]:
-    from pipeline.errors import InputError
-
-    tasks = params.get("tasks") or {}
-    if not tasks:
-        raise InputError(f"{params_file}: no `tasks:` section, nothing to do")
-    if task == "all":
-        return list(tasks)
-    if task not in tasks:
-        raise InputError(f"{params_file}: unknown task '{task}'; tasks: {', '.join(tasks)}, all")
-    return [task]
-
-
-def _read_frame(path: Path, what: str, required: bool = True):
-    """A parquet file, or a one-line error; None for a missing optional one."""
-    from pipeline import io
-    from pipeline.errors import InputError
-
-    if not path.exists():
-        if not required:
-            return None
-        raise InputError(f"{path}: {what} missing: run dcnet {what.split()[0]}")
-    return io.read_table(path)
-
-
 @app.command()
 @friendly
 def train(
@@ -326,94 +281,12 @@ def train(
 ):
     """Cross-validate a task's model beside its baselines, fit it, log the run to MLflow."""
     from pipeline import io
-    from pipeline import train as stage
-    from pipeline.errors import InputError
+    from pipeline.train import stage
 
     params = io.load_params(params_file)
-    names = _task_names(params, task, params_file)
-    if len(names) > 1 and "{task}" not in report:
-        raise InputError(f"--report {report}: with several tasks it needs a {{task}} placeholder")
-    tables = None
-    bench_data = None
-    for name in names:
-        cfg = dict(params["tasks"][name] or {})
-        feat_path = features_dir / f"{cfg.get('features', name)}.parquet"
-        lab_path = labels_dir / f"{name}.parquet"
-        feats = _read_frame(feat_path, "features table")
-        labs = _read_frame(lab_path, "labels table")
-        rule = None
-        if cfg.get("rule_baseline"):
-            from pipeline import labels as labeler
-
-            tables = tables if tables is not None else io.read_tables(validated)
-            try:
-                if cfg["rule_baseline"] == "device_address" and "device_id_empty" in feats.columns:
-                    rule = labeler.port_rule(feats)   # the port features already made
-                else:
-                    rule = labeler.rule_baseline(cfg["rule_baseline"], tables, params)
-            except (KeyError, ValueError) as e:  # unknown rule, bad naming pattern
-                raise InputError(f"{params_file}: tasks.{name}.rule_baseline: "
-                                 f"{e.args[0] if e.args else e}") from e
-        try:
-            result = stage.train_task(name, feats, labs, rule, params)
-            if bench is not None:
-                from pipeline import benchmark
-
-                if bench_data is None:
-                    bench_data = benchmark.load(bench)
-                result.metrics["benchmark"] = benchmark.evaluate_task(name, bench_data, params)
-        except stage.LabelsError as e:
-            raise InputError(f"{lab_path}: {e}") from e
-        except stage.FeaturesError as e:
-            raise InputError(f"{feat_path}: {e}") from e
-        except stage.ParamsError as e:
-            raise InputError(f"{params_file}: {e}") from e
-        _write_training(result, models_dir, Path(report.replace("{task}", name)), plots)
-        run_id = None
-        if track:
-            from pipeline import tracking
-            from pipeline.errors import StageFailed
-
-            try:
-                run_id = tracking.log_training(
-                    result, params, dataset_source=str(feat_path),
-                    data_paths=[str(features_dir), str(labels_dir), str(validated)],
-                    confusion_png=(plots / f"confusion_{name}.png") if plots else None,
-                    model_blob=(models_dir / name / "model.skops").read_bytes())
-            except Exception as e:  # MLflow/DB trouble: the files are written, say so plainly
-                raise StageFailed(f"{name}: model written to {models_dir / name} but MLflow "
-                                  f"logging to {tracking.tracking_uri()} failed: {_describe(e)}") from e
+    for result, run_id in stage.run(params, task, features_dir, labels_dir, validated, models_dir,
+                                    report, plots, bench, track, params_file):
         _print_training(result, run_id)
-
-
-def _write_training(result, models_dir: Path, report: Path, plots: Optional[Path]) -> None:
-    import pandas as pd
-
-    from pipeline import io
-    from pipeline import train as stage
-
-    blob = stage.model_bytes(result.model)
-    # atomic like every stage output: the model and its meta appear together or not at all
-    with io.atomic_dir(models_dir / result.task) as out:
-        with io.writing(models_dir / result.task / "model.skops"):
-            (out / "model.skops").write_bytes(blob)
-        io.write_json({
-            "task": result.task, "model": result.model_name,
-            "hyperparameters": result.hyperparameters, "seed": result.seed,
-            "cv_folds": result.cv_folds, "classes": result.classes,
-            "feature_names": result.feature_names, "dropped_features": result.dropped_features,
-            "forbidden_features": result.forbidden_features,
-            "n_labelled": result.metrics["n_labelled"], "format": "skops",
-        }, out / "meta.json")
-    io.write_json(result.metrics, report)
-    if plots:
-        from pipeline import tracking
-
-        plots.mkdir(parents=True, exist_ok=True)
-        # One row per labelled entity, out-of-fold: DVC's confusion template counts them.
-        pd.DataFrame({"actual": result.oof["label"], "predicted": result.oof["model"]}).to_csv(
-            plots / f"confusion_{result.task}.csv", index=False)
-        tracking.write_confusion_png(result, plots / f"confusion_{result.task}.png")
 
 
 def _print_training(result, run_id) -> None:
@@ -471,19 +344,7 @@ def demand(
     from pipeline import io
 
     params = io.load_params(params_file)
-    tables = io.read_tables(validated)
-    bench_data = None
-    if bench is not None:
-        from pipeline import benchmark
-
-        bench_data = benchmark.load(bench)
-    rep, model, _frame = stage.evaluate(tables, params, bench_data)
-    io.write_json(rep, report)
-    run_id = None
-    if track:
-        from pipeline import tracking
-
-        run_id = tracking.log_demand(rep, model, params, data_paths=[str(validated)])
+    rep, run_id = stage.run(params, validated, bench, report, track)
     t = Table(title=f"config prediction: MAE (MAPE), model vs per-profile median, {rep['cv']['n']} projects")
     t.add_column("")
     for name in stage.TARGETS:
@@ -514,25 +375,9 @@ def classify(
     """Predict every entity (labelled or not) with each task's trained model."""
     from pipeline import classify as stage
     from pipeline import io
-    from pipeline.errors import InputError
-    from pipeline.train import load_model
 
     params = io.load_params(params_file)
-    counts = {}
-    preds = {}
-    for name in _task_names(params, task, params_file):
-        cfg = dict(params["tasks"][name] or {})
-        feat_path = features_dir / f"{cfg.get('features', name)}.parquet"
-        model = load_model(models_dir / name / "model.skops")
-        try:
-            preds[name] = stage.classify(model, _read_frame(feat_path, "features table"))
-        except InputError as e:
-            raise InputError(f"{feat_path}: {e}") from e
-        counts[name] = len(preds[name])
-    if task == "all":
-        io.write_tables(preds, out)
-    else:
-        io.write_tables(preds, out, keep_existing=True)
+    counts = stage.run(params, task, features_dir, models_dir, out, params_file)
     _print_counts("predictions", counts)
 
 
@@ -567,8 +412,8 @@ def synthesize(
     params = {**params, "synthesize": sp}
     tables = io.read_tables(input)
     profiles = stage.profiles_from(
-        _read_frame(labels_dir / "project_profile.parquet", "labels table", required=False),
-        _read_frame(predictions_dir / "project_profile.parquet", "predictions table", required=False),
+        io.read_frame(labels_dir / "project_profile.parquet", "labels table", required=False),
+        io.read_frame(predictions_dir / "project_profile.parquet", "predictions table", required=False),
         tables, params)
     with _progress() as prog:
         task = prog.add_task("synthesize", total=len(stage.RUN_STEPS) + 1)
@@ -671,55 +516,15 @@ def evaluate_synthetic(
     params_file: Path = PARAMS_OPT,
 ):
     """Fidelity, utility (TSTR vs TRTR) and privacy of synthetic tables against the real ones."""
-    from pipeline import evaluate_synthetic as stage
     from pipeline import io
-    from pipeline.errors import StageFailed
+    from pipeline.evaluate_synthetic import stage
 
     params = io.load_params(params_file)
-    real_tables = io.read_tables(real)
-    synth_tables = io.read_tables(synthetic)
-    task = stage.TASK
-    lab_path, pred_path = labels_dir / f"{task}.parquet", predictions_dir / f"{task}.parquet"
-    model_path = models_dir / task / "model.skops"
-    notes = []
-    real_labels = _read_frame(lab_path, "labels table", required=False)
-    if real_labels is None:
-        notes.append(f"{lab_path} missing: real labels computed from {real}")
-    real_preds = _read_frame(pred_path, "predictions table", required=False)
-    model = None
-    if model_path.exists():
-        from pipeline.train import load_model
-
-        model = load_model(model_path)
-    else:
-        notes.append(f"{model_path} missing: unlabelled synthetic projects count as unknown")
-    ev = stage.evaluate(real_tables, synth_tables, params, real_labels=real_labels,
-                        real_predictions=real_preds, model=model)
-    if bench is not None:
-        from pipeline import benchmark, tstr
-
-        bench_data = benchmark.load(bench)
-        held = tstr.evaluate(bench_data["a"], params, bench_data["b"])
-        ev.report["gates"]["tstr_heldout"] = held.pop("gate")
-        ev.report["utility_heldout"] = held
-        ev.report["passed"] = all(g["passed"] for g in ev.report["gates"].values())
-    io.write_json(ev.report, report)
-    written = stage.write_plots(ev, plots) if plots else []
-    run_id = None
-    if track:
-        from pipeline import tracking
-
-        try:
-            run_id = stage.log_run(ev.report, params, written, report,
-                                   data_paths=[str(real), str(synthetic), str(labels_dir)])
-        except Exception as e:  # MLflow/DB trouble: the files are written, say so plainly
-            raise StageFailed(f"{report} written but MLflow logging to {tracking.tracking_uri()} "
-                              f"failed: {_describe(e)}") from e
-    _print_synthetic(ev.report, run_id, notes)
-    failures = stage.gate_failures(ev.report)
-    if failures and enforce:
-        raise StageFailed("synthetic data failed evaluation: " + "; ".join(failures)
-                          + f" (details in {report})")
+    outcome = stage.run(params, real, synthetic, labels_dir, predictions_dir, models_dir, report,
+                        plots, track, bench)
+    _print_synthetic(outcome.report, outcome.run_id, outcome.notes)
+    if enforce:
+        stage.enforce_gates(outcome.report, report)
 
 
 def _print_heldout(rep) -> None:

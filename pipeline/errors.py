@@ -11,3 +11,8 @@ class StageFailed(Exception):
 
 class OutputError(Exception):
     """An output could not be written (disk full, no permission): the message names the file."""
+
+
+def describe(e: Exception) -> str:
+    """`Type: first line of the message`, for errors from MLflow or its database."""
+    return f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"

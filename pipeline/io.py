@@ -53,6 +53,18 @@ def section(params: dict[str, Any], name: str) -> dict[str, Any]:
     return dict(params.get(name) or {})
 
 
+def task_names(params: dict[str, Any], task: str, params_file: Path | str) -> list[str]:
+    """The tasks a command runs: `task` from params.yaml `tasks:`, or every one for `all`."""
+    tasks = params.get("tasks") or {}
+    if not tasks:
+        raise InputError(f"{params_file}: no `tasks:` section, nothing to do")
+    if task == "all":
+        return list(tasks)
+    if task not in tasks:
+        raise InputError(f"{params_file}: unknown task '{task}'; tasks: {', '.join(tasks)}, all")
+    return [task]
+
+
 # --- atomic writing ------------------------------------------------------------------------------
 
 
@@ -252,6 +264,15 @@ def read_table(path: Path):
     if not check_table(path.parent, path.stem):
         raise InputError(f"{path}: table missing (not listed in {path.parent / MANIFEST})")
     return read_parquet(path)
+
+
+def read_frame(path: Path, what: str, required: bool = True):
+    """A parquet file, or a one-line error; None for a missing optional one."""
+    if not path.exists():
+        if not required:
+            return None
+        raise InputError(f"{path}: {what} missing: run dcnet {what.split()[0]}")
+    return read_table(path)
 
 
 def read_tables(in_dir: Path, names: list[str] | None = None) -> dict[str, Any]:

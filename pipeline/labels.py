@@ -318,3 +318,26 @@ def rule_baseline(name: str, tables: dict[str, pd.DataFrame], params: dict[str, 
     if name not in RULE_BASELINES:
         raise KeyError(f"unknown rule baseline {name!r} (known: {sorted(RULE_BASELINES)})")
     return RULE_BASELINES[name](tables, params)
+
+
+def run(params: dict[str, Any], validated, out, report, params_file
+        ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """The labels stage: label every task in params `tasks:`, write <out>/<task>.parquet and
+    <task>_all.parquet (every candidate) and the report; (tables written, report)."""
+    from pipeline import io
+    from pipeline.errors import InputError
+
+    tasks = params.get("tasks") or {}
+    if not tasks:
+        raise InputError(f"{params_file}: no `tasks:` section, nothing to label")
+    tables = io.read_tables(validated)
+    written, rep = {}, {}
+    for task in tasks:
+        try:
+            lab, cand, rep[task] = task_labels(tables, params, task)
+        except LabelConfigError as e:
+            raise InputError(f"{params_file}: tasks.{task}: {e}") from e
+        written[task], written[f"{task}_all"] = lab, cand
+    io.write_tables(written, out)
+    io.write_json(rep, report)
+    return written, rep

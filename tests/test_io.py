@@ -238,7 +238,7 @@ def test_model_folder_is_replaced_whole_or_not_at_all(tmp_path):
 
     from sklearn.dummy import DummyClassifier
 
-    from pipeline.cli import _write_training
+    from pipeline.train.stage import write_outputs
 
     models = tmp_path / "models"
     old = models / "t"
@@ -250,9 +250,9 @@ def test_model_folder_is_replaced_whole_or_not_at_all(tmp_path):
                   dropped_features=[], forbidden_features=[])
     # metrics without n_labelled: fails after the model bytes were written into the new folder
     with pytest.raises(KeyError):
-        _write_training(SimpleNamespace(**fields, metrics={}), models, tmp_path / "r.json", None)
+        write_outputs(SimpleNamespace(**fields, metrics={}), models, tmp_path / "r.json", None)
     assert (old / "model.skops").read_bytes() == b"old" and leftovers(models) == []
-    _write_training(SimpleNamespace(**fields, metrics={"n_labelled": 2}), models, tmp_path / "r.json", None)
+    write_outputs(SimpleNamespace(**fields, metrics={"n_labelled": 2}), models, tmp_path / "r.json", None)
     assert (old / "model.skops").read_bytes() != b"old"
     assert json.loads((old / "meta.json").read_text())["n_labelled"] == 2 and leftovers(models) == []
 

@@ -28,7 +28,7 @@ Fidelity (each part in [0, 1], 1 = indistinguishable)
   the same parts between two random halves of the real projects (what real data reaches
   against itself); relative_to_real = overall / that.
 
-Utility: the project-profile classifier of pipeline/train.py (same registry, hyperparameters
+Utility: the project-profile classifier of pipeline/train/ (same registry, hyperparameters
 and seed as `dcnet train`, the task's allowed features) trained on synthetic projects and
 tested on the real labelled ones (TSTR), beside train-real-test-real cross-validated exactly as
 `dcnet train` does (TRTR). Both on data the synthesizer learned from; the held-out version

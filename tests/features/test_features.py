@@ -1,4 +1,4 @@
-"""Feature tables on a small hand-built canonical dataset (pipeline/features.py)."""
+"""Feature tables on a small hand-built canonical dataset (pipeline/features/)."""
 
 from __future__ import annotations
 
