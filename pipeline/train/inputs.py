@@ -88,7 +88,7 @@ def feature_matrix(features_df: pd.DataFrame) -> tuple[pd.DataFrame, list[str], 
     if bad:
         raise FeaturesError(
             f"non-numeric feature column(s) {', '.join(bad[:5])}: feature tables hold id, "
-            "project_id and numeric columns only (fix pipeline/features.py)")
+            "project_id and numeric columns only (fix pipeline/features/)")
     warns = []
     data = {}
     dropped = []
