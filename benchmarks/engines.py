@@ -19,10 +19,7 @@ import filecmp
 import json
 import os
 import platform
-import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import psutil
@@ -32,6 +29,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from gen_dump import generate  # noqa: E402
+from harness import run_sampled  # noqa: E402
 
 DCNET = str(Path(sys.executable).with_name("dcnet"))
 
@@ -56,47 +54,27 @@ def _role(proc: psutil.Process, root_pid: int, forkserver_pids: set[int]) -> str
 
 def measure_tree(cmd: list[str], cwd: Path) -> dict:
     """Wall time, peak RSS of the process tree, and peak RSS per process (role, MB)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     peaks: dict[int, list] = {}  # pid -> [role, peak bytes, CPU seconds at the last sample]
     tree_peak = 0
-    done = threading.Event()
     forkservers: set[int] = set()
 
-    def sample():
+    def on_sample(root, procs):
         nonlocal tree_peak
-        try:
-            root = psutil.Process(proc.pid)
-        except psutil.NoSuchProcess:
-            return
-        while not done.is_set():
-            total = 0
+        total = 0
+        for p in procs:
             try:
-                procs = [root, *root.children(recursive=True)]
-            except psutil.NoSuchProcess:
-                break
-            for p in procs:
-                try:
-                    rss = p.memory_info().rss
-                    cpu = sum(p.cpu_times()[:2])
-                except psutil.Error:
-                    continue
-                total += rss
-                if p.pid not in peaks:
-                    peaks[p.pid] = [_role(p, proc.pid, forkservers), 0, 0.0]
-                peaks[p.pid][1] = max(peaks[p.pid][1], rss)
-                peaks[p.pid][2] = cpu
-            tree_peak = max(tree_peak, total)
-            time.sleep(0.02)
+                rss = p.memory_info().rss
+                cpu = sum(p.cpu_times()[:2])
+            except psutil.Error:
+                continue
+            total += rss
+            if p.pid not in peaks:
+                peaks[p.pid] = [_role(p, root.pid, forkservers), 0, 0.0]
+            peaks[p.pid][1] = max(peaks[p.pid][1], rss)
+            peaks[p.pid][2] = cpu
+        tree_peak = max(tree_peak, total)
 
-    t = threading.Thread(target=sample, daemon=True)
-    t.start()
-    out, _ = proc.communicate()
-    done.set()
-    t.join()
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out.decode()[-2000:]}")
+    wall, out = run_sampled(cmd, on_sample, cwd=cwd)
     mb = lambda b: round(b / 2**20, 1)  # noqa: E731
     # CPU seconds (user + system) as last sampled: less sensitive to other jobs than wall time
     return {"wall_s": round(wall, 2),

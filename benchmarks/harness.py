@@ -10,34 +10,31 @@ import os
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 
 import psutil
 
 
-def measure(cmd: list[str], env: dict | None = None, cwd: str | None = None) -> dict:
+def run_sampled(cmd: list[str], on_sample: Callable[[psutil.Process, list], None],
+                env: dict | None = None, cwd=None) -> tuple[float, bytes]:
+    """Run `cmd` to its end, calling `on_sample(root, processes of the tree)` every 20 ms.
+    Returns (wall seconds, combined output); a failing command raises with its output's tail."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, cwd=cwd,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    peak = 0
     done = threading.Event()
 
     def sample():
-        nonlocal peak
         try:
             root = psutil.Process(proc.pid)
         except psutil.NoSuchProcess:
             return
         while not done.is_set():
-            total = 0
             try:
-                for p in [root, *root.children(recursive=True)]:
-                    try:
-                        total += p.memory_info().rss
-                    except psutil.NoSuchProcess:
-                        pass
+                procs = [root, *root.children(recursive=True)]
             except psutil.NoSuchProcess:
                 break
-            peak = max(peak, total)
+            on_sample(root, procs)
             time.sleep(0.02)
 
     t = threading.Thread(target=sample, daemon=True)
@@ -48,4 +45,26 @@ def measure(cmd: list[str], env: dict | None = None, cwd: str | None = None) -> 
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out.decode()[-2000:]}")
+    return wall, out
+
+
+def tree_rss(procs: list) -> int:
+    """Summed RSS of the processes still alive."""
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def measure(cmd: list[str], env: dict | None = None, cwd: str | None = None) -> dict:
+    peak = 0
+
+    def on_sample(_root, procs):
+        nonlocal peak
+        peak = max(peak, tree_rss(procs))
+
+    wall, _ = run_sampled(cmd, on_sample, env, cwd)
     return {"wall_s": round(wall, 2), "peak_rss_mb": round(peak / 2**20, 1)}
