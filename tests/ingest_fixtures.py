@@ -83,3 +83,19 @@ def run(payloads: dict):
     assert_conformed(tables)
     json.dumps(report)  # JSON-able
     return tables, report
+
+
+def row(df, **match) -> dict:
+    """The one row of `df` matching every column=value, with NA as None."""
+    import pandas as pd
+
+    sel = df
+    for k, v in match.items():
+        sel = sel[sel[k] == v]
+    assert len(sel) == 1, f"expected one row matching {match}, got {len(sel)}"
+    return {k: (None if pd.isna(v) else v) for k, v in sel.iloc[0].to_dict().items()}
+
+
+def extra(r: dict) -> dict:
+    """A row's `extra` JSON as a dict."""
+    return json.loads(r["extra"]) if r["extra"] is not None else {}

@@ -14,24 +14,12 @@ from schemas import model
 from pipeline.cli import app
 from pipeline.errors import InputError
 from pipeline.ingest import ingest_dir
-from ingest_fixtures import FIP, GROUP, HOST, NETWORK, PORT, ROUTER, RULE, SERIAL, SUBNET, write
+from ingest_fixtures import FIP, GROUP, HOST, NETWORK, PORT, ROUTER, RULE, SERIAL, SUBNET, extra, row, write
 
 
 def ingest(tmp_path: Path, files: dict, **params):
     raw = write(tmp_path / "raw", files)
     return ingest_dir(raw, {**SERIAL, **params})
-
-
-def row(df: pd.DataFrame, **match) -> dict:
-    sel = df
-    for k, v in match.items():
-        sel = sel[sel[k] == v]
-    assert len(sel) == 1, f"expected one row matching {match}, got {len(sel)}"
-    return {k: (None if pd.isna(v) else v) for k, v in sel.iloc[0].to_dict().items()}
-
-
-def extra(r: dict) -> dict:
-    return json.loads(r["extra"]) if r["extra"] is not None else {}
 
 
 # ----------------------------------------------------------------------------- formats

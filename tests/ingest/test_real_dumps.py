@@ -10,12 +10,12 @@ import os
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from pipeline.errors import InputError
 from pipeline.ingest import ingest_dir
 from pipeline.validate import validate_tables
+from ingest_fixtures import extra, row
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
 SERIAL = {"workers": 1}
@@ -46,18 +46,6 @@ def all_text(tables: dict, report: dict | None = None) -> str:
             if df[c].dtype == "string" or df[c].dtype == object:
                 parts += [str(v) for v in df[c].dropna().tolist()]
     return "\n".join(parts)
-
-
-def row(df: pd.DataFrame, **match) -> dict:
-    sel = df
-    for k, v in match.items():
-        sel = sel[sel[k] == v]
-    assert len(sel) == 1, f"expected one row matching {match}, got {len(sel)}"
-    return {k: (None if pd.isna(v) else v) for k, v in sel.iloc[0].to_dict().items()}
-
-
-def extra(r: dict) -> dict:
-    return json.loads(r["extra"]) if r["extra"] is not None else {}
 
 
 # --- 1. foreign OSC output is unknown, never a network or a security group ---------------------
