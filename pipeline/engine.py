@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 from pipeline.errors import InputError, StageFailed
+from pipeline.params import default
 
 KINDS = ("local", "dask")
-DEFAULT_WORKERS = 2
+DEFAULT_WORKERS = default("engine.workers")  # the params definition holds the default
 CONNECT_TIMEOUT = "10s"
 
 
