@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pipeline.emulate.expected import Probe
 from pipeline.emulate.plan import Plan
 
+LEFTOVER_WAIT_S = 10.0  # how long teardown waits for this run's links to be gone
 INSTALL_HINT = "apt-get install -y mininet openvswitch-switch iputils-ping iptables ethtool"
 SWITCHES = ("lxbr", "ovs-user")
 BATCH = 64                    # probes (processes) running at once
@@ -290,13 +291,16 @@ def remove_leftovers(tag: str, pids: list[int]) -> dict:
                 killed += 1
             except ProcessLookupError:
                 pass
-    pattern = re.compile(rf"^\d+: ({re.escape(tag)}[a-z]\d+(?:-eth\d+)?)[@:]")
+    # The kernel destroys a dead namespace's veth pairs in deferred work, so links can still be
+    # listed for a moment after the shells died (seen under load): delete what is there and
+    # look again until none is left, or give up after LEFTOVER_WAIT_S.
     deleted = 0
-    for line in _run(["ip", "-o", "link", "show"], check=False).splitlines():
-        m = pattern.match(line)
-        if m:
-            _run(["ip", "link", "del", "dev", m.group(1)], check=False)
+    deadline = time.monotonic() + LEFTOVER_WAIT_S
+    while (names := leftovers(tag)) and time.monotonic() < deadline:
+        for name in names:
+            _run(["ip", "link", "del", "dev", name], check=False)
             deleted += 1
+        time.sleep(0.2)
     return {"processes_killed": killed, "links_deleted": deleted}
 
 
