@@ -111,3 +111,24 @@ def test_host_interfaces_are_unique_across_lab_files(tmp_path, good):
     other["topology"]["links"] = [_copy(_bridge_link(good[0]))]  # the same bridge interfaces again
     violations = run(tmp_path, good[0], good[1], {"other.clab.yml": other})
     assert "C-IFNAME" in violations and "also used by" in violations["C-IFNAME"].example
+
+
+def test_lab_in_json_form_with_a_duplicate_key_is_refused(tmp_path, good):
+    """The JSON fast path keeps yaml.UnmarshalStrict's refusal of a key given twice."""
+    import json
+
+    doc, script = good
+    text = json.dumps(doc).replace('{"name": ', '{"name": "again", "name": ', 1)
+    (tmp_path / LAB).write_text("# a lab in JSON form\n" + text)
+    (tmp_path / "dcnet.bridges.sh").write_text(script)
+    violations = containerlab.check(tmp_path).violations
+    assert list(violations) == ["C-YAML"] and "already defined" in violations["C-YAML"].example
+
+
+def test_exported_lab_is_json_form_and_yaml_reads_it_the_same(tmp_path):
+    import json
+
+    export_containerlab.write(build_topology(small_dc()), tmp_path, {})
+    text = (tmp_path / LAB).read_text()
+    body = "".join(line for line in text.splitlines(True) if not line.startswith("#"))
+    assert json.loads(body) == yaml.safe_load(text) == containerlab.load_lab(text.encode())

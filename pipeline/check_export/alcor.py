@@ -3,7 +3,7 @@
 Two layers, both from futurewei-cloud/alcor's code:
 - every line against the vendored JSON Schema (`schemas/consumers/alcor.requests.schema.json`,
   Draft 2020-12): the endpoint is picked from method + path, then the line is validated against
-  that endpoint's branch of the schema (compiled once per endpoint with fastjsonschema; a line
+  that endpoint's branch of the schema (compiled once per endpoint with jsonschema-rs; a line
   that fails is re-validated with jsonschema to name the failing constraint). The rule id is the
   `[TAG]` in the failing subschema's `$comment` (e.g. `A-PORT-VIF`), `A-SCHEMA` when none;
 - the cross-request rules of `alcor-rules.md` (ids `R-...`), one function per rule below, each
@@ -28,6 +28,7 @@ from pathlib import Path
 import orjson
 
 from pipeline.check_export.core import ConsumerReport, load_contract
+from pipeline.check_export.fastschema import compile_gate
 
 STREAM = "alcor_requests.ndjson"
 SCHEMA = "alcor.requests.schema.json"
@@ -221,29 +222,23 @@ class Endpoint:
     path: re.Pattern
     schema: dict
     any_path: re.Pattern  # what the schema asks of every line's path
-    fast: object = None  # fastjsonschema validator of the body, compiled on first use
+    fast: object = None  # compiled (jsonschema-rs) yes/no check of the body, built on first use
     slow: object = None  # jsonschema validator of the line, built on the first failing line
 
     def valid(self, line: dict) -> bool:
         """Whether the line (method and path already matched to this endpoint) passes the
         endpoint's schema: the envelope checked here, the body by a compiled validator."""
-        import fastjsonschema
-
         then = self.schema["allOf"][1]
         if self.fast is None:
             body = then.get("properties", {}).get("body", {})
-            self.fast = fastjsonschema.compile({"$schema": "http://json-schema.org/draft-07/schema#",
-                                                "$defs": self.schema["$defs"], **body})
+            self.fast = compile_gate({"$schema": self.schema["$schema"],
+                                      "$defs": self.schema["$defs"], **body})
         if line.get("service") != then["properties"]["service"]["const"] \
                 or not self.any_path.match(line["path"]):
             return False
         if "body" not in line:
             return "body" not in then.get("required", ())
-        try:
-            self.fast(line["body"])
-        except fastjsonschema.JsonSchemaException:
-            return False
-        return True
+        return self.fast(line["body"])
 
     def errors(self, line: dict) -> list[tuple[str, str]]:
         """(tag, message) of every schema error of the line."""

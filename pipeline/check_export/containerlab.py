@@ -14,7 +14,7 @@ import re
 import shlex
 from pathlib import Path
 
-from pipeline.check_export.core import ConsumerReport, RuleCount, load_contract
+from pipeline.check_export.core import ConsumerReport, RuleCount, interface_version, load_contract
 from pipeline.check_export.fastschema import compile_gate
 
 IFNAMSIZ = 15
@@ -99,14 +99,12 @@ def _map(func, files: list) -> list:
 
 def _check_file(path: Path) -> tuple[dict, list, dict]:
     """(violations, [(file, mgmt network, subnet)], {host interface: owner}) of one lab file."""
-    import yaml
-
     part = ConsumerReport(consumer="containerlab", unit="lab files")
     subnets: list = []
     host_ifs: dict[str, str] = {}
     try:
-        doc = yaml.load(path.read_text(), Loader=yaml.CSafeLoader)
-    except yaml.YAMLError as e:
+        doc = load_lab(path.read_bytes())
+    except ValueError as e:
         part.violate("C-YAML", f"{path.name}: {str(e)[:200]}", EVIDENCE["C-YAML"])
         return part.violations, subnets, host_ifs
     for error in _schema_errors(doc):
@@ -115,6 +113,40 @@ def _check_file(path: Path) -> tuple[dict, list, dict]:
     if isinstance(doc, dict) and isinstance(doc.get("topology"), dict):
         check_lab(path, doc, part, subnets, host_ifs)
     return part.violations, subnets, host_ifs
+
+
+def load_lab(data: bytes):
+    """A lab file's document. YAML in JSON form (what dcnet writes) is read by the JSON parser,
+    about 50x faster than PyYAML, refusing duplicate keys as `yaml.UnmarshalStrict` does; any
+    other YAML by PyYAML. ValueError: the file does not parse."""
+    import json
+
+    import yaml
+
+    text = data.decode("utf-8", errors="strict") if isinstance(data, bytes) else data
+    body = _JSON_START.sub("", text, count=1)
+    if body.startswith("{"):
+        try:
+            return json.loads(body, object_pairs_hook=_unique_keys)
+        except json.JSONDecodeError:
+            pass  # YAML flow style that is not strict JSON: the YAML parser decides
+    try:
+        return yaml.load(text, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError as e:
+        raise ValueError(str(e)) from None
+
+
+# Leading comment lines and blank lines (YAML comments), before a document in JSON form.
+_JSON_START = re.compile(r"\A(?:[ \t]*(?:#[^\n]*)?\r?\n)*[ \t]*")
+
+
+def _unique_keys(pairs: list) -> dict:
+    doc = dict(pairs)
+    if len(doc) != len(pairs):
+        seen: set = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise ValueError(f"mapping key {key!r} already defined")
+    return doc
 
 
 def _nodes_links(doc: dict) -> tuple[dict, list]:
@@ -209,7 +241,7 @@ def _host_interface(path: Path, node: str, intf: str, report: ConsumerReport, ho
 def _exec(path: Path, node: str, cmd, intfs: set, report: ConsumerReport) -> None:
     example = f"{path.name}: {node}: {cmd!r}"
     try:
-        words = shlex.split(str(cmd))
+        words = _split(str(cmd))
     except ValueError:
         report.violate("C-EXEC", example, EVIDENCE["C-EXEC"])
         return
@@ -224,12 +256,14 @@ def _exec(path: Path, node: str, cmd, intfs: set, report: ConsumerReport) -> Non
         return
     v6 = words[1] == "-6"
     addr, dev = words[-3], words[-1]
-    try:
-        iface = ipaddress.ip_interface(addr)
-    except ValueError:
-        iface = None
-    if iface is None or "/" not in addr or (iface.version == 6) != v6 or dev not in intfs:
+    if interface_version(addr) != (6 if v6 else 4) or dev not in intfs:
         report.violate("C-EXEC", example, EVIDENCE["C-EXEC"])
+
+
+# Words with no quote, backslash or non-ASCII: shlex.split gives what str.split gives (~50x faster).
+_PLAIN_WORDS = re.compile(r"[ \t\r\n!#-&(-\[\]-~]*")
+def _split(cmd: str) -> list[str]:
+    return cmd.split() if _PLAIN_WORDS.fullmatch(cmd) else shlex.split(cmd)
 
 
 def _bridges_script(path: Path, bridges: list, report: ConsumerReport) -> None:

@@ -7,7 +7,9 @@ report stays small on a data center of millions of requests.
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +19,25 @@ CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "schemas" / "consumers"
 def load_contract(name: str) -> dict:
     """A vendored JSON Schema from `schemas/consumers/` (e.g. `alcor.requests.schema.json`)."""
     return json.loads((CONTRACTS_DIR / name).read_text())
+
+
+# An IPv4 interface written address/length as ipaddress accepts it (no leading zeros): the
+# common form, matched without building an object (checks read millions of addresses).
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4_INTERFACE = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}/(?:3[0-2]|[12]?[0-9])")
+
+
+def interface_version(text: str) -> int | None:
+    """4 or 6 for an interface address written with a prefix ("a.b.c.d/len", "x::y/len") that
+    ipaddress accepts, else None."""
+    if _IPV4_INTERFACE.fullmatch(text):
+        return 4
+    if "/" not in text:
+        return None
+    try:
+        return ipaddress.ip_interface(text).version
+    except ValueError:
+        return None
 
 
 @dataclass

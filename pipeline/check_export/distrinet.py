@@ -9,11 +9,10 @@ addresses. Needs the `mininet` package (a dev dependency of dcnet).
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from pathlib import Path
 
-from pipeline.check_export.core import ConsumerReport
+from pipeline.check_export.core import ConsumerReport, interface_version
 
 MODULE = "dcnet_topo.py"
 TOPO = "dcnet"
@@ -70,23 +69,22 @@ def check(folder: Path) -> ConsumerReport:
     topo = load_topo(path, report)
     if topo is None:
         return report
-    _check_nodes(topo, report)
-    _check_links(topo, report)
-    report.checked = len(topo.nodes()) + len(topo.links())
+    # mininet's natural sort of names takes seconds on 10^5 nodes and is not needed here
+    nodes = topo.nodes(sort=False)
+    switches = set(topo.switches(sort=False))
+    links = list(topo.links(sort=False, withInfo=True))
+    _check_nodes(topo, nodes, switches, report)
+    _check_links(links, switches, report)
+    report.checked = len(nodes) + len(links)
     return report
 
 
 def _ip_ok(text) -> bool:
-    try:
-        ipaddress.IPv4Interface(str(text))
-    except ValueError:
-        return False
-    return "/" in str(text)
+    return interface_version(str(text)) == 4
 
 
-def _check_nodes(topo, report: ConsumerReport) -> None:
-    switches = set(topo.switches())
-    for name in topo.nodes():
+def _check_nodes(topo, nodes: list, switches: set, report: ConsumerReport) -> None:
+    for name in nodes:
         info = topo.nodeInfo(name)
         if not LXD_NAME.match(name):
             report.violate("D-NAME-LXD", f"node {name!r}", EVIDENCE["D-NAME-LXD"])
@@ -116,15 +114,13 @@ def _intf_ip(opts: dict, end: str):
     return keywords.get("ip") if isinstance(keywords, dict) else None
 
 
-def _check_links(topo, report: ConsumerReport) -> None:
-    switches = set(topo.switches())
-    for a, b, opts in topo.links(withInfo=True):
+def _check_links(links: list, switches: set, report: ConsumerReport) -> None:
+    for a, b, opts in links:
         # Distrinet's buildFromTopo calls addLink(**info): node1/node2/port1/port2 are its own
         # arguments, every other key becomes an option passed on beside params1/params2
-        options = {k: v for k, v in opts.items() if k not in ("node1", "node2", "port1", "port2", "cls")}
         for key in ("params1", "params2"):
-            if key in options:
-                report.violate("D-LINK-PARAMS", f"link {a}-{b}: option {key}={options[key]!r}",
+            if key in opts:
+                report.violate("D-LINK-PARAMS", f"link {a}-{b}: option {key}={opts[key]!r}",
                                EVIDENCE["D-LINK-PARAMS"])
         for end in ("1", "2"):
             ip = _intf_ip(opts, end)
