@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline import sample_dc
+from pipeline import sample
 from schemas.model import DEVICE_OWNER_PREFIXES, DEVICE_OWNERS, ROUTER_INTERFACE_OWNERS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -240,7 +240,7 @@ def faults() -> list[dict]:
 
 def test_committed_sample_is_what_the_generator_writes(tmp_path):
     out = tmp_path / "sample"
-    sample_dc.write_sample(out, sample_params())
+    sample.write_sample(out, sample_params())
     fresh = sorted(p.name for p in out.iterdir())
     assert fresh == sorted(p.name for p in SAMPLE.iterdir()), "committed sample is stale: run `make sample`"
     for name in fresh:
@@ -253,8 +253,8 @@ def test_committed_sample_is_what_the_generator_writes(tmp_path):
 
 
 def test_same_params_give_identical_bytes_and_deterministic_gzip(tmp_path):
-    sample_dc.write_sample(tmp_path / "a", SMALL)
-    sample_dc.write_sample(tmp_path / "b", SMALL)
+    sample.write_sample(tmp_path / "a", SMALL)
+    sample.write_sample(tmp_path / "b", SMALL)
     names = sorted(p.name for p in (tmp_path / "a").iterdir())
     assert any(n.endswith(".gz") for n in names)
     for n in names:
@@ -267,21 +267,21 @@ def test_same_params_give_identical_bytes_and_deterministic_gzip(tmp_path):
 
 
 def test_other_seed_gives_other_content():
-    a, _, _ = sample_dc.generate(SMALL)
-    b, _, _ = sample_dc.generate({**SMALL, "seed": 8})
+    a, _, _ = sample.generate(SMALL)
+    b, _, _ = sample.generate({**SMALL, "seed": 8})
     assert a["neutron_networks.json"] != b["neutron_networks.json"]
-    assert a[sample_dc.F_LABELS] != b[sample_dc.F_LABELS]
+    assert a[sample.F_LABELS] != b[sample.F_LABELS]
 
 
 def test_rewrite_removes_files_of_an_earlier_generation(tmp_path):
     out = tmp_path / "s"
-    sample_dc.write_sample(out, SMALL)
+    sample.write_sample(out, SMALL)
     first = {p.name for p in out.iterdir()}
     (out / "notes.txt").write_text("mine")   # not ours: must survive
-    sample_dc.write_sample(out, {**SMALL, "seed": 8})
+    sample.write_sample(out, {**SMALL, "seed": 8})
     names = {p.name for p in out.iterdir()}
     assert "notes.txt" in names
-    assert names - {"notes.txt"} == set(sample_dc.generate({**SMALL, "seed": 8})[0])
+    assert names - {"notes.txt"} == set(sample.generate({**SMALL, "seed": 8})[0])
     assert any(n.startswith("osc_port_show_") for n in first - names)   # ids in names changed
 
 
@@ -306,11 +306,11 @@ def test_manifest_shape_and_counts(faults):
     for m in faults:
         assert set(m) >= {"table", "source_file", "source_pos", "check", "note"}
         assert (SAMPLE / m["source_file"]).is_file()
-        assert m["table"] == {**sample_dc.FAULTS, **sample_dc.WARNINGS}[m["check"]]
-        assert m.get("warning", False) == (m["check"] in sample_dc.WARNINGS)
+        assert m["table"] == {**sample.FAULTS, **sample.WARNINGS}[m["check"]]
+        assert m.get("warning", False) == (m["check"] in sample.WARNINGS)
         assert ("ip_address" in m) == (m["table"] == "port_ips")
         by_check[m["check"]] += 1
-    assert dict(by_check) == {c: per for c in list(sample_dc.FAULTS) + list(sample_dc.WARNINGS)}
+    assert dict(by_check) == {c: per for c in list(sample.FAULTS) + list(sample.WARNINGS)}
     # Faults are spread over several files and formats, Alcor included.
     assert len({m["source_file"] for m in faults}) >= 5
     assert any(m["source_file"].startswith("alcor_") for m in faults)
@@ -319,12 +319,12 @@ def test_manifest_shape_and_counts(faults):
 
 def test_faults_per_kind_is_honoured():
     for per in (0, 1):
-        _, faults, _ = sample_dc.generate({**SMALL, "faults_per_kind": per})
-        assert len(faults) == per * (len(sample_dc.FAULTS) + len(sample_dc.WARNINGS))
+        _, faults, _ = sample.generate({**SMALL, "faults_per_kind": per})
+        assert len(faults) == per * (len(sample.FAULTS) + len(sample.WARNINGS))
 
 
 def test_small_world_is_coherent_too(tmp_path):
-    sample_dc.write_sample(tmp_path / "s", SMALL)
+    sample.write_sample(tmp_path / "s", SMALL)
     found = defects(read_dataset(tmp_path / "s"))
     planted = {manifest_key(m): m["check"] for m in json.loads((tmp_path / "s_faults.json").read_text())}
     for key, checks in found.items():
@@ -343,8 +343,8 @@ def test_hosts_zones_and_racks(committed):
     compute = [n for n in names if "-cn" in n]
     assert len(compute) == p["zones"] * p["racks_per_zone"] * p["hosts_per_rack"]
     assert all(re.fullmatch(r"az\d-r\d\d-(cn|nn)\d\d", n) for n in names)
-    alcor = [r["o"] for r in committed["hosts"] if r["file"] == sample_dc.F_NODES]
-    inv = [r["o"] for r in committed["hosts"] if r["file"] == sample_dc.F_INVENTORY]
+    alcor = [r["o"] for r in committed["hosts"] if r["file"] == sample.F_NODES]
+    inv = [r["o"] for r in committed["hosts"] if r["file"] == sample.F_INVENTORY]
     assert alcor and all(h["node_name"].startswith("az1-") and h["server_port"] == 50001 for h in alcor)
     assert inv and all(h["node_name"].startswith(h["availability_zone"] + "-" + h["rack"]) for h in inv)
     macs = [h["mac_address"] for h in alcor + inv]
@@ -367,7 +367,7 @@ def test_formats_present(committed):
     assert any(f.startswith("osc_network_show_") for f in files)
     assert any(f.startswith("neutron_port_show_") for f in files)
     assert any(".ndjson" in f for f in files)
-    assert committed["rules"] and any(r["file"] == sample_dc.F_RULES for r in committed["rules"])
+    assert committed["rules"] and any(r["file"] == sample.F_RULES for r in committed["rules"])
     alcor_ports = [r["o"] for r in committed["ports"] if r["file"].startswith("alcor_")]
     assert alcor_ports and all("create_at" in p and "veth_name" in p and "fast_path" in p for p in alcor_ports)
     assert all(r["o"].get("cidr") for r in committed["networks"] if r["file"].startswith("alcor_"))
@@ -416,13 +416,13 @@ def test_labels_and_naming_convention(committed):
     labels = {r["o"]["project_id"]: r["o"]["profile"] for r in committed["labels"]}
     projects = {r["o"]["project_id"] for r in committed["networks"]} - {""}
     tenants = {r["o"]["project_id"] for r in committed["security_groups"]}
-    assert set(labels) <= tenants and set(sample_dc.KINDS) == set(labels.values())
+    assert set(labels) <= tenants and set(sample.KINDS) == set(labels.values())
     assert 0.5 <= len(labels) / len(tenants) <= 0.7
     assert tenants <= projects
     named = {}
     for r in committed["subnets"]:
         parts = r["o"]["name"].split("-")
-        if len(parts) >= 3 and parts[0] == sample_dc.SITE:
+        if len(parts) >= 3 and parts[0] == sample.SITE:
             named[r["o"]["project_id"]] = parts[1]
     assert 0.35 <= len(named) / len(tenants) <= 0.65
     both = [p for p in named if p in labels]
@@ -484,14 +484,14 @@ HARD = {"seed": 31, "zones": 2, "racks_per_zone": 3, "hosts_per_rack": 10, "proj
 
 
 def _hard_world(**over):
-    return sample_dc.build_world({**sample_dc.DEFAULTS, **HARD, **over})
+    return sample.build_world({**sample.DEFAULTS, **HARD, **over})
 
 
 def test_realism_is_deterministic_and_leaves_the_default_alone():
-    a, _, _ = sample_dc.generate(HARD)
-    b, _, _ = sample_dc.generate(HARD)
+    a, _, _ = sample.generate(HARD)
+    b, _, _ = sample.generate(HARD)
     assert a == b
-    plain, _, _ = sample_dc.generate({**HARD, "realism": "off"})
+    plain, _, _ = sample.generate({**HARD, "realism": "off"})
     assert plain != a
 
 
@@ -513,22 +513,22 @@ def test_realism_has_no_kind_exclusive_artefacts():
     for artefact, kinds in kinds_with.items():
         assert len(kinds) >= 2, f"{artefact} only in {kinds}"
     # security groups carry no kind word; unconventionally named projects no kind in any name
-    words = set(sample_dc.KINDS) | {"k8s", "hadoop", "spark", "dev", "db", "cluster-net"}
+    words = set(sample.KINDS) | {"k8s", "hadoop", "spark", "dev", "db", "cluster-net"}
     assert not {sg["name"] for sg in w.sgs} & (words - {"cluster"})
     for p in w.projects:
         if p.named:
             continue
         names = [n["name"] for n in p.networks] + [s["name"] for s in p.subnets]
-        assert not any(k in name for name in names for k in sample_dc.KINDS), p.kind
+        assert not any(k in name for name in names for k in sample.KINDS), p.kind
 
 
 def test_realism_label_noise_at_the_stated_rate_and_mixed_use():
     w = _hard_world()
     listed = [p for p in w.projects if p.labelled]
     wrong = [p for p in listed if p.listed and p.listed != p.kind]
-    assert len(wrong) == round(len(listed) * sample_dc.LABEL_NOISE)
+    assert len(wrong) == round(len(listed) * sample.LABEL_NOISE)
     # a mixed-use tenant owns groups of a kind template other than its own
-    own = {k: set(sample_dc.PROFILES[k]["groups"]) | {"default"} for k in sample_dc.KINDS}
+    own = {k: set(sample.PROFILES[k]["groups"]) | {"default"} for k in sample.KINDS}
     mixed = [p for p in w.projects if set(p.groups) - own[p.kind]]
     assert len(mixed) >= 0.1 * len(w.projects)
 
@@ -554,7 +554,7 @@ def test_cli_sample_realism_variants(tmp_path):
     res = CliRunner().invoke(app, ["sample", "--realism", "hard", "--variant", "b", "--params", str(params),
                                    "--out", str(tmp_path / "b")])
     assert res.exit_code == 0, res.output
-    labels = (tmp_path / "b" / sample_dc.F_LABELS).read_text().splitlines()
+    labels = (tmp_path / "b" / sample.F_LABELS).read_text().splitlines()
     assert len(labels) == 1 + 12                 # every project listed (labelled: 1.0)
     assert json.loads((tmp_path / "b_faults.json").read_text()) == []   # no planted faults
     res = CliRunner().invoke(app, ["sample", "--variant", "b", "--params", str(params),
