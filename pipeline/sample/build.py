@@ -30,39 +30,51 @@ def kind_counts(n: int) -> dict[str, int]:
 
 
 def build_projects(w: World) -> None:
-    rng = w.rng
+    """The tenant projects, their labels, then each one's workload (in this order: the draws)."""
     n = int(w.cfg["projects"])
     kinds = [k for k, c in kind_counts(n).items() for _ in range(c)]
-    rng.shuffle(kinds)
-    zones = sorted(w.compute)
+    w.rng.shuffle(kinds)
     profiles = ({k: realistic_profile(k, w.size_scale) for k in KINDS} if w.realism else PROFILES)
     for i, kind in enumerate(kinds):
-        prof = profiles[kind]
-        p = Project(id=w.hexid(), kind=kind, index=i,
-                    created=w.t0 + timedelta(days=rng.randint(0, 540), seconds=rng.randint(0, 86399)))
-        p.named = rng.random() < prof["named"]
-        p.label = kind
-        p.name_style = rng.choice(("sn", "net", "subnet", "hint"))
-        p.alcor = rng.random() < prof["alcor"]
-        p.dual = rng.random() < prof["dual_stack"] and not p.alcor  # a v6 /64 cannot sit in a v4 VPC
-        z = rng.choice(zones)
-        p.zones = ([z] + [x for x in zones if x != z]) if prof["placement"] == "spread" and (
-            kind != "database" or rng.random() < 0.5) else [z]
-        if w.realism:   # any kind may use the 192.168 default range; room for a second workload
-            p.space = Space("192.168.0.0/16" if rng.random() < 0.2 else f"10.{rng.randint(0, 249)}.0.0/16")
-            p.sriov = kind != "hpc" and rng.random() < prof["sriov"]
-        else:
-            p.space = Space(f"192.168.{4 * rng.randint(0, 63)}.0/22" if kind == "devtest" and rng.random() < 0.7
-                            else f"10.{rng.randint(0, 249)}.0.0/16")
-        p.space6 = Space(f"2001:db8:{rng.getrandbits(16):x}::/48")
-        p.mgmt = rng.choice(MGMT_PREFIXES)
-        p.app_prefix = rng.choice((f"10.{rng.randint(0, 249)}.0.0/16", "172.16.0.0/12",
-                                   f"10.{rng.randint(0, 249)}.{rng.randint(0, 255)}.0/24"))
-        if kind == "database":
-            engines = rng.sample(prof["engines"], 2 if rng.random() < 0.2 else 1)
-            p.db_ports = [port for _, port in engines]
-        w.projects.append(p)
+        w.projects.append(new_project(w, i, kind, profiles[kind]))
+    assign_labels(w, n)
+    for p in w.projects:
+        build_workload(w, p, profiles)
 
+
+def new_project(w: World, index: int, kind: str, prof: dict) -> Project:
+    """A project of `kind`: creation time, naming, controller, zones and address spaces."""
+    rng = w.rng
+    zones = sorted(w.compute)
+    p = Project(id=w.hexid(), kind=kind, index=index,
+                created=w.t0 + timedelta(days=rng.randint(0, 540), seconds=rng.randint(0, 86399)))
+    p.named = rng.random() < prof["named"]
+    p.label = kind
+    p.name_style = rng.choice(("sn", "net", "subnet", "hint"))
+    p.alcor = rng.random() < prof["alcor"]
+    p.dual = rng.random() < prof["dual_stack"] and not p.alcor  # a v6 /64 cannot sit in a v4 VPC
+    z = rng.choice(zones)
+    p.zones = ([z] + [x for x in zones if x != z]) if prof["placement"] == "spread" and (
+        kind != "database" or rng.random() < 0.5) else [z]
+    if w.realism:   # any kind may use the 192.168 default range; room for a second workload
+        p.space = Space("192.168.0.0/16" if rng.random() < 0.2 else f"10.{rng.randint(0, 249)}.0.0/16")
+        p.sriov = kind != "hpc" and rng.random() < prof["sriov"]
+    else:
+        p.space = Space(f"192.168.{4 * rng.randint(0, 63)}.0/22" if kind == "devtest" and rng.random() < 0.7
+                        else f"10.{rng.randint(0, 249)}.0.0/16")
+    p.space6 = Space(f"2001:db8:{rng.getrandbits(16):x}::/48")
+    p.mgmt = rng.choice(MGMT_PREFIXES)
+    p.app_prefix = rng.choice((f"10.{rng.randint(0, 249)}.0.0/16", "172.16.0.0/12",
+                               f"10.{rng.randint(0, 249)}.{rng.randint(0, 255)}.0/24"))
+    if kind == "database":
+        engines = rng.sample(prof["engines"], 2 if rng.random() < 0.2 else 1)
+        p.db_ports = [port for _, port in engines]
+    return p
+
+
+def assign_labels(w: World, n: int) -> None:
+    """Naming noise, the projects listed in labels.csv, and (realism) the wrong rows there."""
+    rng = w.rng
     # Naming noise: a few conventionally named projects carry the label of another kind.
     named = [p for p in w.projects if p.named]
     misnamed = round(len(named) * MISNAMED) if w.realism else round(n * MISLABELED)
@@ -84,21 +96,24 @@ def build_projects(w: World) -> None:
         for p in rng.sample(listed, round(len(listed) * LABEL_NOISE)):
             p.listed = rng.choice([k for k in KINDS if k != p.kind])
 
-    for p in w.projects:
-        prof = profiles[p.kind]
-        if w.realism and rng.random() < OTHER_PLACEMENT:
-            prof = {**prof, "placement": rng.choice(("spread", "zone", "packed", "random"))}
-        BUILDERS[p.kind](w, p, prof)
-        if w.realism:
-            realistic_extras(w, p, profiles)
-        finish_groups(w, p, prof)
-        if w.chance(UNBOUND_PORT):   # a spare port created ahead of a VM
-            v4 = [s for s in p.subnets if s["ip_version"] == 4]
-            sn = rng.choice(v4)
-            net = w.net_by_id[sn["network_id"]]
-            add_port(w, p.id, net, owner="", device_id="", host="", fixed=[(sn, w.alloc(sn))],
-                     sgs=[p.groups["default"]["id"]], since=p.created, name=rng.choice(("", "spare", "reserved")),
-                     status="DOWN")
+
+def build_workload(w: World, p: Project, profiles: dict[str, dict]) -> None:
+    """The project's resources: its kind's builder, realism extras, group noise, a spare port."""
+    rng = w.rng
+    prof = profiles[p.kind]
+    if w.realism and rng.random() < OTHER_PLACEMENT:
+        prof = {**prof, "placement": rng.choice(("spread", "zone", "packed", "random"))}
+    BUILDERS[p.kind](w, p, prof)
+    if w.realism:
+        realistic_extras(w, p, profiles)
+    finish_groups(w, p, prof)
+    if w.chance(UNBOUND_PORT):   # a spare port created ahead of a VM
+        v4 = [s for s in p.subnets if s["ip_version"] == 4]
+        sn = rng.choice(v4)
+        net = w.net_by_id[sn["network_id"]]
+        add_port(w, p.id, net, owner="", device_id="", host="", fixed=[(sn, w.alloc(sn))],
+                 sgs=[p.groups["default"]["id"]], since=p.created, name=rng.choice(("", "spare", "reserved")),
+                 status="DOWN")
 
 
 def realistic_extras(w: World, p: Project, profiles: dict[str, dict]) -> None:
