@@ -13,6 +13,7 @@ from pipeline.sample.world import Project, World
 
 def add_network(w: World, p: Project | None, name: str, *, mtu=1450, port_sec=True, cidr=None,
                 external=False, since=None) -> dict:
+    """A network of p (None: the admin's external network); an Alcor VPC when it has a cidr."""
     alcor_any = w.realism and p is not None and p.alcor and cidr is None and not external
     if alcor_any:   # realism: Alcor VPCs are not a kubernetes artefact
         cidr = f"10.{w.rng.randint(0, 255)}.0.0/16"
@@ -49,6 +50,7 @@ def add_network(w: World, p: Project | None, name: str, *, mtu=1450, port_sec=Tr
 
 def add_subnet(w: World, p: Project | None, net: dict, cidr, name: str, *, dhcp=True, pools=None,
                gateway=None, insert_after: dict | None = None, dns=None) -> dict:
+    """A subnet of net and its allocation pools; insert_after lists it right after that subnet."""
     rng = w.rng
     c, u = w.stamps(datetime.strptime(net["created_at"], "%Y-%m-%dT%H:%M:%SZ")
                     .replace(tzinfo=timezone.utc), 2)
@@ -89,11 +91,13 @@ def add_subnet(w: World, p: Project | None, net: dict, cidr, name: str, *, dhcp=
 
 
 def add_tenant_subnet(w: World, p: Project, net: dict, prefixlen: int, hint: str = "") -> dict:
+    """A subnet carved from the project's address space (or its VPC's block)."""
     space = p.space if net["_fmt"] == "neutron" else net["_space"]
     return add_subnet(w, p, net, space.take(prefixlen, w.rng), w.subnet_name(p, hint))
 
 
 def add_subnet6(w: World, p: Project, net: dict) -> dict:
+    """The network's IPv6 /64, from the project's /48."""
     return add_subnet(w, p, net, p.space6.take(64), w.subnet_name(p, "v6"))
 
 
@@ -101,6 +105,7 @@ def add_port(w: World, proj: str, net: dict, *, owner: str, device_id: str, host
              fixed: list[tuple[dict, str]], sgs: list[str], since: datetime, name: str = "",
              aap=None, vnic: str = "normal", status: str = "ACTIVE", admin: bool = True,
              port_sec: bool | None = None, dns_name: str = "", mac: str | None = None) -> dict:
+    """A port in Neutron's shape; realism mode gives it a name no kind owns."""
     if w.realism and name and not name.startswith("octavia-lb-"):
         name = w.rng.choice(GENERIC_PORTS)   # no kind word in port names
     mac = mac or w.mac()
@@ -152,6 +157,7 @@ def add_dhcp_ports(w: World, p: Project) -> None:
 
 
 def external_ip(w: World) -> tuple[dict, str]:
+    """A free external address; the next public /24 opens when the last is full."""
     for sn in w.ext_subnets:
         if w.pools[sn["id"]].capacity() > 0:
             return sn, w.alloc(sn, 0.0)
@@ -164,6 +170,7 @@ def external_ip(w: World) -> tuple[dict, str]:
 
 
 def add_router(w: World, p: Project, gateway: bool) -> dict:
+    """A router of p in its first zone, with an external gateway port when asked."""
     rng = w.rng
     c, u = w.stamps(p.created, 5)
     z = p.zones[0]
@@ -209,6 +216,7 @@ def attach_router(w: World, p: Project, r: dict, sn: dict) -> None:
 
 
 def add_fip(w: World, p: Project, router: dict | None, port: dict | None) -> dict:
+    """A floating IP on `port` through `router` (None: unassociated), and its external port."""
     sn, ip = external_ip(w)
     fid = w.uuid()
     c, u = w.stamps(p.created, 200)

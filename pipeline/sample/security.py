@@ -10,6 +10,7 @@ from pipeline.sample.world import Project, World
 
 
 def add_group(w: World, p: Project, name: str, desc: str = "", default: bool = False) -> dict:
+    """A security group of p, without rules."""
     c, u = w.stamps(p.created, 3 if default else 60)
     sg = {"id": w.uuid(), "name": name, "tenant_id": p.id, "description": desc,
           "security_group_rules": [], "tags": [], "created_at": c, "updated_at": u,
@@ -20,6 +21,8 @@ def add_group(w: World, p: Project, name: str, desc: str = "", default: bool = F
 
 def add_rule(w: World, p: Project, sg: dict, direction: str, ethertype: str, proto, lo, hi,
              prefix=None, remote_group=None, *, default=False, extra=False) -> dict | None:
+    """An ingress/egress rule of sg, or None when Neutron would refuse it as a duplicate;
+    extra: listed in the standalone rules file instead of inside the group."""
     key = (direction, ethertype, proto, lo, hi, prefix, remote_group)
     for r in sg["security_group_rules"] + [x for x in w.extra_rules if x["security_group_id"] == sg["id"]]:
         if (r["direction"], r["ethertype"], r["protocol"], r["port_range_min"],
@@ -39,6 +42,7 @@ def add_rule(w: World, p: Project, sg: dict, direction: str, ethertype: str, pro
 
 
 def default_group(w: World, p: Project) -> dict:
+    """The project's "default" group with Neutron's default rules (egress, ingress from itself)."""
     if "default" in p.groups:   # one per project, also for a mixed-use tenant
         return p.groups["default"]
     sg = add_group(w, p, "default", "Default security group", default=True)
@@ -68,6 +72,7 @@ def groups_from(w: World, p: Project, templates: dict[str, list], keep: float = 
 
 
 def template_rule(w: World, p: Project, sg: dict, t: tuple) -> None:
+    """One template rule, once per database port (@db) and per remote."""
     proto, lo, hi, remote = t
     ports = [(lo, hi)] if lo != "@db" else [(x, x) for x in p.db_ports]
     for lo_, hi_ in ports:
@@ -76,6 +81,7 @@ def template_rule(w: World, p: Project, sg: dict, t: tuple) -> None:
 
 
 def remotes(p: Project, sg: dict, remote: str) -> list[tuple]:
+    """(ethertype, remote_ip_prefix, remote_group_id) of each rule a template remote stands for."""
     if remote == "@world":
         return [("IPv4", "0.0.0.0/0", None)] + ([("IPv6", "::/0", None)] if p.dual else [])
     if remote == "@mgmt":
@@ -114,6 +120,7 @@ def finish_groups(w: World, p: Project, prof: dict) -> None:
 
 
 def vm_groups(w: World, p: Project, *names: str) -> list[str]:
+    """Group ids of a VM port: the named groups, plus default sometimes (always when none)."""
     ids = [p.groups[n]["id"] for n in names if n in p.groups]
     if not ids or w.chance(DEFAULT_SG_ON_PORT):
         ids.insert(0, p.groups["default"]["id"])

@@ -19,6 +19,8 @@ from pipeline.sample.profiles import (ARBITRARY_NETS, ARBITRARY_SUBNETS, DEVTEST
 
 @dataclass
 class Project:
+    """One tenant project while it is built: kind, naming, address spaces, its resources."""
+
     id: str
     kind: str
     index: int
@@ -47,6 +49,9 @@ class Project:
 
 
 class World:
+    """The data center under construction: the seeded rng, hosts, every resource list, and the
+    indexes and used-value sets that keep ids, MACs and VNIs unique."""
+
     def __init__(self, cfg: dict):
         self.cfg = cfg
         self.rng = random.Random(int(cfg["seed"]))
@@ -217,6 +222,7 @@ class World:
 
     # ---- addresses
     def alloc(self, sn: dict, skip: float = 0.06) -> str:
+        """The next free address of the subnet's pools (holes skipped with probability skip)."""
         return self.pools[sn["id"]].alloc(self.rng, skip)
 
     # ---- helpers for builders
