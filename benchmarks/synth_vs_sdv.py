@@ -54,14 +54,14 @@ def _pd():
 def real_dump(scale: int, work: Path, params: dict) -> Path:
     if scale == 1:
         return ROOT / "data" / "raw" / "sample"
-    from pipeline import sample_dc
+    from pipeline import sample
 
     raw = work / "raw"
     if not raw.exists():
         sp = dict(params.get("sample") or {})
         sp["projects"] = int(sp.get("projects", 80)) * scale
         sp["racks_per_zone"] = int(sp.get("racks_per_zone", 6)) * scale
-        sample_dc.write_sample(raw, sp)
+        sample.write_sample(raw, sp)
     return raw
 
 

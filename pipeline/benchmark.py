@@ -1,7 +1,7 @@
 """The harder benchmark: a task scored on data center A and transferred to data center B.
 
 `dvc repro benchmark_data` generates two independent data centers in realism mode
-(pipeline/sample_dc.py: overlapping kinds, generic names, label noise) and validates them into
+(pipeline/sample/: overlapping kinds, generic names, label noise) and validates them into
 <bench>/a/validated and <bench>/b/validated. For a task this module reports, beside the
 strongest simple rules:
 

@@ -82,7 +82,7 @@ def sample(
 ):
     """Regenerate the embedded sample dataset (reference data center with planted faults),
     or, with --realism hard, data center A or B of the harder benchmark."""
-    from pipeline import io, sample_dc
+    from pipeline import io, sample as sample_dc
     from pipeline.errors import InputError
 
     params = io.load_params(params_file)

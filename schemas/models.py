@@ -7,7 +7,7 @@ Read this file top to bottom to review what validation enforces on each table al
   field (`ingest_type_error` on `ingest_errors`); a row whose project_id and tenant_id disagree
   fails `project_tenant_conflict`;
 - then the per-column and per-table checks below, named after their reason codes
-  (schemas/checks.py). Cross-table checks (references, parents) live in schemas/relations.py.
+  (schemas/checks/). Cross-table checks (references, parents) live in schemas/relations.py.
 
 Schemas are strict and ordered: validation conforms its input to the model first, so any other
 column layout is a bug upstream, not a data problem.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import benchmark, features, ingest, labels, roles, sample_dc, validate
+from pipeline import benchmark, features, ingest, labels, roles, sample, validate
 
 SIZE = {"zones": 2, "racks_per_zone": 2, "hosts_per_rack": 8, "projects": 48, "faults_per_kind": 0,
         "realism": "hard"}
@@ -21,7 +21,7 @@ PARAMS = {
     "train": {"model": "random_forest", "cv_folds": 3, "seed": 1, "bootstrap": 100,
               "models": {"random_forest": {"n_estimators": 15}}},
     "labels": {"naming_pattern": "^[a-z0-9]+-(?P<label>[a-z0-9]+)-",
-               "classes": list(sample_dc.KINDS), "min_naming_share": 0.6},
+               "classes": list(sample.KINDS), "min_naming_share": 0.6},
     "benchmark": {"targets": {"project_profile_transfer_macro_f1": 0.85,
                               "port_role_scrubbed_cv_macro_f1": 0.9}},
 }
@@ -32,7 +32,7 @@ def data(tmp_path_factory):
     out = {}
     for dc, extra in (("a", {"seed": 5, "labelled": 0.8}), ("b", {"seed": 6, "variant": "b", "labelled": 1.0})):
         d = tmp_path_factory.mktemp(dc)
-        sample_dc.write_sample(d / "raw", {**SIZE, **extra})
+        sample.write_sample(d / "raw", {**SIZE, **extra})
         tables, _rep = ingest.ingest_dir(d / "raw", {"workers": 1})
         out[dc] = validate.validate_tables(tables, {}).valid
     return out

@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline import demand, features, ingest, sample_dc, tracking, validate
+from pipeline import demand, features, ingest, sample, tracking, validate
 
 PARAMS = {
     "tasks": {"project_profile": {"labeler": "project_profile",
                                   "label_sources": ["ground_truth", "naming"]}},
     "labels": {"naming_pattern": "^[a-z0-9]+-(?P<label>[a-z0-9]+)-",
-               "classes": list(sample_dc.KINDS), "min_naming_share": 0.6},
+               "classes": list(sample.KINDS), "min_naming_share": 0.6},
     "demand": {"seed": 3, "cv_folds": 3, "n_estimators": 20},
 }
 
@@ -20,7 +20,7 @@ PARAMS = {
 @pytest.fixture(scope="module")
 def tables(tmp_path_factory):
     d = tmp_path_factory.mktemp("dc")
-    sample_dc.write_sample(d / "raw", {"seed": 4, "zones": 2, "racks_per_zone": 2,
+    sample.write_sample(d / "raw", {"seed": 4, "zones": 2, "racks_per_zone": 2,
                                        "hosts_per_rack": 8, "projects": 30, "faults_per_kind": 0})
     t, _rep = ingest.ingest_dir(d / "raw", {"workers": 1})
     return validate.validate_tables(t, {}).valid

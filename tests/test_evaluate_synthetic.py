@@ -21,7 +21,7 @@ import pytest
 from scipy.stats import ks_2samp
 
 from pipeline import evaluate_synthetic as es
-from pipeline import ingest, io, sample_dc, validate
+from pipeline import ingest, io, sample, validate
 from pipeline.features import project_features
 
 SMALL = dict(zones=2, racks_per_zone=2, hosts_per_rack=6, projects=36, faults_per_kind=0)
@@ -42,7 +42,7 @@ PARAMS = {
 
 def _dc(tmp_path_factory, seed: int) -> dict[str, pd.DataFrame]:
     d = tmp_path_factory.mktemp(f"dc{seed}")
-    sample_dc.write_sample(d / "raw", {**SMALL, "seed": seed})
+    sample.write_sample(d / "raw", {**SMALL, "seed": seed})
     tables, _rep = ingest.ingest_dir(d / "raw", {"workers": 1})
     return validate.validate_tables(tables, {}).valid
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 
 from pipeline import evaluate_synthetic as es
-from pipeline import ingest, sample_dc, validate
+from pipeline import ingest, sample, validate
 
 
 @pytest.fixture(scope="module")
 def real(tmp_path_factory):
     d = tmp_path_factory.mktemp("real")
-    sample_dc.write_sample(d / "raw", {"seed": 21, "zones": 2, "racks_per_zone": 2, "hosts_per_rack": 6,
+    sample.write_sample(d / "raw", {"seed": 21, "zones": 2, "racks_per_zone": 2, "hosts_per_rack": 6,
                                        "projects": 24, "faults_per_kind": 0})
     t, _rep = ingest.ingest_dir(d / "raw", {"workers": 1})
     return validate.validate_tables(t, {}).valid

@@ -84,6 +84,14 @@ def test_registered_checks_are_reason_codes_and_every_code_is_produced_somewhere
         assert name in pa.Check.REGISTERED_CUSTOM_CHECKS
 
 
+def test_every_registered_check_is_exported_by_its_name_with_its_docs():
+    # Validation looks warning checks up by name on the package (getattr(checks, name)).
+    for name in C.DOCS:
+        assert getattr(C, name).__name__ == name and name in C.__all__
+    assert C.WARNING_CHECKS <= set(C.DOCS)
+    assert set(C.MESSAGES) <= set(C.DOCS) and set(C.READS) <= set(C.DOCS)
+
+
 def test_review_yaml_round_trips_through_from_yaml():
     for name, schema in SCHEMAS.items():
         path = COMMITTED / "review" / f"{name}.yaml"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline import evaluate_synthetic as es
-from pipeline import ingest, sample_dc, tstr, validate
+from pipeline import ingest, sample, tstr, validate
 from pipeline.features import project_ids
 
 PARAMS = {
@@ -14,7 +14,7 @@ PARAMS = {
                                   "forbid_sources": ["names"], "evaluate_on_source": "ground_truth"}},
     "train": {"model": "random_forest", "seed": 1, "models": {"random_forest": {"n_estimators": 20}}},
     "labels": {"naming_pattern": "^[a-z0-9]+-(?P<label>[a-z0-9]+)-",
-               "classes": list(sample_dc.KINDS), "min_naming_share": 0.6},
+               "classes": list(sample.KINDS), "min_naming_share": 0.6},
     "synthesize": {"seed": 7, "hosts": 40, "projects": "auto", "mix": "as_learned",
                    "max_ports_per_host": 500, "zones": 2},
     "fabric": {"topology": "auto", "hosts_per_rack": 20, "spines": "auto", "host_link_gbps": 25,
@@ -27,7 +27,7 @@ PARAMS = {
 @pytest.fixture(scope="module")
 def real(tmp_path_factory):
     d = tmp_path_factory.mktemp("real")
-    sample_dc.write_sample(d / "raw", {"seed": 9, "zones": 2, "racks_per_zone": 2, "hosts_per_rack": 8,
+    sample.write_sample(d / "raw", {"seed": 9, "zones": 2, "racks_per_zone": 2, "hosts_per_rack": 8,
                                        "projects": 40, "faults_per_kind": 0, "realism": "hard",
                                        "labelled": 0.9})
     t, _rep = ingest.ingest_dir(d / "raw", {"workers": 1})
