@@ -22,7 +22,7 @@ PRIVATE_DNS = ("10.255.255.53", "10.255.254.53", "10.255.253.53")
 PUBLIC_DNS = ("192.0.2.53", "192.0.2.54", "192.0.2.55")
 PRIVATE_DNS6 = ("fd00:53::53", "fd00:53::54")
 PUBLIC_DNS6 = ("2001:db8::53", "2001:db8::54")
-# Provider segmentation ids per network type (as schemas/checks.py validates them).
+# Provider segmentation ids per network type (as schemas/checks/ validates them).
 SEGMENTATION_RANGES = {"geneve": (1, 2**24 - 1), "gre": (1, 2**32 - 1), "vlan": (1, 4094),
                        "vxlan": (1, 2**24 - 1)}
 MAC_PREFIX = {"port": 0x02, "host": 0x06, "dvr": 0x0A}  # locally administered, unicast
