@@ -148,3 +148,29 @@ def test_sample_with_derived_fabric(tmp_path, sample_tables):  # noqa: F811
     topo, summary = export(sample_tables, tmp_path / "containerlab", derive=True)
     assert summary["parts"] >= 2  # 5k nodes > 2500 per lab
     assert check_containerlab(tmp_path) == len(topo.links)
+
+
+def test_network_range_matches_ipaddress():
+    """The fast a.b.c.d/len path of the management-subnet planner equals ipaddress's reading."""
+    import ipaddress
+
+    from hypothesis import given, settings, strategies as st
+
+    from pipeline.export.containerlab import _ipv4_network_range
+
+    part = st.one_of(st.integers(0, 300).map(str), st.sampled_from(["00", "01", "007"]))
+    prefix = st.one_of(st.integers(0, 40).map(str), st.sampled_from(["08", "255.255.0.0", "", "x"]))
+
+    @settings(max_examples=2000, deadline=None)
+    @given(st.lists(part, min_size=4, max_size=4), prefix)
+    def check(octets, length):
+        text = ".".join(octets) + "/" + length
+        try:
+            net = ipaddress.ip_interface(text).network
+            expected = (int(net.network_address), int(net.broadcast_address))
+        except ValueError:
+            expected = None
+        assert _ipv4_network_range(text) == expected
+
+    check()
+    assert _ipv4_network_range("2001:db8::1/64") is None

@@ -69,7 +69,13 @@ def jq(value) -> str:
     """A string that is the same scalar in JSON and in YAML: a JSON string with non-ASCII kept
     raw (go-yaml refuses `\\uD83D`-style surrogate escapes, so astral characters stay UTF-8),
     and the characters YAML forbids raw escaped as `\\uXXXX` (valid in both)."""
-    return _NOT_YAML_PRINTABLE.sub(_escape, json.dumps(str(value), ensure_ascii=False))
+    text = str(value)
+    if _PLAIN.fullmatch(text):  # most names: nothing to escape
+        return '"' + text + '"'
+    return _NOT_YAML_PRINTABLE.sub(_escape, json.dumps(text, ensure_ascii=False))
+
+
+_PLAIN = re.compile(r'[ !#-\[\]-~]*')  # printable ASCII except " and backslash
 
 
 class _Cols:
@@ -160,14 +166,11 @@ def lab_text(c: _Cols, name: str, node_rows, link_rows, params: dict, mgmt_subne
 def _data_ranges(c: _Cols) -> tuple[list[int], list[int]]:
     """The VMs' own IPv4 networks (and containerlab's default mgmt /24) as sorted, merged
     [start, end] ranges: a management subnet overlapping them would clash inside the VMs."""
-    nets = {CLAB_DEFAULT_MGMT}
+    found = {(int(CLAB_DEFAULT_MGMT.network_address), int(CLAB_DEFAULT_MGMT.broadcast_address))}
     for ip in c.ip4:
         if ip is not None:
-            try:
-                nets.add(ipaddress.ip_interface(ip).network)
-            except ValueError:
-                continue
-    ranges = sorted((int(n.network_address), int(n.broadcast_address)) for n in nets if n.version == 4)
+            found.add(_ipv4_network_range(ip))
+    ranges = sorted(r for r in found if r is not None)
     starts, ends = [], []
     for lo, hi in ranges:
         if starts and lo <= ends[-1] + 1:
@@ -176,6 +179,27 @@ def _data_ranges(c: _Cols) -> tuple[list[int], list[int]]:
             starts.append(lo)
             ends.append(hi)
     return starts, ends
+
+
+_IPV4_CIDR = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/(\d{1,2})")
+
+
+def _ipv4_network_range(text: str) -> tuple[int, int] | None:
+    """[first, last] address of an IPv4 interface's network; None for anything else. The usual
+    a.b.c.d/len is computed without ipaddress objects (10^5-10^6 addresses per export)."""
+    m = _IPV4_CIDR.fullmatch(text)
+    if m and not any(len(g) > 1 and g[0] == "0" for g in m.groups()):
+        *octets, prefix = map(int, m.groups())
+        if max(octets) <= 255 and prefix <= 32:
+            address = (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]
+            size = 1 << (32 - prefix)
+            first = address - address % size
+            return first, first + size - 1
+    try:
+        net = ipaddress.ip_interface(text).network
+    except ValueError:
+        return None
+    return (int(net.network_address), int(net.broadcast_address)) if net.version == 4 else None
 
 
 def mgmt_subnets(c: _Cols, part_sizes: list[int], params: dict) -> list[ipaddress.IPv4Network]:
