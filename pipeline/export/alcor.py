@@ -635,7 +635,7 @@ def _port_security_groups(obj: dict, groups: list, defaults: dict, posted: dict,
     if not groups:
         obj["security_groups"] = []  # no group in the data; absent would bind the default
         return
-    if all(defaults.get(g, object()) == project for g in groups):
+    if all(g in defaults and defaults[g] == project for g in groups):
         return  # only the project's default: port_manager binds Alcor's default itself
     mapped = []
     for g in groups:
@@ -830,11 +830,14 @@ def iter_requests(tables: dict, params: dict | None = None, counts: Counts | Non
     del rule_objs
 
     eip_ports = {}
+    fips = get("floating_ips")
+    fip_ports = set(pylist(fips["port_id"])) if len(fips) else set()  # the few a floating IP names
     batch = []
     for i, obj in enumerate(port_objs):
         port_objs[i] = None  # the batch holds it now; written and dropped chunk by chunk
-        eip_ports[obj["id"]] = (obj.get("project_id"),
-                                {ip.get("ip_address") for ip in obj.get("fixed_ips", ())})
+        if obj["id"] in fip_ports:
+            eip_ports[obj["id"]] = (obj.get("project_id"),
+                                    {ip.get("ip_address") for ip in obj.get("fixed_ips", ())})
         if obj["id"] in probe_ids:
             continue
         _port_security_groups(obj, port_groups.get(obj["id"], []), defaults, posted, captured, counts)
@@ -845,7 +848,7 @@ def iter_requests(tables: dict, params: dict | None = None, counts: Counts | Non
             batch = []
     yield "port", batch
     del port_objs, port_groups
-    ranges, eips = _elastic_ips(get("floating_ips"), eip_ports, counts)
+    ranges, eips = _elastic_ips(fips, eip_ports, counts)
     yield "elasticip_range", ranges
     yield "elasticip", eips
 
