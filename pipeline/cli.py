@@ -222,7 +222,7 @@ def labels(
 ):
     """Label every task in params.yaml `tasks:` (source precedence, conflicts reported)."""
     from pipeline import io
-    from pipeline import labels as stage
+    from pipeline.labels import stage
 
     params = io.load_params(params_file)
     written, rep = stage.run(params, input, out, report, params_file)
@@ -340,21 +340,22 @@ def demand(
     networks, subnets and profile, against the per-profile median (MAE, MAPE)."""
     from rich.table import Table
 
-    from pipeline import demand as stage
     from pipeline import io
+    from pipeline.demand import stage
+    from pipeline.demand.frame import TARGETS
 
     params = io.load_params(params_file)
     rep, run_id = stage.run(params, validated, bench, report, track)
     t = Table(title=f"config prediction: MAE (MAPE), model vs per-profile median, {rep['cv']['n']} projects")
     t.add_column("")
-    for name in stage.TARGETS:
+    for name in TARGETS:
         t.add_column(name, justify="right")
     blocks = [("CV", rep["cv"])] + ([("bench A CV", rep["benchmark"]["a_cv"]),
                                      ("bench A->B", rep["benchmark"]["transfer"])] if bench else [])
     for label, b in blocks:
         for who in ("model", "baseline"):
             t.add_row(f"{label} {who}", *[f"{b['targets'][n][who]['mae']:.2f} ({b['targets'][n][who]['mape']:.2f})"
-                                          for n in stage.TARGETS])
+                                          for n in TARGETS])
     c = _console()
     c.print(t)
     for label, b in blocks:
@@ -373,8 +374,8 @@ def classify(
     params_file: Path = PARAMS_OPT,
 ):
     """Predict every entity (labelled or not) with each task's trained model."""
-    from pipeline import classify as stage
     from pipeline import io
+    from pipeline.classify import stage
 
     params = io.load_params(params_file)
     counts = stage.run(params, task, features_dir, models_dir, out, params_file)
