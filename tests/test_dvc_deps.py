@@ -68,14 +68,31 @@ def closure(start: set[str]) -> set[Path]:
     return seen
 
 
+CLI = ROOT / "pipeline" / "cli"   # the `dcnet` app: one package, its commands in several modules
+
+
+def cli_files() -> list[Path]:
+    return sorted(CLI.glob("*.py"))
+
+
+def is_cli(name: str) -> bool:
+    return name == "pipeline.cli" or name.startswith("pipeline.cli.")
+
+
 def cli_functions() -> dict[str, ast.FunctionDef]:
-    tree = ast.parse((ROOT / "pipeline" / "cli.py").read_text())
-    return {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    """Top-level functions of every pipeline/cli module, by name (commands and helpers)."""
+    functions = {}
+    for path in cli_files():
+        for n in ast.parse(path.read_text()).body:
+            if isinstance(n, ast.FunctionDef):
+                assert n.name not in functions, f"pipeline/cli: two functions named {n.name}"
+                functions[n.name] = n
+    return functions
 
 
 def command_function(command: str) -> ast.FunctionDef:
-    """The cli.py function behind `dcnet <command>` (decorator name, else the function name);
-    top-level commands only (`@app.command`), not a sub-app's (`dcnet schemas export`)."""
+    """The pipeline/cli function behind `dcnet <command>` (decorator name, else the function
+    name); top-level commands only (`@app.command`), not a sub-app's (`dcnet schemas export`)."""
     for fn in cli_functions().values():
         for deco in fn.decorator_list:
             if (isinstance(deco, ast.Call) and getattr(deco.func, "attr", "") == "command"
@@ -83,20 +100,40 @@ def command_function(command: str) -> ast.FunctionDef:
                 declared = deco.args[0].value if deco.args else fn.name.replace("_", "-")
                 if declared == command:
                     return fn
-    raise AssertionError(f"dcnet {command}: no such command in pipeline/cli.py")
+    raise AssertionError(f"dcnet {command}: no such command in pipeline/cli/")
 
 
 def cli_module_level_imports() -> set[str]:
-    """Project modules cli.py imports at module level (its functions import lazily, per command)."""
-    tree = ast.parse((ROOT / "pipeline" / "cli.py").read_text())
-    top = ast.Module(body=[n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.ClassDef))],
-                     type_ignores=[])
-    return imported_modules(top, "pipeline")
+    """Project modules the pipeline/cli modules import at module level (their functions import
+    lazily, per command)."""
+    found = set()
+    for path in cli_files():
+        tree = ast.parse(path.read_text())
+        top = ast.Module(body=[n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.ClassDef))],
+                         type_ignores=[])
+        found |= imported_modules(top, "pipeline.cli")
+    return found
+
+
+def called_cli_functions(fn: ast.FunctionDef, functions: dict[str, ast.FunctionDef]) -> set[str]:
+    """CLI functions `fn` calls: by name (`fail(...)`) or through a CLI module (`render.print_x(...)`)."""
+    modules = {p.stem for p in cli_files()}
+    called = set()
+    for n in ast.walk(fn):
+        if not isinstance(n, ast.Call):
+            continue
+        if isinstance(n.func, ast.Name) and n.func.id in functions:
+            called.add(n.func.id)
+        elif (isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)
+              and n.func.value.id in modules and n.func.attr in functions):
+            called.add(n.func.attr)
+    return called
 
 
 def command_imports(command: str) -> set[Path]:
-    """Project files that `dcnet <command>` loads: cli.py with its module-level imports, the
-    command's function and the cli helpers it calls (the other commands' lazy imports are not run)."""
+    """Project files that `dcnet <command>` loads: the pipeline/cli files with their module-level
+    imports, the command's function and the CLI helpers it calls (the other commands' lazy
+    imports are not run)."""
     functions = cli_functions()
     todo, done, modules = [command_function(command)], set(), cli_module_level_imports()
     while todo:
@@ -105,10 +142,8 @@ def command_imports(command: str) -> set[Path]:
             continue
         done.add(fn.name)
         modules |= imported_modules(fn, "pipeline")
-        called = {n.func.id for n in ast.walk(fn) if isinstance(n, ast.Call)
-                  and isinstance(n.func, ast.Name) and n.func.id in functions}
-        todo.extend(functions[name] for name in called)
-    return closure(modules - {"pipeline.cli"}) | {ROOT / "pipeline" / "cli.py"}
+        todo.extend(functions[name] for name in called_cli_functions(fn, functions))
+    return closure({m for m in modules if not is_cli(m)}) | set(cli_files())
 
 
 def stages() -> dict[str, dict]:

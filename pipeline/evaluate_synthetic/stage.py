@@ -10,8 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from pipeline import evaluate_synthetic as core
 from pipeline import io
+from pipeline.evaluate_synthetic.evaluate import evaluate, gate_failures
+from pipeline.evaluate_synthetic.mlflow_run import log_run
+from pipeline.evaluate_synthetic.plots import write_plots
+from pipeline.evaluate_synthetic.utility import TASK
 from pipeline.errors import StageFailed, describe
 
 
@@ -29,7 +32,7 @@ def run(params: dict[str, Any], real: Path, synthetic: Path, labels_dir: Path,
 
     real_tables = io.read_tables(real)
     synth_tables = io.read_tables(synthetic)
-    task = core.TASK
+    task = TASK
     lab_path, pred_path = labels_dir / f"{task}.parquet", predictions_dir / f"{task}.parquet"
     model_file = model_path(models_dir, task)
     notes = []
@@ -44,19 +47,19 @@ def run(params: dict[str, Any], real: Path, synthetic: Path, labels_dir: Path,
         model = load_model(model_file)
     else:
         notes.append(f"{model_file} missing: unlabelled synthetic projects count as unknown")
-    ev = core.evaluate(real_tables, synth_tables, params, real_labels=real_labels,
+    ev = evaluate(real_tables, synth_tables, params, real_labels=real_labels,
                        real_predictions=real_preds, model=model)
     if bench is not None:
         _add_heldout(ev.report, bench, params)
     io.write_json(ev.report, report)
-    written = core.write_plots(ev, plots) if plots else []
+    written = write_plots(ev, plots) if plots else []
     run_id = None
     if track:
         from pipeline import tracking
 
         try:
-            run_id = core.log_run(ev.report, params, written, report,
-                                  data_paths=[str(real), str(synthetic), str(labels_dir)])
+            run_id = log_run(ev.report, params, written, report,
+                             data_paths=[str(real), str(synthetic), str(labels_dir)])
         except Exception as e:  # MLflow/DB trouble: the files are written, say so plainly
             raise StageFailed(f"{report} written but MLflow logging to {tracking.tracking_uri()} "
                               f"failed: {describe(e)}") from e
@@ -65,17 +68,18 @@ def run(params: dict[str, Any], real: Path, synthetic: Path, labels_dir: Path,
 
 def _add_heldout(report: dict[str, Any], bench: Path, params: dict[str, Any]) -> None:
     """Held-out TSTR vs TRTR on the harder benchmark, and its gate."""
-    from pipeline import benchmark, tstr
+    from pipeline import benchmark
+    from pipeline.evaluate_synthetic import heldout
 
     bench_data = benchmark.load(bench)
-    held = tstr.evaluate(bench_data["a"], params, bench_data["b"])
+    held = heldout.evaluate(bench_data["a"], params, bench_data["b"])
     report["gates"]["tstr_heldout"] = held.pop("gate")
     report["utility_heldout"] = held
     report["passed"] = all(g["passed"] for g in report["gates"].values())
 
 
 def enforce_gates(report: dict[str, Any], report_path: Path) -> None:
-    failures = core.gate_failures(report)
+    failures = gate_failures(report)
     if failures:
         raise StageFailed("synthetic data failed evaluation: " + "; ".join(failures)
                           + f" (details in {report_path})")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-
 import math
 import re
-
 from typing import Any
 
 import numpy as np
@@ -17,6 +15,7 @@ from pipeline.features.common import (OPENSTACK_OUI, PORT_STATUSES, VIF_TYPES, V
 from pipeline.features.docs import _buckets, feature_docs
 from pipeline.features.tokens import _token_counts
 from pipeline.util import stripped as _str
+
 
 def port_features(tables: dict[str, pd.DataFrame], params: dict[str, Any] | None = None) -> pd.DataFrame:
     """One row per port; `id`, `project_id` (grouping only), then numeric features.
@@ -30,8 +29,24 @@ def port_features(tables: dict[str, pd.DataFrame], params: dict[str, Any] | None
                       "network_id": _str(ports["network_id"])}).drop_duplicates("id")
     p = p.reset_index(drop=True)
     pid_idx = pd.Index(p["id"])
+    pr = ports.drop_duplicates("id")
+    pr = pr.set_index(pr["id"].astype("string")).reindex(pid_idx)
 
-    # --- fixed IPs, with their subnet geometry
+    # Each group adds its columns to f; _finish puts them in the documented order.
+    f = p[["id", "project_id"]].copy()
+    _add_fixed_ip_features(f, tables, pid_idx)
+    dev = _add_device_features(f, tables, p, pr)
+    _add_security_state_features(f, tables, p, pr, pid_idx)
+    _add_network_features(f, tables, p)
+    _add_name_features(f, pr, buckets)
+    f["project_id"] = _grouping_project(f, tables, dev)
+
+    cols = [c for c in feature_docs(buckets)["ports"] if c not in ("id", "project_id")]
+    return _finish(f, cols, ("id", "project_id"))
+
+
+def _port_ips(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every fixed IP with its subnet geometry and where it sits in the subnet and its pool."""
     geo = _subnet_geometry(tables["subnets"], tables["allocation_pools"])
     ips = tables["port_ips"]
     ip = pd.DataFrame({"port_id": ips["port_id"].astype("string"),
@@ -56,6 +71,11 @@ def port_features(tables: dict[str, pd.DataFrame], params: dict[str, Any] | None
     ip["pool_last_hit"] = [int(k and a == e) for a, e, k in zip(ip["ip"], ip["pool_last"], ok)]
     ip["rel"] = [((a - s) / (e - s) if e > s else 0.0) if k and s != -1 and s <= a <= e else -1.0
                  for a, s, e, k in zip(ip["ip"], ip["pool_first"], ip["pool_last"], ok)]
+    return ip
+
+
+def _first_ips(tables: dict[str, pd.DataFrame], ip: pd.DataFrame) -> pd.DataFrame:
+    """Each port's first fixed IP (by ip_index), indexed by port id, with `in_pool`."""
     # in any pool: check each pool of the subnet (few per subnet)
     pools = tables["allocation_pools"]
     pl = pd.DataFrame({"subnet_id": pools["subnet_id"].astype("string"),
@@ -70,7 +90,13 @@ def port_features(tables: dict[str, pd.DataFrame], params: dict[str, Any] | None
         m = np.array([a != -1 and s <= a <= e for a, s, e in zip(hit["ip"], hit["start"], hit["end"])],
                      dtype=bool)
         in_pool[hit["row"].to_numpy()[m]] = 1
-    first = first.assign(in_pool=in_pool).set_index("port_id")
+    return first.assign(in_pool=in_pool).set_index("port_id")
+
+
+def _add_fixed_ip_features(f: pd.DataFrame, tables: dict[str, pd.DataFrame], pid_idx: pd.Index) -> None:
+    """Fixed IPs, with their subnet geometry, and addresses owned elsewhere."""
+    ip = _port_ips(tables)
+    first = _first_ips(tables, ip)
     subnet_ports = ip.groupby("subnet_id")["port_id"].nunique()
 
     # addresses owned elsewhere: floating IP addresses and router gateway addresses
@@ -86,7 +112,6 @@ def port_features(tables: dict[str, pd.DataFrame], params: dict[str, Any] | None
     per = per.reindex(pid_idx, fill_value=0)
     fr = first.reindex(pid_idx)
 
-    f = p[["id", "project_id"]].copy()
     for c in per.columns:
         f[c] = per[c].to_numpy().astype("int64")
     f["ip_offset_log"] = fr["off"].fillna(-1.0).to_numpy(dtype="float64")
@@ -102,9 +127,11 @@ def port_features(tables: dict[str, pd.DataFrame], params: dict[str, Any] | None
                                         for g in fr["gateway"]], dtype="int64")
     f["subnet_n_ports"] = (fr["subnet_id"].map(subnet_ports).fillna(0).to_numpy().astype("int64"))
 
-    # --- binding and device
-    pr = ports.drop_duplicates("id")
-    pr = pr.set_index(pr["id"].astype("string")).reindex(pid_idx)
+
+def _add_device_features(f: pd.DataFrame, tables: dict[str, pd.DataFrame], p: pd.DataFrame,
+                         pr: pd.DataFrame) -> np.ndarray:
+    """Binding and device; returns the ports' device ids (the grouping column reads them)."""
+    fips = tables["floating_ips"]
     dev = _str(pr["device_id"]).to_numpy()
     f["is_bound"] = (_str(pr["binding_host_id"]) != "").to_numpy().astype("int64")
     f["device_id_empty"] = (dev == "").astype("int64")
@@ -120,8 +147,13 @@ def port_features(tables: dict[str, pd.DataFrame], params: dict[str, Any] | None
     dn = dd.groupby("dev").agg(n=("net", "size"), nets=("net", "nunique"))
     f["device_n_ports"] = pd.Series(dev).map(dn["n"]).fillna(0).to_numpy().astype("int64")
     f["device_n_networks"] = pd.Series(dev).map(dn["nets"]).fillna(0).to_numpy().astype("int64")
+    return dev
 
-    # --- security, state
+
+def _add_security_state_features(f: pd.DataFrame, tables: dict[str, pd.DataFrame], p: pd.DataFrame,
+                                 pr: pd.DataFrame, pid_idx: pd.Index) -> None:
+    """Security groups, states, binding types, allowed address pairs, floating IP."""
+    fips = tables["floating_ips"]
     psg = tables["port_security_groups"]
     sgc = psg.groupby(psg["port_id"].astype("string"))["security_group_id"].nunique()
     f["n_security_groups"] = pd.Series(pid_idx).map(sgc).fillna(0).to_numpy().astype("int64")
@@ -143,7 +175,9 @@ def port_features(tables: dict[str, pd.DataFrame], params: dict[str, Any] | None
     fip_ports = set(_str(fips["port_id"])) - {""}
     f["has_floating_ip"] = p["id"].isin(fip_ports).to_numpy().astype("int64")
 
-    # --- network
+
+def _add_network_features(f: pd.DataFrame, tables: dict[str, pd.DataFrame], p: pd.DataFrame) -> None:
+    """The port's network, and whether the port's project differs from it."""
     nets = tables["networks"].drop_duplicates("id")
     nets = nets.set_index(nets["id"].astype("string"))
     netx = nets.reindex(pd.Index(p["network_id"]))
@@ -157,7 +191,9 @@ def port_features(tables: dict[str, pd.DataFrame], params: dict[str, Any] | None
     f["project_differs_from_network"] = (
         (net_proj != "") & (p["project_id"].to_numpy() != net_proj)).astype("int64")
 
-    # --- names, DNS, MAC, Alcor extras
+
+def _add_name_features(f: pd.DataFrame, pr: pd.DataFrame, buckets: int) -> None:
+    """Names, DNS, MAC, Alcor extras, hashed name tokens."""
     name = _str(pr["name"])
     f["name_empty"] = (name == "").to_numpy().astype("int64")
     f["dns_name_set"] = (_str(pr["dns_name"]) != "").to_numpy().astype("int64")
@@ -173,16 +209,17 @@ def port_features(tables: dict[str, pd.DataFrame], params: dict[str, Any] | None
     for i in range(buckets):
         f[f"name_tok_{i:02d}"] = tok[:, i]
 
-    # Grouping column: Neutron creates router gateway and floating IP ports without a project.
-    # Group them with the project of the router / floating IP their device_id names, so that a
-    # project's ports land in one cross-validation fold instead of forming one giant '' group.
+
+def _grouping_project(f: pd.DataFrame, tables: dict[str, pd.DataFrame], dev: np.ndarray) -> np.ndarray:
+    """The grouping column: Neutron creates router gateway and floating IP ports without a
+    project. Group them with the project of the router / floating IP their device_id names, so
+    that a project's ports land in one cross-validation fold instead of forming one giant ''
+    group."""
     rt = tables["routers"]
+    fips = tables["floating_ips"]
     owner = pd.concat([pd.Series(_str(rt["project_id"]).to_numpy(), index=_str(rt["id"]).to_numpy()),
                        pd.Series(_str(fips["project_id"]).to_numpy(), index=_str(fips["id"]).to_numpy())])
     owner = owner[(owner.index != "") & (owner != "")]
     owner = owner[~owner.index.duplicated()]
     fallback = pd.Series(dev).map(owner).fillna("").to_numpy()
-    f["project_id"] = np.where(f["project_id"].to_numpy() == "", fallback, f["project_id"].to_numpy())
-
-    cols = [c for c in feature_docs(buckets)["ports"] if c not in ("id", "project_id")]
-    return _finish(f, cols, ("id", "project_id"))
+    return np.where(f["project_id"].to_numpy() == "", fallback, f["project_id"].to_numpy())

@@ -1,16 +1,5 @@
-"""Configuration prediction: a project's resource demand from its early configuration.
-
-When a tenant has set up its networks and subnets, how many VMs, ports, security-group rules
-and floating IPs will it need? Inputs are what exists before any VM: the project's networks
-and subnets (counts, prefix lengths, allocation pool capacity, DHCP, IPv6, MTU, network types)
-and its profile (the project_profile training label: ground truth, else naming). Targets are
-n_vms, n_ports, n_sg_rules and n_floating_ips of the project feature table. One random forest
-regressor per target on log1p(target); the baseline is the per-profile median of the training
-rows (global median for a profile they lack). Metrics: MAE and MAPE (|error| / max(1, true))
-per target, and the MAE reduction against the baseline (1 - MAE_model / MAE_baseline).
-
-Projects without a profile are left out (the profile is an input). Pure: tables in, dict out.
-"""
+"""The demand model (per-target forests on log1p(target), the per-profile median baseline), its
+scores, cross-validation and the evaluation with the benchmark transfer."""
 
 from __future__ import annotations
 
@@ -19,60 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.demand.frame import EARLY_COLUMNS, TARGETS, _design, demand_frame
 from pipeline.params import default
 
-TARGETS = {"vms": "n_vms", "ports": "n_ports", "sg_rules": "n_sg_rules", "floating_ips": "n_floating_ips"}
-# Project feature columns that describe networks and subnets only (nothing a VM creates).
-EARLY_COLUMNS = (
-    "n_networks", "n_subnets", "n_subnets_v6", "share_subnets_v6", "subnets_per_network",
-    "prefix_v4_min", "prefix_v4_mean", "prefix_v4_max", "n_subnets_dhcp", "share_subnets_dhcp",
-    "n_subnets_no_gateway", "n_host_routes", "n_subnets_dns", "n_networks_shared",
-    "n_networks_vlan", "n_networks_flat", "n_networks_overlay", "n_networks_alcor_cidr",
-    "mtu_max", "mtu_mean",
-)
 DEFAULT_FOLDS = default("demand.cv_folds")
 DEFAULT_TREES = default("demand.n_estimators")
-
-
-def pool_capacity_log2(tables: dict[str, pd.DataFrame]) -> pd.Series:
-    """log2(1 + addresses in the IPv4 allocation pools of each project's subnets)."""
-    from pipeline.features import _ip_ints
-    from pipeline.util import stripped
-
-    subs, pools = tables["subnets"], tables["allocation_pools"]
-    owner = pd.Series(stripped(subs["project_id"]).to_numpy(), index=subs["id"].astype("string").to_numpy())
-    owner = owner[~owner.index.duplicated()]
-    p = pd.DataFrame({"subnet": pools["subnet_id"].astype("string").to_numpy(),
-                      "start": _ip_ints(pools["start"]), "end": _ip_ints(pools["end"]),
-                      "v6": stripped(pools["start"]).str.contains(":", regex=False).to_numpy()})
-    p = p[(p["start"] != -1) & (p["end"] != -1) & ~p["v6"]]
-    size = np.array([float(e - s + 1) if e >= s else 0.0 for s, e in zip(p["start"], p["end"])])
-    per = pd.Series(size, index=p["subnet"].map(owner).fillna("").to_numpy()).groupby(level=0).sum()
-    return np.log2(1.0 + per)
-
-
-def demand_frame(tables: dict[str, pd.DataFrame], params: dict[str, Any]) -> pd.DataFrame:
-    """id, profile, early features, targets: one row per project with a profile."""
-    from pipeline.features import project_features
-    from pipeline.labels import training_labels
-
-    feats = project_features(tables, params).set_index("id")
-    lab = training_labels(tables, params, "project_profile").drop_duplicates("id")
-    prof = pd.Series(lab["label"].astype(str).to_numpy(), index=lab["id"].astype(str).to_numpy())
-    ids = [i for i in feats.index if i in prof.index]
-    df = feats.loc[ids, list(EARLY_COLUMNS)].astype("float64")
-    df["pool_capacity_log2"] = pool_capacity_log2(tables).reindex(ids).fillna(0.0).to_numpy()
-    df.insert(0, "profile", prof.reindex(ids).to_numpy())
-    for name, col in TARGETS.items():
-        df[f"target_{name}"] = feats.loc[ids, col].astype("float64").to_numpy()
-    return df.reset_index().rename(columns={"index": "id"})
-
-
-def _design(df: pd.DataFrame, profiles: list[str]) -> pd.DataFrame:
-    X = df[list(EARLY_COLUMNS) + ["pool_capacity_log2"]].copy()
-    for p in profiles:
-        X[f"profile_{p}"] = (df["profile"] == p).astype("float64").to_numpy()
-    return X
 
 
 class DemandModel:
@@ -167,24 +107,3 @@ def evaluate(tables: dict[str, pd.DataFrame], params: dict[str, Any],
             report["benchmark"]["targets"] = {"transfer_mae_reduction": {
                 "target": float(target), "value": v, "met": bool(v >= float(target))}}
     return report, DemandModel(seed, trees).fit(df), df
-
-
-def run(params: dict[str, Any], validated, bench, report, track: bool) -> tuple[dict[str, Any], str | None]:
-    """The demand stage: evaluate on the validated tables (and the benchmark with `bench`), write
-    the report, log the run to MLflow with `track`; (report, MLflow run id or None)."""
-    from pipeline import io
-
-    tables = io.read_tables(validated)
-    bench_data = None
-    if bench is not None:
-        from pipeline import benchmark
-
-        bench_data = benchmark.load(bench)
-    rep, model, _frame = evaluate(tables, params, bench_data)
-    io.write_json(rep, report)
-    run_id = None
-    if track:
-        from pipeline import tracking
-
-        run_id = tracking.log_demand(rep, model, params, data_paths=[str(validated)])
-    return rep, run_id

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pipeline import evaluate_synthetic as es
-from pipeline import ingest, sample, tstr, validate
+from pipeline import ingest, sample, validate
+from pipeline.evaluate_synthetic import heldout
 from pipeline.features import project_ids
 
 PARAMS = {
@@ -39,7 +40,7 @@ def test_subset_keeps_only_the_chosen_projects(real):
     external = nets["router_external"].astype("boolean").fillna(False).to_numpy()
     admin = set(nets["project_id"].astype(str)[external])   # owns the external network
     keep = set(project_ids(real)[:6]) - admin
-    sub = tstr.subset(real, keep)
+    sub = heldout.subset(real, keep)
     assert set(project_ids(sub)) <= keep | admin
     assert len(sub["ports"]) < len(real["ports"])
     # the external network stays (routers of kept projects still have a gateway network)
@@ -48,7 +49,7 @@ def test_subset_keeps_only_the_chosen_projects(real):
 
 
 def test_heldout_tstr_and_trtr_per_seed_and_gate(real):
-    out = tstr.evaluate(real, PARAMS, other=real)
+    out = heldout.evaluate(real, PARAMS, other=real)
     assert [r["seed"] for r in out["runs"]] == [3, 4]
     for r in out["runs"]:
         assert r["n_heldout"] > 0 and r["n_synthetic"] > 0

@@ -22,6 +22,7 @@ from scipy.stats import ks_2samp
 
 from pipeline import evaluate_synthetic as es
 from pipeline import ingest, io, sample, validate
+from pipeline.evaluate_synthetic.overlap import _id_columns
 from pipeline.features import project_features
 
 SMALL = dict(zones=2, racks_per_zone=2, hosts_per_rack=6, projects=36, faults_per_kind=0)
@@ -56,7 +57,7 @@ def _h(kind: str, v: str) -> str:
 def rekey(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Same data, no shared identifier: ids -> new uuids (references kept), MACs -> locally
     administered ones, host names and resource names renamed. Addresses stay (private ranges)."""
-    id_cols = es._id_columns(tables)
+    id_cols = _id_columns(tables)
     id_cols["ports"] = id_cols["ports"] + ["device_id"]
     mac_rx = re.compile(r"([0-9a-f]{2}(?::[0-9a-f]{2}){5})", re.I)
 

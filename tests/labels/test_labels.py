@@ -1,4 +1,4 @@
-"""Labelers, source precedence, conflict report and rule baselines (pipeline/labels.py)."""
+"""Labelers, source precedence, conflict report and rule baselines (pipeline/labels/)."""
 
 from __future__ import annotations
 

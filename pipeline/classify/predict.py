@@ -1,8 +1,4 @@
-"""Classification: apply a trained task model to every row of its feature table.
-
-Labelled or not, every entity gets a predicted class and the model's probability for it;
-port predictions keep `project_id` so they can be grouped per project.
-"""
+"""Predictions of a trained task model for every row of a feature table."""
 
 from __future__ import annotations
 
@@ -52,26 +48,3 @@ def _floats(s: pd.Series) -> np.ndarray:
     except (TypeError, ValueError) as e:
         raise InputError(f"feature column {s.name} is not numeric ({s.dtype})") from e
     return np.where(np.isinf(v), np.nan, v)
-
-
-def run(params: dict[str, Any], task: str, features_dir, models_dir, out,
-        params_file) -> dict[str, int]:
-    """The classify stage: predict each task named by `task` (or `all`) with its trained model,
-    write <out>/<task>.parquet; the predicted rows per task."""
-    from pipeline import io
-    from pipeline.train.artifacts import read_model
-
-    counts = {}
-    preds = {}
-    for name in io.task_names(params, task, params_file):
-        cfg = dict(params["tasks"][name] or {})
-        feat_path = features_dir / f"{cfg.get('features', name)}.parquet"
-        model = read_model(models_dir, name)
-        try:
-            preds[name] = classify(model, io.read_frame(feat_path, "features table"))
-        except InputError as e:
-            raise InputError(f"{feat_path}: {e}") from e
-        counts[name] = len(preds[name])
-    # one task replaces its own table and keeps the others' predictions
-    io.write_tables(preds, out, keep_existing=task != "all")
-    return counts
