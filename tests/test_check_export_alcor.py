@@ -427,14 +427,16 @@ def test_sample_export_passes(tmp_path, sample_tables):  # noqa: F811
     assert report.checked == summary["requests"] > 5000
 
 
-def test_schema_runs_in_a_child_on_large_streams(tmp_path, monkeypatch):
-    """The forked schema pass finds the same violations as the in-process one."""
+def test_schema_checked_in_the_reading_pass_equals_the_separate_pass(tmp_path):
+    """The schema findings gathered while reading the stream (one parse per line) equal a
+    separate schema pass over the file, placeholders included."""
     lines = good_stream()
     port_vif(lines)
     write(tmp_path, lines)
-    single = alcor.check(tmp_path).to_dict()
-    monkeypatch.setattr(alcor, "PARALLEL_MIN_BYTES", 0)
-    assert alcor.check(tmp_path).to_dict() == single
+    found: list = []
+    alcor.read_stream(tmp_path / alcor.STREAM, alcor.ConsumerReport("alcor", "requests"), found)
+    assert found and found == alcor.schema_violations(tmp_path / alcor.STREAM)
+    assert any(b"{{" in raw for raw in (tmp_path / alcor.STREAM).read_bytes().splitlines())
 
 
 def test_cli_validated_sample_with_derived_fabric_then_planted_violation(tmp_path, sample_tables):  # noqa: F811

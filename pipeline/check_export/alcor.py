@@ -365,9 +365,10 @@ class Stream:
         return self.by_endpoint.get(endpoint, [])
 
 
-def read_stream(path: Path, report: ConsumerReport) -> Stream:
-    """Parse and check the line format; the lines that parse, for the rules (the schema is
-    checked apart, by `schema_violations`)."""
+def read_stream(path: Path, report: ConsumerReport, schema_found: list | None = None) -> Stream:
+    """Parse and check the line format; the lines that parse, for the rules. With
+    `schema_found`, each line is also checked against the schema in the same pass (one parse
+    per line), its (rule, example) findings appended in line order."""
     stream = Stream()
     last_phase = 0
     with open(path, "rb") as fh:
@@ -384,6 +385,11 @@ def read_stream(path: Path, report: ConsumerReport) -> Stream:
                 report.violate("STREAM-FORMAT", f"line {n}: not an object", EVIDENCE["STREAM-FORMAT"])
                 continue
             ep = endpoint_of(obj.get("method"), obj.get("path"))
+            if schema_found is not None:
+                if b"{{" in raw:  # placeholders: the schema sees a fixed UUID in their place
+                    schema_found.extend(_schema(n, orjson.loads(PLACEHOLDER_BYTES.sub(DUMMY_BYTES, raw))))
+                else:
+                    schema_found.extend(_schema(n, obj, ep))
             line = _line(n, obj, ep, report)
             if line is None:
                 continue
@@ -443,8 +449,9 @@ def schema_violations(path: Path) -> list[tuple[str, str]]:
     return out
 
 
-def _schema(n: int, obj: dict) -> list[tuple[str, str]]:
-    ep = endpoint_of(obj.get("method"), obj.get("path"))
+def _schema(n: int, obj: dict, ep=False) -> list[tuple[str, str]]:
+    """(rule, example) of the line's schema violations; `ep`: its endpoint when known."""
+    ep = endpoint_of(obj.get("method"), obj.get("path")) if ep is False else ep
     if ep is None:
         return [("A-ENDPOINT", f"line {n}: {obj.get('method')} {obj.get('path')} is not a setup "
                  f"endpoint of Alcor")]
@@ -455,10 +462,6 @@ def _schema(n: int, obj: dict) -> list[tuple[str, str]]:
     for tag, message in ep.errors(request):
         found.setdefault(tag, f"line {n} ({ep.name}): {message}")
     return list(found.items())
-
-
-def _schema_in_child(path: str) -> list[tuple[str, str]]:
-    return schema_violations(Path(path))
 
 
 def _capture(line: Line, capture, stream: Stream, report: ConsumerReport) -> None:
@@ -1089,30 +1092,11 @@ def check(folder: Path) -> ConsumerReport:
     from pipeline.util import no_gc
 
     with no_gc():  # hundreds of thousands of decoded lines, no cycles among them
-        pending, pool = _start_schema(path)
-        stream = read_stream(path, report)
+        found: list = []
+        stream = read_stream(path, report, found)
         made, refs = created(stream), Refs(stream, report)
         for rule in RULES:
             rule(stream, made, refs, report)
-        found = pending.get() if pool else schema_violations(path)
-        if pool:
-            pool.close()
-            pool.join()
     for rule, example in found:
         report.violate(rule, example, "schemas/consumers/" + SCHEMA)
     return report
-
-
-# The schema pass costs about as much as everything else: on a large stream it runs in a
-# forked child, beside the rules (measured in benchmarks/README.md).
-PARALLEL_MIN_BYTES = 20 * 2**20
-
-
-def _start_schema(path: Path):
-    import multiprocessing as mp
-
-    if path.stat().st_size < PARALLEL_MIN_BYTES or "fork" not in mp.get_all_start_methods():
-        return None, None
-    endpoints()  # parsed once, inherited by the child
-    pool = mp.get_context("fork").Pool(1)
-    return pool.apply_async(_schema_in_child, (str(path),)), pool
