@@ -60,11 +60,18 @@ def tree_rss(procs: list) -> int:
 
 
 def measure(cmd: list[str], env: dict | None = None, cwd: str | None = None) -> dict:
+    """wall_s, cpu_s (user + system of the command and every descendant it waited for: steadier
+    than wall time on a shared machine) and peak_rss_mb of the process tree."""
+    import resource
+
     peak = 0
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
 
     def on_sample(_root, procs):
         nonlocal peak
         peak = max(peak, tree_rss(procs))
 
     wall, _ = run_sampled(cmd, on_sample, env, cwd)
-    return {"wall_s": round(wall, 2), "peak_rss_mb": round(peak / 2**20, 1)}
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_rss_mb": round(peak / 2**20, 1)}

@@ -100,7 +100,7 @@ def _write_one(topo, fmt: str, target: Path, exp: dict):
 # the CLI starts no threads before this point, and pyarrow re-initialises its pools after fork.
 _FORKED_TOPO = None
 # heaviest first, so two workers finish at about the same time
-_COST = {"alcor": 0, "merak": 1, "graphml": 2, "containerlab": 3, "mininet": 4}
+_COST = {"alcor": 0, "containerlab": 1, "graphml": 2, "merak": 3, "mininet": 4}
 
 
 def _forked_job(job):

@@ -44,6 +44,8 @@ def _xml_text(col: pd.Series, typ: str) -> pd.Series:
         v = col.astype("float64")
         return pd.Series([None if x != x else repr(x) for x in v.tolist()], dtype="string")
     t = col.astype("string")
+    if not _any_match(t, _TEXT_SPECIAL):  # most columns (ids, names, addresses): nothing to escape
+        return t
     t = pd.Series(pc.replace_substring_regex(pa.array(t.array), _BAD_XML, "\ufffd"), dtype="string",
                   index=t.index)
     return t.str.replace("&", "&amp;", regex=False).str.replace("<", "&lt;", regex=False) \
@@ -52,9 +54,19 @@ def _xml_text(col: pd.Series, typ: str) -> pd.Series:
 
 def _xml_attr(col: pd.Series) -> pd.Series:
     t = _xml_text(col, "string")
-    t = (t.str.replace('"', "&quot;", regex=False).str.replace("\n", "&#10;", regex=False)
-         .str.replace("\r", "&#13;", regex=False).str.replace("\t", "&#9;", regex=False))
+    if _any_match(t, _ATTR_SPECIAL):
+        t = (t.str.replace('"', "&quot;", regex=False).str.replace("\n", "&#10;", regex=False)
+             .str.replace("\r", "&#13;", regex=False).str.replace("\t", "&#9;", regex=False))
     return '"' + t + '"'
+
+
+_TEXT_SPECIAL = _BAD_XML[:-1] + "&<>]"  # what _xml_text rewrites
+_ATTR_SPECIAL = '["\\n\\r\\t]'  # what _xml_attr rewrites besides
+
+
+def _any_match(t: pd.Series, pattern: str) -> bool:
+    """Whether any value holds a character of `pattern` (one vectorised pass, RE2)."""
+    return bool(pc.any(pc.match_substring_regex(pa.array(t.array), pattern)).as_py())
 
 
 def _elements(df: pd.DataFrame, head: pd.Series, attrs, prefix: str, close: str) -> list[str]:
