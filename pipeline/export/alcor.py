@@ -62,6 +62,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
+import numpy as np
 import orjson
 
 from pipeline.export.wire import dumps
@@ -175,19 +176,24 @@ def _sorted(df, by=("id",)):
 
 def _children(df, parent: str, order: str, fields: tuple[str, ...], single: bool = False) -> dict:
     """{parent id: [child objects ({field: value}, nulls left out) in `order`]}; with `single`,
-    the children are the bare values of the one field."""
+    the children are the bare values of the one field. Ties in `order` keep row order."""
     out: dict = {}
     if df is None or len(df) == 0:
         return out
-    groups: dict = {}
-    for pid, key, *vals in zip(pylist(df[parent]), pylist(df[order]), *(pylist(df[c]) for c in fields)):
-        child = vals[0] if single else {k: v for k, v in zip(fields, vals) if v is not None}
-        groups.setdefault(pid, []).append((key, child))
-    for pid, lst in groups.items():  # small lists: sorting each beats sorting the table
-        if len(lst) > 1:
-            lst.sort(key=lambda kv: kv[0])
-        out[pid] = [c for _, c in lst]
+    # one vectorised sort (parent, order, row), then one pass over runs of equal parents
+    part = df[list(dict.fromkeys((parent, order, *fields)))].reset_index(drop=True)
+    part = part.assign(_row=np.arange(len(part))).sort_values([parent, order, "_row"], kind="stable")
+    current: list = []
+    last = _NO_PARENT
+    for pid, *vals in zip(pylist(part[parent]), *(pylist(part[c]) for c in fields)):
+        if pid != last:
+            current = out[pid] = []
+            last = pid
+        current.append(vals[0] if single else {k: v for k, v in zip(fields, vals) if v is not None})
     return out
+
+
+_NO_PARENT = object()
 
 
 @lru_cache(maxsize=65536)
