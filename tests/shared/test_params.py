@@ -16,7 +16,7 @@ from pipeline import params as P
 from pipeline.cli import app
 from pipeline.errors import InputError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RAW = yaml.safe_load((ROOT / "params.yaml").read_text())
 
 

@@ -27,7 +27,7 @@ from ingest_fixtures import GROUP, HOST, NETWORK, PORT, RULE, SUBNET, write
 
 pytestmark = [pytest.mark.dask, pytest.mark.xdist_group("dask")]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # tiny thresholds: every file of FIXTURE_DUMP but the smallest is cut into several chunks
 SPLIT = {"workers": 2, "pool_min_bytes": 1, "split_above_bytes": 2000, "chunk_bytes": 3000}
 

@@ -21,7 +21,7 @@ from schemas import netaddr as na
 from schemas import relations, review
 from schemas.models import SCHEMAS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "schemas"
 
 # The shared reason codes (.notes/CONTEXT.md), ref_<column> aside.

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("pipeline", "schemas")
 MODULE_NAME = re.compile(r"(?:pipeline|schemas)(?:\.[a-z_][a-z0-9_]*)+")
 

@@ -116,7 +116,8 @@ def test_cli_writes_report_and_cleans_up(tmp_path):
     assert not left
 
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# the repo root: tests/emulate/ is two levels below it
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 UNPRIVILEGED = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 

@@ -16,7 +16,7 @@ from pipeline.errors import StageFailed
 from schemas.model import TABLES, conform
 from pipeline.validate import enforce_limits, validate_tables
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "raw" / "sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "raw" / "sample"
 
 
 def rows(*dicts) -> list[dict]:

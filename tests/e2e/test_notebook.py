@@ -10,7 +10,7 @@ import pytest
 from nbclient import NotebookClient
 
 from conftest import ROOT
-from test_tracking import build_workspace, invoke
+from tests.shared.test_tracking import build_workspace, invoke  # the tracking tests' workspace
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("mlflow"),
               pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy")]

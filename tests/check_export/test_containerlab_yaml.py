@@ -23,7 +23,7 @@ from pipeline.export.containerlab import jq
 from pipeline.export.topology import build_topology
 
 GOPATH = Path("/usr/share/gocode")
-SOURCE = Path(__file__).parent / "fixtures" / "goyaml" / "main.go"
+SOURCE = Path(__file__).resolve().parents[1] / "fixtures" / "goyaml" / "main.go"
 
 
 @pytest.fixture(scope="module")

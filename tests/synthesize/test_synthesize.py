@@ -20,7 +20,7 @@ from pipeline import synthesize as S
 from pipeline.errors import StageFailed
 from schemas.model import ROUTER_INTERFACE_OWNERS, TABLES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PARAMS = io.load_params(ROOT / "params.yaml")
 
 # Every synthetic address must lie in a range any site may use (private, shared, documentation,
