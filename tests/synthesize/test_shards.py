@@ -179,3 +179,10 @@ def test_local_and_a_two_worker_cluster_write_the_same_bytes(tmp_path, valid_dir
     # the shards really ran on the workers
     assert any("shard_task" in str(key) for key in cluster.client.run_on_scheduler(
         lambda dask_scheduler: list(dask_scheduler.task_prefixes)))
+
+
+def test_more_shards_than_projects_leaves_empty_shards_and_a_valid_data_center():
+    syn = G.generate(sample_model(), params(hosts=20, projects=2, shards=4))
+    assert 2 <= syn["networks"]["project_id"].nunique() <= 3  # <= 2 projects + the admin's external network
+    assert len(syn["hosts"]) >= 20
+    assert validate_tables(syn, PARAMS.get("validate")).report["totals"]["rows_quarantined"] == 0
