@@ -79,7 +79,9 @@ def measure_tree(cmd: list[str], cwd: str, env: dict | None = None) -> dict:
 
 def write_shard(args: tuple) -> dict[str, int]:
     """One task: generate shard `shard` and write its tables under `out`; row counts back."""
-    import pipeline.synthesize.generate as G
+    import importlib
+
+    G = importlib.import_module("pipeline.synthesize.generate")  # the package re-exports the function
     from pipeline import io
 
     model, params, shard, exclude, out = args
@@ -94,7 +96,9 @@ def write_shard(args: tuple) -> dict[str, int]:
 
 
 def driver(valid: Path, out: Path, hosts: int, projects: int, shards: int, engine_kind: str) -> None:
-    import pipeline.synthesize.generate as G
+    import importlib
+
+    G = importlib.import_module("pipeline.synthesize.generate")  # the package re-exports the function
     from pipeline import engine as engines
     from pipeline import io
     from pipeline import synthesize as S
