@@ -142,6 +142,48 @@ def driver(valid: Path, out: Path, hosts: int, projects: int, shards: int, engin
                       "hosts_fabric_s": round(t_end - t_shards, 2)}), flush=True)
 
 
+def check_shards(valid: Path, hosts: int, projects: int, shards: int, which: list[int]) -> None:
+    """Validate some shards of a large sharded data center together, in this process: the shards
+    `which` (shard 0 always: it holds the external network's row) with the whole hosts table,
+    through pipeline.validate.validate_tables (row checks, and the cross-table ones over these
+    shards: unique ids, MACs per network, addresses per subnet, references)."""
+    import importlib
+
+    import pandas as pd
+
+    from pipeline import io
+    from pipeline import synthesize as S
+    from pipeline.synthesize.placement import host_table
+    from pipeline.synthesize.text import table_frame
+    from pipeline.validate import validate_tables
+    from schemas.model import TABLES, empty_frame
+
+    G = importlib.import_module("pipeline.synthesize.generate")  # the package re-exports the function
+    t0 = time.perf_counter()
+    params = io.load_params(ROOT / "params.yaml")
+    params = {**params, "synthesize": {**params["synthesize"], "hosts": hosts, "projects": projects,
+                                       "shards": shards}}
+    tables = io.read_tables(valid)
+    model = S.learn(tables, S.profiles_from(None, None, tables, params), params)
+    exclude = S.Exclusions.from_tables(tables)
+    which = sorted({0, *which})
+    parts = [G.generate_shard(model, params, s, exclude) for s in which]
+    ctx = G._context(model, params, exclude)
+    shared = G._shared(ctx)
+    layout = shared.layout
+    syn = {name: pd.concat([p[name].iloc[1:] if (name == "networks" and i) else p[name]
+                            for i, p in enumerate(parts)], ignore_index=True)
+           for name in parts[0]}
+    syn["hosts"] = table_frame("hosts", host_table(ctx.step("host_table"), layout, shared.host_names,
+                                                   ctx.step("ids.hosts").ids.uuids(layout.n_hosts), shared.salts[0]))
+    syn.update({name: empty_frame(name) for name in TABLES if name not in syn})
+    t_gen = time.perf_counter()
+    totals = validate_tables(syn, params.get("validate")).report["totals"]
+    print(json.dumps({"shards_checked": which, "ports": len(syn["ports"]), "hosts": len(syn["hosts"]),
+                      "generate_s": round(t_gen - t0, 1), "validate_s": round(time.perf_counter() - t_gen, 1),
+                      **{k: totals[k] for k in ("rows_in", "rows_valid", "rows_quarantined", "by_check")}}))
+
+
 # --- the benchmark ---------------------------------------------------------------------------------
 
 
@@ -173,7 +215,14 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE / "results" / "synth_shards.json")
     ap.add_argument("--driver", nargs=5, metavar=("VALID", "OUT", "HOSTS", "PROJECTS", "SHARDS_ENGINE"),
                     help=argparse.SUPPRESS)
+    ap.add_argument("--check", nargs="+", metavar="HOSTS:PROJECTS:SHARDS SHARD",
+                    help="validate these shards of a sharded data center together (with shard 0 and the "
+                         "hosts), in this process, e.g. --check 1000000:570000:40 39")
     a = ap.parse_args()
+    if a.check:
+        hosts, projects, shards = (int(x) for x in a.check[0].split(":"))
+        check_shards(prepare(a.work), hosts, projects, shards, [int(x) for x in a.check[1:]])
+        return
     if a.driver:
         valid, out, hosts, projects, shards_engine = a.driver
         shards, engine_kind = shards_engine.split(":")
