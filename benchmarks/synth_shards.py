@@ -184,6 +184,44 @@ def check_shards(valid: Path, hosts: int, projects: int, shards: int, which: lis
                       **{k: totals[k] for k in ("rows_in", "rows_valid", "rows_quarantined", "by_check")}}))
 
 
+def phases(valid: Path, out: Path, hosts: int, projects: int, shards: int) -> None:
+    """Where a local `dcnet synthesize` spends its time: the stage's phases timed in this process
+    (wall and CPU seconds each): learn, generate (per generation step), validate, write."""
+    from pipeline import io
+    from pipeline import synthesize as S
+    from pipeline.validate import validate_tables
+
+    params = io.load_params(ROOT / "params.yaml")
+    params = {**params, "synthesize": {**params["synthesize"], "hosts": hosts, "projects": projects,
+                                       "shards": shards}}
+    spent: dict[str, list[float]] = {}
+    mark = [time.perf_counter(), time.process_time()]
+
+    def lap(name: str) -> None:
+        now = [time.perf_counter(), time.process_time()]
+        spent[name] = [round(now[0] - mark[0], 2), round(now[1] - mark[1], 2)]
+        mark[:] = now
+
+    tables = io.read_tables(valid)
+    model = S.learn(tables, S.profiles_from(None, None, tables, params), params)
+    exclude = S.Exclusions.from_tables(tables)
+    lap("read + learn")
+    previous = ["generate: start"]
+
+    def on_step(name, _i, _n):
+        lap(previous[0])
+        previous[0] = f"generate: {name}"
+
+    syn = S.generate(model, params, on_step, exclude=exclude)
+    validate_tables(syn, params.get("validate"))
+    lap("validate")
+    io.write_tables(syn, out)
+    lap("write")
+    shutil.rmtree(out, ignore_errors=True)
+    print(json.dumps({"hosts": hosts, "projects": projects, "shards": shards, "ports": len(syn["ports"]),
+                      "phases_wall_cpu_s": spent}))
+
+
 # --- the benchmark ---------------------------------------------------------------------------------
 
 
@@ -218,7 +256,14 @@ def main() -> None:
     ap.add_argument("--check", nargs="+", metavar="HOSTS:PROJECTS:SHARDS SHARD",
                     help="validate these shards of a sharded data center together (with shard 0 and the "
                          "hosts), in this process, e.g. --check 1000000:570000:40 39")
+    ap.add_argument("--phases", metavar="HOSTS:PROJECTS:SHARDS",
+                    help="time the phases of a local synthesize in this process (learn, each generation "
+                         "step, validate, write)")
     a = ap.parse_args()
+    if a.phases:
+        hosts, projects, shards = (int(x) for x in a.phases.split(":"))
+        phases(prepare(a.work), a.work / "phases", hosts, projects, shards)
+        return
     if a.check:
         hosts, projects, shards = (int(x) for x in a.check[0].split(":"))
         check_shards(prepare(a.work), hosts, projects, shards, [int(x) for x in a.check[1:]])
