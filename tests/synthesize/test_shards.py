@@ -10,7 +10,6 @@ import ipaddress
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -186,3 +185,20 @@ def test_more_shards_than_projects_leaves_empty_shards_and_a_valid_data_center()
     assert 2 <= syn["networks"]["project_id"].nunique() <= 3  # <= 2 projects + the admin's external network
     assert len(syn["hosts"]) >= 20
     assert validate_tables(syn, PARAMS.get("validate")).report["totals"]["rows_quarantined"] == 0
+
+
+def test_one_shard_on_the_dask_engine_says_so_and_starts_no_cluster(tmp_path, valid_dir, monkeypatch):
+    from pipeline import engine as engines
+
+    def no_cluster(*_args, **_kwargs):
+        raise AssertionError("a cluster was started for one shard")
+
+    monkeypatch.setattr(engines.DaskEngine, "__init__", no_cluster)
+    pfile = tmp_path / "params.yaml"
+    pfile.write_text(json.dumps({"synthesize": {**SMALL, "shards": 1}}))
+    res = CliRunner().invoke(app, ["synthesize", "--input", str(valid_dir), "--out", str(tmp_path / "out"),
+                                   "--labels", str(tmp_path / "none"), "--predictions", str(tmp_path / "none"),
+                                   "--model-out", str(tmp_path / "m.json"), "--params", str(pfile),
+                                   "--engine", "dask"])
+    assert res.exit_code == 0, res.output
+    assert "synthesize.shards is 1: one shard, generated in this process" in res.stderr
