@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 export MPLBACKEND := Agg
 
-.PHONY: venv repro test test-fast sample schemas emulate bench bench-ingest bench-synth bench-export bench-engines bench-sdv bench-fuzz clean
+.PHONY: venv repro test test-fast sample schemas emulate bench bench-ingest bench-synth bench-export bench-engines bench-shards bench-sdv bench-fuzz clean
 
 venv: $(VENV)/.installed
 
@@ -56,6 +56,10 @@ bench-export: venv
 # Ingest on the local engine vs a 2-worker Dask LocalCluster (not part of `make bench`)
 bench-engines: venv
 	$(BIN)/python benchmarks/engines.py
+
+# Sharded synthesis: local vs a 2-worker Dask LocalCluster, 100k hosts (not part of `make bench`)
+bench-shards: venv
+	$(BIN)/python benchmarks/synth_shards.py
 
 # Ingest fuzzing, long run: 2,000 hypothesis examples per source format (5 formats = 10,000);
 # `make test` runs 25 per format.

@@ -10,7 +10,8 @@ params.yaml `engine:` (read with plain dict access; the CLI's --engine/--schedul
       temp_dir: ""       # dask: folder for ingest's temporary files (gunzipped files); "" =
                          # the system's. Give a shared one when workers run on other machines
 
-Only ingest runs on Dask so far (issue 14). Outputs are byte-identical whatever the engine.
+Ingest and synthesize's shards (synthesize.shards > 1) run on Dask so far (issue 14). Outputs are
+byte-identical whatever the engine.
 Dask is imported only when the dask engine is opened, so `dcnet --help` and the local engine
 never pay for it.
 """

@@ -160,6 +160,7 @@ class SynthesizeParams(Section):
     mix: Union[Literal["as_learned"], dict[str, Number]] = "as_learned"
     max_ports_per_host: int = 500
     zones: Union[int, Literal["auto", "as_learned"]] = "auto"   # auto: as learned
+    shards: int = 1   # independent shards of projects (1..256; 1: one stream, as before shards)
 
 
 class FabricParams(Section):

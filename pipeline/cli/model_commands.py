@@ -89,15 +89,24 @@ def synthesize(
     hosts: Optional[int] = typer.Option(None, help="Compute hosts (default: params synthesize.hosts)."),
     projects: Optional[int] = typer.Option(None, help="Tenant projects (default: params synthesize.projects)."),
     seed: Optional[int] = typer.Option(None, help="Random seed (default: params synthesize.seed)."),
+    shards: Optional[int] = typer.Option(None, help="Independent shards of projects, run on the engine "
+                                         "(default: params synthesize.shards)."),
     labels_dir: Path = typer.Option(Path("data/labels"), "--labels",
                                     help="Label tables: project kinds from <labels>/project_profile.parquet."),
     predictions_dir: Path = typer.Option(Path("data/predictions"), "--predictions",
                                          help="Predictions: kinds of unlabelled projects."),
     model_out: Path = typer.Option(Path("models/synth_model.json"), "--model-out",
                                    help="The learned model (counts and shares only), for privacy review."),
+    engine: Optional[str] = typer.Option(
+        None, "--engine", help="local (this process) or dask: where the shards of params "
+        "synthesize.shards run (default: params engine.kind). Outputs are the same on both."),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (implies "
+        "--engine dask; default: params engine.address, else a LocalCluster of engine.workers)."),
     params_file: Path = PARAMS_OPT,
 ):
     """Learn the real data center's structure per project kind and generate a new, valid one."""
+    from pipeline import engine as engines
     from pipeline import io
     from pipeline import synthesize as stage
     import pipeline.cli.render as render
@@ -106,7 +115,7 @@ def synthesize(
 
     params = io.load_params(params_file)
     sp = dict(params.get("synthesize") or {})
-    for key, value in (("hosts", hosts), ("projects", projects), ("seed", seed)):
+    for key, value in (("hosts", hosts), ("projects", projects), ("seed", seed), ("shards", shards)):
         if value is not None:
             sp[key] = value
     params = {**params, "synthesize": sp}
@@ -115,14 +124,19 @@ def synthesize(
         io.read_frame(labels_dir / "project_profile.parquet", "labels table", required=False),
         io.read_frame(predictions_dir / "project_profile.parquet", "predictions table", required=False),
         tables, params)
-    with progress() as prog:
+    spec = engines.spec_from_params(params, engine, scheduler)
+    if spec.kind == "dask" and sp.get("shards", stage.DEFAULTS["shards"]) == 1:
+        typer.echo("note: synthesize.shards is 1: one shard, generated in this process", err=True)
+        spec = engines.EngineSpec()  # no cluster to start for nothing
+    with engines.open_engine(spec, announce=lambda line: typer.echo(line, err=True)) as runner, \
+            progress() as prog:
         task = prog.add_task("synthesize", total=len(stage.RUN_STEPS) + 1)
 
         def on_step(name, i, n):
             prog.update(task, total=n + 1, completed=i, description=f"synthesize: {name}")
 
         try:
-            model, syn, summary = stage.run(tables, profiles, params, on_step)
+            model, syn, summary = stage.run(tables, profiles, params, on_step, engine=runner)
         except (stage.SynthParamsError, FabricParamsError) as e:
             raise InputError(f"{params_file}: {e}") from e
         prog.update(task, description="synthesize: write")

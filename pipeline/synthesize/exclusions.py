@@ -61,19 +61,26 @@ def clashes(values: pa.Array, pool: pa.Array | None) -> np.ndarray:
 
 
 class IdDrawer:
-    """Seeded UUIDs (and 32-hex project ids), redrawn where they equal a real id."""
+    """Seeded UUIDs (and 32-hex project ids), redrawn where they equal a real id. `prefix`: a
+    16-bit value written into the first two bytes of every id (a shard's; see Context.id_prefix)."""
 
-    def __init__(self, rng: np.random.Generator, exclude: Exclusions | None):
-        self.rng, self.exclude = rng, exclude
+    def __init__(self, rng: np.random.Generator, exclude: Exclusions | None, prefix: int | None = None):
+        self.rng, self.exclude, self.prefix = rng, exclude, prefix
+
+    def _bytes(self, n: int) -> np.ndarray:
+        b = np.frombuffer(self.rng.bytes(16 * n), dtype=np.uint8).reshape(n, 16).copy()
+        if self.prefix is not None:
+            b[:, 0], b[:, 1] = self.prefix >> 8, self.prefix & 0xFF
+        return b
 
     def _draw(self, n: int, fmt: Callable[[np.ndarray], pa.Array]) -> pa.Array:
-        b = np.frombuffer(self.rng.bytes(16 * n), dtype=np.uint8).reshape(n, 16).copy()
+        b = self._bytes(n)
         out = fmt(b)
         for _ in range(8):
             bad = clashes(out, self.exclude.ids if self.exclude else None)
             if not bad.any():
                 return out
-            b[bad] = np.frombuffer(self.rng.bytes(16 * int(bad.sum())), np.uint8).reshape(-1, 16)
+            b[bad] = self._bytes(int(bad.sum()))
             out = fmt(b)
         raise RuntimeError("could not draw ids distinct from the real ones")  # 2^-122 per draw
 

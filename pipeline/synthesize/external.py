@@ -25,14 +25,22 @@ class ExternalAddresses:
         return len(self.block)
 
 
-def external_addresses(n_gateways: int, n_fips: int) -> ExternalAddresses:
+def external_addresses(n_gateways: int, n_fips: int, shard: int | None = None, shards: int = 1
+                       ) -> ExternalAddresses:
+    """The /24s in order: the documentation ones, then 100.64.0.0/11's. Shard s of K takes every
+    K-th of them from the s-th (disjoint by construction, a fair share of the space each)."""
     n_external = n_gateways + n_fips
     n_ext_sub = max(1, -(-n_external // EXT_PER_SUBNET))
-    if n_ext_sub > len(EXTERNAL_BLOCKS_DOC) + EXTERNAL_BULK[1] // 256:
+    if shard is None:
+        shard, shards = 0, 1
+    n_space = len(EXTERNAL_BLOCKS_DOC) + EXTERNAL_BULK[1] // 256
+    if shard + (n_ext_sub - 1) * shards >= n_space:
         raise SynthParamsError("synthesize: too many router gateways and floating IPs for the "
                                "external address space (100.64.0.0/11); lower projects")
-    ext_block = np.array(list(EXTERNAL_BLOCKS_DOC) + [EXTERNAL_BULK[0] + 256 * i for i in range(max(0, n_ext_sub - 2))],
-                         np.int64)[:n_ext_sub]
+    nth = shard + shards * np.arange(n_ext_sub, dtype=np.int64)
+    n_doc = len(EXTERNAL_BLOCKS_DOC)
+    ext_block = np.where(nth < n_doc, np.array(EXTERNAL_BLOCKS_DOC, np.int64)[np.minimum(nth, n_doc - 1)],
+                         EXTERNAL_BULK[0] + 256 * (nth - n_doc))
     e = np.arange(n_external, dtype=np.int64)
     ext_sub_of = e // EXT_PER_SUBNET
     return ExternalAddresses(block=ext_block, subnet_of=ext_sub_of, ip=ext_block[ext_sub_of] + 2 + e % EXT_PER_SUBNET,

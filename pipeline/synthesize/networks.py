@@ -66,10 +66,12 @@ def draw_networks(ctx: Context, projects: Projects) -> Networks:
 
 
 def _segmentation(ctx: Context, type_arr: np.ndarray, n_networks: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct segmentation ids per network type, in its valid range (null for other types)."""
+    """Distinct segmentation ids per network type, in its valid range (null for other types);
+    a shard draws in its own part of the range."""
     seg = np.zeros(n_networks + 1, np.int64)
     seg_null = np.ones(n_networks + 1, bool)
     for tname, (lo, hi) in SEGMENTATION_RANGES.items():
+        lo, hi = ctx.part(lo, hi)
         sel = np.flatnonzero(type_arr[:n_networks] == tname)
         if len(sel):
             seg[sel] = unique_ints(ctx.rng, len(sel), lo, hi)

@@ -12,18 +12,22 @@ from pipeline.synthesize.common import SynthParamsError
 
 # the defaults live in the params definition (pipeline/params.py), nowhere else
 DEFAULTS: dict[str, Any] = default("synthesize")
+# a shard is one byte of its MACs' salt and of its IPv6 ULA prefixes (see generate.py)
+MAX_SHARDS = 256
 
 
 def checked_params(params: dict | None, model: dict) -> dict[str, Any]:
     sp = {**DEFAULTS, **{k: v for k, v in ((params or {}).get("synthesize") or {}).items() if v is not None}}
     out = dict(sp)
-    for key in ("seed", "hosts", "max_ports_per_host"):
+    for key in ("seed", "hosts", "max_ports_per_host", "shards"):
         try:
             out[key] = int(sp[key])
         except (TypeError, ValueError):
             raise SynthParamsError(f"synthesize.{key} must be an integer, got {sp[key]!r}") from None
     if out["hosts"] < 1:
         raise SynthParamsError(f"synthesize.hosts must be >= 1, got {out['hosts']}")
+    if not 1 <= out["shards"] <= MAX_SHARDS:
+        raise SynthParamsError(f"synthesize.shards must be between 1 and {MAX_SHARDS}, got {out['shards']}")
     if out["max_ports_per_host"] < 1:
         raise SynthParamsError(f"synthesize.max_ports_per_host must be >= 1, got {out['max_ports_per_host']}")
     if sp["projects"] in (None, "auto"):

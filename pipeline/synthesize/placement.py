@@ -93,7 +93,7 @@ def host_layout(ctx: Context) -> HostLayout:
                       hosts_per_rack=hpr, zone=h_zone, rack=h_rack, slot=h_in_zone % hpr, rack_id=rack_id)
 
 
-def _load_targets(ctx: Context, layout: HostLayout) -> np.ndarray:
+def load_targets(ctx: Context, layout: HostLayout) -> np.ndarray:
     """Host load: each compute host gets a target load drawn from the learned VM ports per
     compute host, heavier targets clustered into racks (noisily), as schedulers fill racks."""
     rng, n_compute, rack_id = ctx.rng, layout.n_compute, layout.rack_id
@@ -113,9 +113,14 @@ def _load_targets(ctx: Context, layout: HostLayout) -> np.ndarray:
     return load_target
 
 
-def place_vms(ctx: Context, projects: Projects, workload: Workload, layout: HostLayout
+def place_vms(ctx: Context, projects: Projects, workload: Workload, layout: HostLayout,
+              load_target: np.ndarray | None = None, capacity: np.ndarray | None = None
               ) -> tuple[np.ndarray, np.ndarray]:
     """(host per VM, room left per host) with every VM fitted under max_ports_per_host.
+
+    load_target: the hosts' target loads (default: drawn here, `load_targets`); capacity:
+    ports each host may take (default: max_ports_per_host each). A shard passes the data
+    center's load targets and its own part of the capacity (generate.py).
 
     The capacity line: host h is a segment of length load_target[h] (twice over, to wrap).
     A project spans H_p hosts (H_p as learned for its kind: a rack for packed kinds, a zone
@@ -126,7 +131,8 @@ def place_vms(ctx: Context, projects: Projects, workload: Workload, layout: Host
     the first and last slot in proportion to their load targets."""
     rng, n_compute, n_projects = ctx.rng, layout.n_compute, projects.count
     vm_proj, vm_rank, n_vms = workload.vm_project, workload.vm_rank, workload.n_vms
-    load_target = _load_targets(ctx, layout)
+    if load_target is None:
+        load_target = load_targets(ctx, layout)
     (sv, svc), (sh, shc) = ctx.sampler.cols("vm_spread", projects.kind, 2, [1, 1])
     ratio = int_values(sh, shc, 1) / np.maximum(int_values(sv, svc, 1), 1)
     v_p = np.bincount(vm_proj, minlength=n_projects)
@@ -149,7 +155,8 @@ def place_vms(ctx: Context, projects: Projects, workload: Workload, layout: Host
     vm_host = np.where(vm_rank < vh,
                        hu[first_slot[vm_proj] + np.minimum(vm_rank, np.maximum(vh - 1, 0))] if n_vms else 0,
                        extra) % n_compute
-    room = np.full(layout.n_hosts, ctx.settings["max_ports_per_host"], np.int64)
+    room = (np.full(layout.n_hosts, ctx.settings["max_ports_per_host"], np.int64) if capacity is None
+            else np.array(capacity, np.int64))
     if n_vms:
         vm_host = _fit(vm_host, workload.vm_weight, room[:n_compute], "VMs")  # updates room[:n_compute]
     return vm_host, room

@@ -31,12 +31,27 @@ class Projects:
         return concat([self.ids, self.admin_id, pa.array([""], LS)])
 
 
-def draw_projects(ctx: Context) -> Projects:
+def draw_kinds(ctx: Context) -> np.ndarray:
+    """Kind index per project of the whole data center: the mix, in random order."""
     kinds, n_projects = ctx.kinds, ctx.settings["projects"]
     counts = largest_remainder(mix_shares(ctx.settings["mix"], ctx.model, kinds), n_projects)
-    kind_p = ctx.rng.permutation(np.repeat(np.arange(len(kinds), dtype=np.int64), counts))
-    proj_ids = ctx.ids.hex32(n_projects)
-    admin_id = ctx.ids.hex32(1)
+    return ctx.rng.permutation(np.repeat(np.arange(len(kinds), dtype=np.int64), counts))
+
+
+def draw_projects(ctx: Context) -> Projects:
+    kind_p = draw_kinds(ctx)
+    proj_ids = ctx.ids.hex32(len(kind_p))
+    return make_projects(ctx, kind_p, proj_ids, ctx.ids.hex32(1))
+
+
+def shard_projects(ctx: Context, kind_p: np.ndarray, admin_id: pa.Array) -> Projects:
+    """One shard's projects: their kinds (a slice of the data center's), ids from the shard's
+    stream, the data center's admin project."""
+    return make_projects(ctx, kind_p, ctx.ids.hex32(len(kind_p)), admin_id)
+
+
+def make_projects(ctx: Context, kind_p: np.ndarray, proj_ids: pa.Array, admin_id: pa.Array) -> Projects:
+    kinds = ctx.kinds
     # Names carry the kind as their second dash-separated field (syn-web-sn1), as the naming
     # labeler expects; projects of the fallback kinds (no profile) get none (syn-sn1).
     labelled = np.array([k not in (FALLBACK_KIND, UNLABELLED_KIND) for k in kinds] or [False])

@@ -66,7 +66,8 @@ class Subnets4:
 
 @dataclass
 class Subnets6:
-    """IPv6 subnets: a random RFC 4193 /48 per dual-stack network, /64 subnets in it."""
+    """IPv6 subnets: a random RFC 4193 /48 per dual-stack network (fd<shard>:... when sharded),
+    /64 subnets in it."""
 
     network: np.ndarray
     index: np.ndarray       # j-th IPv6 subnet of its network
@@ -133,6 +134,16 @@ def draw_subnets4(ctx: Context, networks: Networks) -> Subnets4:
                     address=address, block_base=block_base, block_prefix=block_prefix)
 
 
+def address_ranges(ctx: Context) -> list[tuple[int, int]]:
+    """(base, bits) of the RFC 1918 ranges this plan packs into. A shard of K packs into its own
+    aligned 1/2^ceil(log2 K) of each range: shards never share an address (until a single
+    network block is larger than a shard's part of 10/8)."""
+    if ctx.shard is None or not ctx.sharded:
+        return list(RFC1918)
+    cut = int(np.ceil(np.log2(ctx.shards)))
+    return [(base + (ctx.shard << (bits - cut)), bits - cut) for base, bits in RFC1918]
+
+
 def _address_plan(ctx: Context, networks: Networks, s4_net: np.ndarray, size: np.ndarray):
     """(subnet addresses, block address per network, block prefix per network)."""
     n_networks, n_subnets4, vpc = networks.count, len(s4_net), networks.vpc
@@ -150,10 +161,11 @@ def _address_plan(ctx: Context, networks: Networks, s4_net: np.ndarray, size: np
     block = np.where(vpc, np.maximum(vpc_size, env), env)
     slots = np.where(vpc & (env > 0), block // np.maximum(env, 1), 1)
     slot_off = np.floor(ctx.rng.random(n_networks) * slots).astype(np.int64) * env
-    pool_size = np.array([1 << b for _, b in RFC1918], np.int64)
+    ranges = address_ranges(ctx)
+    pool_size = np.array([1 << b for _, b in ranges], np.int64)
     fam = np.where(block > pool_size[networks.address_range], 0, networks.address_range)
     net_base = np.zeros(n_networks, np.int64)
-    for f, (base, bits) in enumerate(RFC1918):
+    for f, (base, bits) in enumerate(ranges):
         sel = np.flatnonzero((fam == f) & (block > 0))
         if not len(sel):
             continue
@@ -172,6 +184,8 @@ def draw_subnets6(ctx: Context, networks: Networks) -> Subnets6:
     gw6 = sampler.share("gateway_share", s6_kind, 1.0)
     dhcp6 = sampler.share("enable_dhcp_v6", s6_kind, 1.0)
     g = rng.integers(0, 256, n_networks) | 0xFD00
+    if ctx.shard is not None and ctx.sharded:
+        g[:] = 0xFD00 | ctx.shard  # the ULA's first random byte is the shard: disjoint prefixes
     h1 = rng.integers(1, 65536, n_networks)
     h2 = rng.integers(1, 65536, n_networks)
     p6 = [f"{g[n]:x}:{h1[n]:x}:{h2[n]:x}" + (f":{j:x}" if j else "") for n, j in zip(s6_net, s6_j)]
