@@ -247,7 +247,7 @@ def check_merak(doc: dict, topo, folder: Path | None = None) -> None:
         assert report.ok, report.to_dict()
 
 
-# Columns the Alcor export changes on purpose (pipeline/export/alcor.py, counted per reason in
+# Columns the Alcor export changes on purpose (pipeline/export/alcor/, counted per reason in
 # its summary): not compared by the round trip.
 ALCOR_CHANGED = {
     "hosts": {"server_port", "ncm_id", "ncm_uri"},

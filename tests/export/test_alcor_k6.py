@@ -27,7 +27,7 @@ import pytest
 from alcor_stream_fixtures import expected_requests, fake_answer, hand_stream, phased
 from export_fixtures import small_dc
 from pipeline.export import alcor as export_alcor
-from pipeline.export.alcor_k6 import SERVICES, k6_script
+from pipeline.export.alcor.k6 import SERVICES, k6_script
 from pipeline.export.topology import build_topology
 
 NODE = shutil.which("node")
@@ -372,7 +372,7 @@ def test_real_k6_exits_non_zero_when_a_request_fails(tmp_path):
 def test_node_check_catches_a_replayer_that_does_not_wait(tmp_path, monkeypatch):
     """The ordering check is not vacuous: the same script with its phases started together
     (no await between them) is caught under the same random latency."""
-    import pipeline.export.alcor_k6 as mod
+    import pipeline.export.alcor.k6 as mod
 
     racing = mod.K6_TEMPLATE.replace(
         "for (const ph of phases) await runPhase(ph, vars, tally);",

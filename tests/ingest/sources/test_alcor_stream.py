@@ -20,7 +20,7 @@ from pipeline import io
 from pipeline.export import alcor as export_alcor
 from schemas import model
 from pipeline.cli import app
-from pipeline.export.alcor_k6 import k6_script
+from pipeline.export.alcor.k6 import k6_script
 from pipeline.ingest.sources.alcor_stream import GATEWAY_PORT_PREFIX
 from pipeline.export.topology import build_topology
 from ingest_fixtures import run as ingest_or_input_error
