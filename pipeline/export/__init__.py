@@ -2,10 +2,10 @@
 
     dcnet export --format all --input data/synthetic --out data/export
 
-The topology (nodes, links, generated names) is built once by pipeline/export/topology.py; each
+The topology (nodes, links, generated names) is built once by pipeline/export/topology/; each
 format is a plug-in module of this package, named in the one registry EXPORTERS (format ->
 module), with a `write(topo, out_dir, params) -> summary` and pure builders beside it; a new
-format is a module plus one registry line. Formats import only topology.py and wire.py, never
+format is a module plus one registry line. Formats import only topology/ and wire.py, never
 this dispatcher. Every format gets its own folder `<out>/<format>/`, written into a
 temporary folder and renamed into place once every requested format is complete (pipeline/io.py
 `atomic_dir`): no stale file from an earlier, larger export survives, and a failed export (disk

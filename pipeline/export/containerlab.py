@@ -18,7 +18,7 @@ Output (folder `containerlab/`):
   bridge nodes itself), with STP on because the fabric has loops.
 - names.csv: node name -> label, kind, role, id, real name (also in each node's labels).
 
-Names: nodes use the generated short names of pipeline/export/topology.py (a bridge node is a Linux
+Names: nodes use the generated short names of pipeline/export/topology (a bridge node is a Linux
 interface, so its name must stay short). Bridge-side interface names must be unique on the host
 and at most 15 characters: `<node>e<n>`, n counted per node over the whole topology. VM-side
 interfaces are eth1, eth2, ... (eth0 is containerlab's management interface).

@@ -1,7 +1,7 @@
 """GraphML of the whole topology (networkx-readable) and a PNG overview for small ones.
 
 Output (folder `graphml/`):
-- dcnet.graphml: every node of pipeline/export/topology.py (id = its key, e.g. `vm:<id>`,
+- dcnet.graphml: every node of pipeline/export/topology/ (id = its key, e.g. `vm:<id>`,
   `host:<id>`, `switch:<id>`) and every link (fabric and VM NIC links, parallel links kept),
   with their attributes. Written as a stream (networkx's own writer needs lxml to be fast);
   `networkx.read_graphml(path)` reads it back as a MultiGraph.

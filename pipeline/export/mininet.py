@@ -9,7 +9,7 @@ Output (folder `mininet/`):
 - dcnet_tenant.json.gz: the tenant view (below), gzip (its security-group rules repeat a lot).
 - names.csv: short node name -> label, kind, role, id, real name (at most 8 characters, letters,
   digits and dashes: valid LXD container names for Distrinet, and `<name>-eth<N>` fits Linux's
-  15-character interface names; see pipeline/export/topology.py for how names are made unique).
+  15-character interface names; see pipeline/export/topology/ for how names are made unique).
 
 What the module builds: a Mininet host per VM (first NIC's IPv4/MAC as the host's ip/mac,
 every NIC's address on its own link interface, given as the VM end's interface constructor

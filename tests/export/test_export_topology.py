@@ -1,4 +1,4 @@
-"""pipeline/export/topology.py: nodes, links and generated names shared by every exporter."""
+"""pipeline/export/topology/: nodes, links and generated names shared by every exporter."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ What Merak does with them decides what can be represented (docs/export.md, "Mera
   the subnets in proportion to their VM counts (largest remainder), and each subnet's count
   becomes a whole number per node. Merak deploys about as many VMs as the data holds.
 Everything left out, changed or not used by Merak is counted per reason in the summary
-(`_export_report.json`). All names are generated labels (pipeline/export/topology.py rules).
+(`_export_report.json`). All names are generated labels (pipeline/export/topology/ rules).
 
 Modules: `parameters` (export.merak_*), `topology_body`, `network`, `compute` (one body each),
 `common` (the tally, labels); `build_scenario` and `write` below put them together.

@@ -1,0 +1,65 @@
+"""The Topology (node and link frames, the summary, the tables used), its name map, and the
+column reader every exporter goes through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from pipeline.errors import InputError
+
+SHORT_MAX = 8
+LABEL_MAX = 40
+ROLE_LAYER = {"core": 0, "spine": 0, "aggregation": 1, "edge": 2, "leaf": 2}
+ROLE_PREFIX = {"spine": "sp", "leaf": "lf", "core": "co", "aggregation": "ag", "edge": "ed"}
+
+
+class TopologyInputError(InputError):
+    """Input tables that cannot make a topology (missing hosts or fabric, broken references)."""
+
+
+@dataclass
+class Topology:
+    nodes: pd.DataFrame
+    links: pd.DataFrame
+    fabric_kind: str
+    summary: dict = field(default_factory=dict)
+    tables: dict = field(default_factory=dict, repr=False)  # the canonical tables used
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def names_csv(self) -> str:
+        """short,label,kind,role,id,name per node (the map back to real names), built once."""
+        if "names_csv" not in self._cache:
+            import csv
+            import io
+
+            from pipeline.util import csv_cell
+
+            m = name_map(self)
+            buf = io.StringIO()
+            w = csv.writer(buf, lineterminator="\n")
+            w.writerow(list(m.columns))
+            w.writerows([csv_cell(v) for v in row]
+                        for row in zip(*(pylist(m[c]) for c in m.columns)))
+            self._cache["names_csv"] = buf.getvalue()
+        return self._cache["names_csv"]
+
+    def count(self, kind: str) -> int:
+        return int((self.nodes["kind"] == kind).sum())
+
+    def link_count(self, kind: str) -> int:
+        return int((self.links["kind"] == kind).sum())
+
+
+def pylist(s) -> list:
+    """A Series as a Python list, nulls (NA, NaN) as None. Iterating a pandas Series element by
+    element is ~50x slower on pyarrow-backed columns; every exporter goes through this."""
+    return s.to_numpy(dtype=object, na_value=None).tolist()
+
+
+def name_map(topo: Topology) -> pd.DataFrame:
+    """short, label, kind, role, id, name: one row per node, in node order."""
+    n = topo.nodes
+    return pd.DataFrame({"short": n["short"], "label": n["label"], "kind": n["kind"],
+                         "role": n["role"], "id": n["ref_id"], "name": n["name"]})
