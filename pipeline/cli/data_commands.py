@@ -27,25 +27,13 @@ def sample(
 ):
     """Regenerate the embedded sample dataset (reference data center with planted faults),
     or, with --realism hard, data center A or B of the harder benchmark."""
-    from pipeline import io, sample as sample_dc
-    from pipeline.errors import InputError
+    from pipeline import io
+    import pipeline.cli.render as render
+    from pipeline.sample import stage
 
     params = io.load_params(params_file)
-    if realism not in ("off", "hard"):
-        raise InputError(f"--realism {realism}: expected off or hard")
-    if variant not in sample_dc.VARIANTS:
-        raise InputError(f"--variant {variant}: expected one of {', '.join(sample_dc.VARIANTS)}")
-    p = dict(io.section(params, "sample"))
-    if realism == "hard":
-        # over the sample's values; the benchmark plants no faults (its faults_per_kind default)
-        bench = dict(params["benchmark"][variant])
-        p = {**p, **bench, "realism": "hard", "variant": variant}
-    elif variant != "a":
-        raise InputError("--variant b needs --realism hard (the embedded sample is data center A)")
-    if seed is not None:
-        p["seed"] = seed
-    summary = sample_dc.write_sample(out, p)
-    typer.echo(f"wrote sample dataset to {out}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+    summary = stage.run(params, out, realism, variant, seed)
+    render.print_sample(summary, out)
 
 
 @app.command()

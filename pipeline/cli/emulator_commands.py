@@ -27,21 +27,14 @@ def export(
     params_file: Path = PARAMS_OPT,
 ):
     """Export the topology for emulators: Mininet/Distrinet, Merak, Alcor (+K6), containerlab, GraphML."""
-    from pipeline import export as stage
     from pipeline import io
     import pipeline.cli.render as render
-    from pipeline.errors import InputError
+    from pipeline.export import stage
 
     params = io.load_params(params_file)
-    formats = stage.parse_formats(fmt or ",".join((params.get("export") or {}).get("formats") or ["all"]))
-    tables = io.read_tables(input)
     timings = {}
-    try:
-        rep = stage.export_tables(tables, formats, out, params, derive_fabric,
-                                  on_format=lambda f, s: timings.__setitem__(f, s))
-    except InputError as e:
-        raise InputError(f"{input}: {e}") from e
-    io.write_json(rep, report or out / "_export_report.json")
+    rep = stage.run(params, input, out, fmt, derive_fabric, report,
+                    on_format=lambda f, s: timings.__setitem__(f, s))
     render.print_export(rep, timings, out)
 
 
@@ -56,22 +49,10 @@ def check_export(
                                                      "(default DIR/_check_report.json)."),
 ):
     """Check an export folder against the consumers' contracts; exit 1 on any violation."""
-    from pipeline import io
-    from pipeline.check_export import CHECKERS, check_export as run_checks
     import pipeline.cli.render as render
-    from pipeline.errors import InputError
+    from pipeline.check_export import stage
 
-    if not export_dir.is_dir():
-        raise InputError(f"{export_dir}: export folder does not exist")
-    bad = [c for c in consumer or [] if c not in CHECKERS]
-    if bad:
-        raise InputError(f"--consumer {bad[0]}: unknown; choose from {', '.join(CHECKERS)}")
-    reports = run_checks(export_dir, consumer or None)
-    if not any(r.present for r in reports):
-        raise InputError(f"{export_dir}: no consumer folder (alcor/, merak/, mininet/, containerlab/) "
-                         f"to check")
-    io.write_json({"consumers": [r.to_dict() for r in reports]},
-                  report or export_dir / "_check_report.json")
+    reports = stage.run(export_dir, consumer, report)
     render.print_check(reports, export_dir)
     if any(not r.ok for r in reports):
         raise typer.Exit(1)

@@ -1,6 +1,7 @@
 """What the `dcnet` commands print: rich tables and one-line summaries on stderr (the runs table
-on stdout). Nothing here computes a stage's result; every function takes what the stage
-returned. rich is imported inside the functions, so that `dcnet --help` stays fast."""
+and the sample summary on stdout). Nothing here computes a stage's result; every function takes
+what the stage returned. rich is imported inside the functions, so that `dcnet --help` stays
+fast."""
 
 from __future__ import annotations
 
@@ -186,6 +187,12 @@ def print_emulation(rep, report, markdown) -> None:
     c.print(f"start {tm.get('start_s')} s ({tm.get('start_nodes_per_s')} nodes/s), converge "
             f"{tm.get('converge_s')} s, probes {tm.get('probe_s')} s ({tm.get('probes_per_s')}/s), "
             f"stop {tm.get('stop_s')} s; wrote {report} and {markdown}")
+
+
+def print_sample(summary, out) -> None:
+    import typer
+
+    typer.echo(f"wrote sample dataset to {out}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
 
 
 def print_ingest(tables, rep) -> None:

@@ -1,14 +1,16 @@
-"""`dcnet sample`: generate the sample (pure), write it and its fault manifest."""
+"""`dcnet sample`: the sample's parameters (the embedded reference sample, or data center A or B
+of the harder benchmark), the sample generated (pure), written with its fault manifest."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from pipeline.errors import InputError
 from pipeline.sample.build import build_world
 from pipeline.sample.faults import plant_faults
 from pipeline.sample.files import GENERATED_PREFIXES, assign_files, layout_files
-from pipeline.sample.profiles import DEFAULTS
+from pipeline.sample.profiles import DEFAULTS, VARIANTS
 from pipeline.sample.readme import counts
 from pipeline.sample.render import manifest, render
 
@@ -38,3 +40,29 @@ def write_sample(out_dir: Path, params: dict) -> dict:
     summary["files"] = len(data)
     summary["bytes"] = sum(len(b) for b in data.values())
     return summary
+
+
+def sample_params(params: dict, realism: str = "off", variant: str = "a",
+                  seed: int | None = None) -> dict:
+    """The generator's parameters: params `sample`, with --realism hard those of
+    `benchmark.<variant>` over them; `seed` overrides. Raises InputError for a bad option."""
+    if realism not in ("off", "hard"):
+        raise InputError(f"--realism {realism}: expected off or hard")
+    if variant not in VARIANTS:
+        raise InputError(f"--variant {variant}: expected one of {', '.join(VARIANTS)}")
+    p = dict(params.get("sample") or {})
+    if realism == "hard":
+        # over the sample's values; the benchmark plants no faults (its faults_per_kind default)
+        bench = dict(params["benchmark"][variant])
+        p = {**p, **bench, "realism": "hard", "variant": variant}
+    elif variant != "a":
+        raise InputError("--variant b needs --realism hard (the embedded sample is data center A)")
+    if seed is not None:
+        p["seed"] = seed
+    return p
+
+
+def run(params: dict, out: Path, realism: str = "off", variant: str = "a",
+        seed: int | None = None) -> dict:
+    """The sample stage: the sample for these options written to `out`; its summary counts."""
+    return write_sample(out, sample_params(params, realism, variant, seed))

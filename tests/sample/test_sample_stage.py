@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import gzip
 
+import pytest
+
 from pipeline import sample
+from pipeline.errors import InputError
+from pipeline.sample import stage
 from tests.sample.sample_fixtures import MANIFEST, SAMPLE, SMALL, sample_params
 
 
@@ -53,3 +57,19 @@ def test_rewrite_removes_files_of_an_earlier_generation(tmp_path):
     assert "notes.txt" in names
     assert names - {"notes.txt"} == set(sample.generate({**SMALL, "seed": 8})[0])
     assert any(n.startswith("osc_port_show_") for n in first - names)   # ids in names changed
+
+
+def test_sample_params_layer_the_benchmark_over_the_sample_and_reject_bad_options():
+    params = {"sample": {"seed": 1, "projects": 10, "zones": 2},
+              "benchmark": {"a": {"seed": 7, "projects": 20}, "b": {"seed": 9}}}
+    assert stage.sample_params(params) == {"seed": 1, "projects": 10, "zones": 2}
+    assert stage.sample_params(params, "off", "a", seed=3)["seed"] == 3
+    assert stage.sample_params(params, "hard", "b") == {
+        "seed": 9, "projects": 10, "zones": 2, "realism": "hard", "variant": "b"}
+    assert stage.sample_params(params, "hard", "a", seed=4) == {
+        "seed": 4, "projects": 20, "zones": 2, "realism": "hard", "variant": "a"}
+    assert params["sample"] == {"seed": 1, "projects": 10, "zones": 2}  # not changed in place
+    for realism, variant, message in (("x", "a", "--realism x"), ("off", "c", "--variant c"),
+                                      ("off", "b", "--variant b needs --realism hard")):
+        with pytest.raises(InputError, match=message):
+            stage.sample_params(params, realism, variant)

@@ -1,0 +1,24 @@
+"""`dcnet export`: the formats asked for (or params `export.formats`), the tables read, every
+format written under OUT/<format>/, and the export report written beside them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline import io
+from pipeline.errors import InputError
+from pipeline.export import export_tables, parse_formats
+
+
+def run(params: dict, input: Path, out: Path, fmt: str | None = None, derive_fabric: bool = False,
+        report: Path | None = None, on_format=None) -> dict:
+    """The export stage; returns the report (also written to `report`, default
+    OUT/_export_report.json). `on_format(format, seconds)` is called per format written."""
+    formats = parse_formats(fmt or ",".join((params.get("export") or {}).get("formats") or ["all"]))
+    tables = io.read_tables(input)
+    try:
+        rep = export_tables(tables, formats, out, params, derive_fabric, on_format=on_format)
+    except InputError as e:
+        raise InputError(f"{input}: {e}") from e
+    io.write_json(rep, report or out / "_export_report.json")
+    return rep
