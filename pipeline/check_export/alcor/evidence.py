@@ -147,8 +147,8 @@ EVIDENCE = {
         "scripts/busybox-ping-test-alcor-apis/02_two_subnets (file-name order: VPC, nodes, "
         "subnets, router, interfaces, groups, ports)",
     ),
-    "STREAM-FORMAT": ("dcnet stream format: pipeline/export/alcor.py module doc",),
-    "STREAM-CAPTURE": ("dcnet stream format: pipeline/export/alcor.py module doc",),
+    "STREAM-FORMAT": ("dcnet stream format: pipeline/export/alcor/__init__.py module doc",),
+    "STREAM-CAPTURE": ("dcnet stream format: pipeline/export/alcor/__init__.py module doc",),
 }
 
 # Facts of alcor-rules.md that no stream can violate (Alcor overwrites exported VNIs; unknown
