@@ -1,0 +1,363 @@
+"""Validation's checks on a Dask cluster: the local rules, run on partitions (issue 14).
+
+No check sees a whole table. Each table is cut into partitions of about `partition_rows` rows,
+every row carrying `_pos`, its position in the table, and:
+
+- row checks (the pandera schema without its row-comparing checks, and the warnings) run on
+  each partition as it is (pipeline/validate/rules.py);
+- a rule comparing rows or tables runs on co-partitions of its key: `_co_partitions` hash-
+  shuffles the rows of every side on the key column (`DataFrame.shuffle` on `_part`, the key's
+  hash modulo the partition count), so rows sharing a key value meet in partition i of every
+  side, and the pandas rule runs once per i, rows sorted by `_pos` (input order, which the
+  rules' "earlier row wins" needs). Keys: the table key for copies and `duplicate_id`, the
+  scope for MAC / address uniqueness, network_id for subnet overlaps, the reference column and
+  the parent key for references (a reference fails or passes on equal keys only);
+- the parent cascade joins each partition of a parent with its quarantined positions (a small
+  Series scattered to the workers), so a child sees whether its parent is quarantined;
+- cross-table checks (fixed IPs inside their subnet, pools inside theirs, ...) join the child
+  rows with the columns of their valid parent, carried out of the reference step, on `_pos`
+  (`dd.merge`), then run per partition.
+
+Only failures (position, check, reason), warning hits and the few stale parent rows come back
+to the caller; they hold table positions, so the assembly is the local one and the outputs are
+byte-identical.
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+import pandas as pd
+
+from pipeline.validate.rules import (group_check_failures, group_checks, row_schema,
+                                     single_table_failures, warning_hits)
+
+POS = "_pos"    # the row's position in its whole table
+PART = "_part"  # the co-partition of the row's key
+
+# Parent columns the cross-table checks read (schemas/relations.py CROSS_CHECKS), per parent.
+CROSS_PARENT_COLUMNS = {"networks": ["cidr"], "subnets": ["cidr", "gateway_ip", "network_id"],
+                        "ports": ["network_id"]}
+
+
+def run_checks(engine, tables: dict[str, pd.DataFrame], partition_rows: int):
+    """(stale copies, other failures, warning hits) per table, as `core._check_locally`."""
+    import dask.dataframe as dd
+
+    from schemas import relations
+
+    client = engine.client
+    nparts = {name: max(1, -(-len(df) // max(1, partition_rows))) for name, df in tables.items()}
+    frames = {}
+    for name, df in tables.items():
+        frame = dd.from_pandas(df.assign(**{POS: np.arange(len(df), dtype=np.int64)}),
+                               npartitions=nparts[name], sort=True)
+        frames[name] = client.persist(frame)
+    sizes = {name: len(df) for name, df in tables.items()}
+    ctx = _Context(client, frames, nparts, sizes)
+
+    stale = _stale_copies(ctx)
+    work = {}
+    for name, frame in frames.items():
+        gone = stale[name]["pos"].to_numpy(dtype=np.int64)
+        work[name] = frame[~frame[POS].isin(gone)] if len(gone) else frame
+        sizes[name] -= len(np.unique(gone))
+    single, hits = _single_table(ctx, work, tables)
+
+    found: dict[str, pd.DataFrame] = {}
+    bad: dict[str, pd.Series] = {}
+    for name in relations.table_order():
+        parts = [single[name]]
+        if sizes[name]:
+            parts += _references_and_cross_checks(ctx, name, work, bad)
+        found[name] = pd.concat(parts, ignore_index=True)
+        bad[name] = relations.collapse(found[name])["check"]
+    return stale, found, hits
+
+
+class _Context:
+    def __init__(self, client, frames, nparts, sizes):
+        self.client, self.frames, self.nparts, self.sizes = client, frames, nparts, sizes
+
+    def gather(self, tasks: list) -> list:
+        """Results of delayed tasks, computed on the cluster, in task order."""
+        if not tasks:
+            return []
+        futures = self.client.compute(tasks)
+        try:
+            return self.client.gather(futures)
+        finally:
+            for fut in futures:
+                fut.release()
+
+
+# --- partitioning ------------------------------------------------------------------------------
+
+
+def _with_part(df: pd.DataFrame, column: str, nparts: int) -> pd.DataFrame:
+    # Values hashed as strings (nulls as ""): equal keys of both sides land together whatever
+    # their dtypes, as the rules compare them (schemas/relations.first_position).
+    values = df[column].astype("string").fillna("").to_numpy(dtype=object)
+    hashed = pd.util.hash_array(values) if len(values) else np.zeros(0, dtype=np.uint64)
+    return df.assign(**{PART: (hashed % np.uint64(nparts)).astype(np.int64)})
+
+
+def _co_partitions(sides: list, nparts: int) -> list[list]:
+    """Per side (dask frame, key column): its `nparts` partitions (delayed) after a hash
+    shuffle on the key; partition i of every side holds all the rows whose key hashes to i."""
+    out = []
+    for frame, column in sides:
+        meta = frame._meta.assign(**{PART: pd.Series([], dtype="int64")})
+        keyed = frame.map_partitions(_with_part, column, nparts, meta=meta)
+        shuffled = keyed.shuffle(on=PART, npartitions=nparts, force=True, shuffle_method="tasks")
+        out.append(shuffled.to_delayed())
+    return out
+
+
+def _local(part: pd.DataFrame) -> pd.DataFrame:
+    """A partition in input order, positions 0..n-1 (what the pandas rules expect)."""
+    part = part.drop(columns=[PART], errors="ignore")
+    return part.sort_values(POS, kind="stable").reset_index(drop=True)
+
+
+def _to_table_pos(f: pd.DataFrame, pos: np.ndarray) -> pd.DataFrame:
+    if len(f) == 0:
+        return f
+    return f.assign(pos=pos[f["pos"].to_numpy(dtype=np.int64)])
+
+
+def _delayed(fn):
+    import dask
+
+    return dask.delayed(fn, pure=True)
+
+
+# --- copies --------------------------------------------------------------------------------------
+
+
+def _resolve_copies_task(name: str, part: pd.DataFrame, gone: np.ndarray) -> pd.DataFrame:
+    from schemas import copies
+
+    part = _local(part)
+    pos = part[POS].to_numpy(dtype=np.int64)
+    skip = np.isin(pos, gone)
+    return _to_table_pos(copies.resolve_key_copies(name, part.drop(columns=[POS]), skip), pos)
+
+
+def _stale_children_task(ref, part: pd.DataFrame, parent_rows: pd.DataFrame,
+                         parent_stale: pd.DataFrame) -> pd.DataFrame:
+    from schemas import copies
+
+    part = _local(part)
+    pos = part[POS].to_numpy(dtype=np.int64)
+    return _to_table_pos(copies._stale_children(ref, part.drop(columns=[POS]), parent_rows,
+                                                parent_stale), pos)
+
+
+def _stale_copies(ctx: _Context) -> dict[str, pd.DataFrame]:
+    """schemas/copies.stale_copies, parents first: copies resolved on co-partitions of the key;
+    nested children of stale parent rows found by joining each child partition with those
+    (few) parent rows."""
+    from schemas import relations
+    from schemas.model import TABLES
+    from schemas.relations import REFERENCES, no_failures
+
+    out: dict[str, pd.DataFrame] = {}
+    for name in relations.table_order():
+        frame, parts = ctx.frames[name], []
+        nested = [r for r in REFERENCES if r.table == name and r.nested]
+        if ctx.sizes[name]:
+            for ref in nested:
+                parent_stale = out[ref.parent]
+                if not len(parent_stale):
+                    continue
+                # the stale parent rows, renumbered 0..n-1 with their failures
+                parent = ctx.frames[ref.parent]
+                wanted = parent[parent[POS].isin(parent_stale["pos"].to_numpy())]
+                rows = ctx.client.compute(wanted).result()
+                rows = rows.sort_values(POS).reset_index(drop=True)
+                renumber = pd.Series(np.arange(len(rows)), index=rows[POS].to_numpy())
+                local_stale = parent_stale.assign(
+                    pos=renumber.loc[parent_stale["pos"].to_numpy()].to_numpy())
+                rows = rows.drop(columns=[POS])
+                task = _delayed(_stale_children_task)
+                parts += ctx.gather([task(ref, p, rows, local_stale) for p in frame.to_delayed()])
+        gone = np.unique(np.concatenate(
+            [p["pos"].to_numpy(dtype=np.int64) for p in parts] or [np.zeros(0, np.int64)]))
+        keyed_by_nested = any(r.column in TABLES[name].key for r in nested)
+        if ctx.sizes[name] - len(gone) >= 2 and not keyed_by_nested:
+            key0 = TABLES[name].key[0]
+            (shuffled,) = _co_partitions([(frame, key0)], ctx.nparts[name])
+            task = _delayed(_resolve_copies_task)
+            parts += ctx.gather([task(name, p, gone) for p in shuffled])
+        parts = [p for p in parts if len(p)]
+        out[name] = pd.concat(parts, ignore_index=True) if parts else no_failures()
+    return out
+
+
+# --- single-table checks ---------------------------------------------------------------------------
+
+
+def _rows_task(name: str, part: pd.DataFrame):
+    part = _local(part)
+    pos = part[POS].to_numpy(dtype=np.int64)
+    df = part.drop(columns=[POS])
+    f = single_table_failures(name, df, row_schema(name))
+    return _to_table_pos(f, pos), warning_hits(name, df, pos)
+
+
+def _group_task(name: str, number: int, part: pd.DataFrame) -> pd.DataFrame:
+    part = _local(part)
+    pos = part[POS].to_numpy(dtype=np.int64)
+    chk = group_checks(name)[number][0]
+    return _to_table_pos(group_check_failures(part.drop(columns=[POS]), chk), pos)
+
+
+def _single_table(ctx: _Context, work: dict, tables: dict):
+    """Per table: the pandera failures (row checks per partition, row-comparing checks on
+    co-partitions of their key) and the warning hits of each partition."""
+    from schemas.relations import no_failures
+
+    row_tasks, group_tasks = {}, {}
+    for name, frame in work.items():
+        if not ctx.sizes[name]:
+            continue
+        row_tasks[name] = [_delayed(_rows_task)(name, p) for p in frame.to_delayed()]
+        for number, (_, column) in enumerate(group_checks(name)):
+            (shuffled,) = _co_partitions([(frame, column)], ctx.nparts[name])
+            group_tasks[(name, number)] = [_delayed(_group_task)(name, number, p)
+                                           for p in shuffled]
+    flat = [t for ts in row_tasks.values() for t in ts] + [t for ts in group_tasks.values()
+                                                           for t in ts]
+    results = iter(ctx.gather(flat))
+    single, hits = {}, {}
+    for name, ts in row_tasks.items():
+        got = [next(results) for _ in ts]
+        single[name] = [f for f, _ in got]
+        hits[name] = [h for _, h in got]
+    for (name, _), ts in group_tasks.items():
+        single[name] += [next(results) for _ in ts]
+    for name in work:
+        parts = [f for f in single.get(name, []) if len(f)]
+        single[name] = pd.concat(parts, ignore_index=True) if parts else no_failures()
+        if name not in hits:  # an empty table: its (empty) hits, as the local engine has them
+            hits[name] = [warning_hits(name, tables[name].iloc[:0])]
+    return single, hits
+
+
+# --- references, cascade and cross-table checks ----------------------------------------------------
+
+
+def _reference_task(ref, child: pd.DataFrame, parent: pd.DataFrame, parent_bad: pd.Series,
+                    carry: list[str]):
+    """schemas/relations.check_reference on one co-partition; also, for child rows whose parent
+    stays valid, the `carry` columns of that parent (for the cross-table checks)."""
+    from schemas import relations
+
+    child, parent = _local(child), _local(parent)
+    cpos, ppos = child[POS].to_numpy(dtype=np.int64), parent[POS].to_numpy(dtype=np.int64)
+    # The cascade: the parent rows of this partition that are quarantined, with their checks.
+    checks = parent_bad.reindex(ppos)
+    local_bad = pd.Series(checks.to_numpy(), index=np.arange(len(parent))).dropna()
+    f, vpos = relations.check_reference(ref, child.drop(columns=[POS]),
+                                        parent.drop(columns=[POS]), local_bad)
+    links = None
+    if carry:
+        ok = np.flatnonzero(vpos >= 0)
+        links = pd.DataFrame({POS: cpos[ok]})
+        for col in carry:
+            links[_carried(ref.column, col)] = parent[col].iloc[vpos[ok]].to_numpy()
+            links[_carried(ref.column, col)] = links[_carried(ref.column, col)].astype(
+                parent[col].dtype)
+    return _to_table_pos(f, cpos), links
+
+
+def _carried(via: str, col: str) -> str:
+    return f"_{via}.{col}"
+
+
+def _cross_task(part: pd.DataFrame, codes: list[str], vias: tuple[str, ...],
+                carry: dict[str, list[str]], child_columns: list[str]) -> pd.DataFrame:
+    """The cross-table checks `codes` (all via `vias`) on rows joined with their parents."""
+    from schemas.relations import CROSS_CHECKS, failures, no_failures
+
+    if len(part) == 0:
+        return no_failures()
+    part = part.sort_values(POS, kind="stable").reset_index(drop=True)
+    pos = part[POS].to_numpy(dtype=np.int64)
+    rows = part[child_columns]
+    parents = {via: (pd.DataFrame({c: part[_carried(via, c)] for c in carry[via]}),
+                     np.arange(len(part))) for via in vias}
+    out = []
+    for cc in (c for c in CROSS_CHECKS if c.code in codes):
+        bad, msg = cc.fn(rows, parents)
+        i = np.flatnonzero(bad)
+        if len(i):
+            out.append(failures(pos[i], cc.code, msg(i)))
+    return pd.concat(out, ignore_index=True) if out else no_failures()
+
+
+def _references_and_cross_checks(ctx: _Context, name: str, work: dict,
+                                 bad: dict[str, pd.Series]) -> list[pd.DataFrame]:
+    import dask.dataframe as dd
+
+    from schemas.model import TABLES
+    from schemas.relations import CROSS_CHECKS, REFERENCES
+
+    checks_here = [c for c in CROSS_CHECKS if c.table == name]
+    vias_needed = {v for c in checks_here for v in c.via}
+    child_columns = TABLES[name].column_names
+    parts, link_futures, carry = [], {}, {}
+    for ref in (r for r in REFERENCES if r.table == name):
+        if ref.only_if_parent_present and ctx.sizes[ref.parent] == 0:
+            continue
+        carry[ref.column] = (CROSS_PARENT_COLUMNS[ref.parent] if ref.column in vias_needed
+                             else [])
+        child = work[name][[POS, ref.column, "source_file", "source_pos"]]
+        parent_cols = list(dict.fromkeys([POS, ref.parent_column, "source_file", "source_pos",
+                                          *carry[ref.column]]))
+        parent = work[ref.parent][parent_cols]
+        nparts = max(ctx.nparts[name], ctx.nparts[ref.parent])
+        child_parts, parent_parts = _co_partitions(
+            [(child, ref.column), (parent, ref.parent_column)], nparts)
+        parent_bad = ctx.client.scatter(bad[ref.parent], broadcast=True)
+        task = _delayed(_reference_task)
+        results = ctx.client.compute([task(ref, c, p, parent_bad, carry[ref.column])
+                                      for c, p in zip(child_parts, parent_parts)])
+        failures = [ctx.client.submit(operator.itemgetter(0), r, pure=False) for r in results]
+        parts += [f for f in ctx.client.gather(failures) if len(f)]
+        if carry[ref.column]:
+            link_futures[ref.column] = [ctx.client.submit(operator.itemgetter(1), r, pure=False)
+                                        for r in results]
+        for fut in failures + results:
+            fut.release()
+        parent_bad.release()
+
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for cc in checks_here:
+        if all(v in link_futures for v in cc.via):
+            groups.setdefault(cc.via, []).append(cc.code)
+    tasks = []
+    for vias, codes in groups.items():
+        joined = work[name][child_columns + [POS]]
+        for via in vias:
+            meta = pd.DataFrame({POS: pd.Series([], dtype="int64")})
+            for col in carry[via]:
+                meta[_carried(via, col)] = pd.Series([], dtype=work[_parent_of(name, via)][col]
+                                                     .dtype)
+            links = dd.from_delayed(link_futures[via], meta=meta, verify_meta=False)
+            joined = joined.merge(links, on=POS, how="inner")
+        task = _delayed(_cross_task)
+        tasks += [task(p, codes, vias, carry, child_columns) for p in joined.to_delayed()]
+    parts += [f for f in ctx.gather(tasks) if len(f)]
+    for futs in link_futures.values():
+        for fut in futs:
+            fut.release()
+    return parts
+
+
+def _parent_of(table: str, column: str) -> str:
+    from schemas.relations import REFERENCES
+
+    return next(r.parent for r in REFERENCES if r.table == table and r.column == column)
