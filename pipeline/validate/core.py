@@ -34,8 +34,6 @@ from pipeline.validate.rules import single_table_failures, summarize_warnings, w
 from schemas.model import TABLES, conform, empty_frame
 
 DEFAULT_MAX_QUARANTINE_FRACTION = default("validate.max_quarantine_fraction")
-# Rows per partition on the dask engine (tables are cut into about this many rows per task).
-DEFAULT_PARTITION_ROWS = 250_000
 
 
 @dataclass
@@ -66,13 +64,14 @@ def _conforms(df: pd.DataFrame, name: str) -> bool:
 
 
 def validate_tables(tables: dict[str, pd.DataFrame], params: dict | None = None,
-                    engine=None, partition_rows: int = DEFAULT_PARTITION_ROWS) -> ValidationResult:
+                    engine=None, partition_rows: int | None = None) -> ValidationResult:
     """Split every model table into valid and quarantined rows; see the module docstring.
 
     `params` is the `validate` section of params.yaml; no check is tunable today (its limit is
     applied by `enforce_limits`, after the outputs are written). `engine`: None (local) or a
     pipeline.engine.DaskEngine whose cluster runs the checks on partitions of about
-    `partition_rows` rows; the result is the same.
+    `partition_rows` rows (default: the engine's, params engine.partition_rows); the result
+    is the same.
     """
     from schemas import copies, fill
 
@@ -83,7 +82,7 @@ def validate_tables(tables: dict[str, pd.DataFrame], params: dict | None = None,
     else:
         from pipeline.validate.dask_checks import run_checks
 
-        stale, found, hits = run_checks(engine, tables, partition_rows)
+        stale, found, hits = run_checks(engine, tables, partition_rows or engine.partition_rows)
     return _assemble(tables, stale, found, hits, normalised, filled)
 
 

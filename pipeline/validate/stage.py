@@ -6,16 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline import io
-from pipeline.validate.core import (DEFAULT_PARTITION_ROWS, ValidationResult, enforce_limits,
-                                    validate_tables)
+from pipeline.validate.core import ValidationResult, enforce_limits, validate_tables
 
 __all__ = ["enforce_limits", "run"]
 
 
 def run(input_dir: Path, out: Path, quarantine: Path, report: Path, params: dict | None = None,
-        engine=None, partition_rows: int = DEFAULT_PARTITION_ROWS) -> ValidationResult:
+        engine=None) -> ValidationResult:
     tables = io.read_tables(input_dir)
-    result = validate_tables(tables, params, engine=engine, partition_rows=partition_rows)
+    result = validate_tables(tables, params, engine=engine)
     io.write_tables(result.valid, out)
     io.write_tables(result.quarantine, quarantine)
     io.write_json(result.report, report)
