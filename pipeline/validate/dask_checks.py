@@ -67,13 +67,23 @@ def run_checks(engine, tables: dict[str, pd.DataFrame], partition_rows: int):
 
     found: dict[str, pd.DataFrame] = {}
     bad: dict[str, pd.Series] = {}
-    for name in relations.table_order():
-        parts = [single[name]]
-        if sizes[name]:
-            parts += _references_and_cross_checks(ctx, name, work, bad)
-        found[name] = pd.concat(parts, ignore_index=True)
-        bad[name] = relations.collapse(found[name])["check"]
+    for level in _levels():  # a table's parents are final before it is checked
+        more = _references_and_cross_checks(ctx, [n for n in level if sizes[n]], work, bad)
+        for name in level:
+            found[name] = pd.concat([single[name], *more.get(name, [])], ignore_index=True)
+            bad[name] = relations.collapse(found[name])["check"]
     return stale, found, hits
+
+
+def _levels() -> list[list[str]]:
+    """Tables by depth in the reference graph (parents first); one Dask round per depth."""
+    from schemas.relations import REFERENCES, table_order
+
+    depth: dict[str, int] = {}
+    for name in table_order():
+        depth[name] = 1 + max((depth[r.parent] for r in REFERENCES
+                               if r.table == name and r.parent != name), default=-1)
+    return [[n for n in depth if depth[n] == d] for d in range(max(depth.values()) + 1)]
 
 
 class _Context:
@@ -159,18 +169,17 @@ def _stale_copies(ctx: _Context) -> dict[str, pd.DataFrame]:
     """schemas/copies.stale_copies, parents first: copies resolved on co-partitions of the key;
     nested children of stale parent rows found by joining each child partition with those
     (few) parent rows."""
-    from schemas import relations
     from schemas.model import TABLES
     from schemas.relations import REFERENCES, no_failures
 
     out: dict[str, pd.DataFrame] = {}
-    for name in relations.table_order():
-        frame, parts = ctx.frames[name], []
-        nested = [r for r in REFERENCES if r.table == name and r.nested]
-        if ctx.sizes[name]:
-            for ref in nested:
+    for level in _levels():
+        found: dict[str, list] = {name: [] for name in level}
+        nested_tasks = []
+        for name in level:
+            for ref in (r for r in REFERENCES if r.table == name and r.nested):
                 parent_stale = out[ref.parent]
-                if not len(parent_stale):
+                if not ctx.sizes[name] or not len(parent_stale):
                     continue
                 # the stale parent rows, renumbered 0..n-1 with their failures
                 parent = ctx.frames[ref.parent]
@@ -182,17 +191,27 @@ def _stale_copies(ctx: _Context) -> dict[str, pd.DataFrame]:
                     pos=renumber.loc[parent_stale["pos"].to_numpy()].to_numpy())
                 rows = rows.drop(columns=[POS])
                 task = _delayed(_stale_children_task)
-                parts += ctx.gather([task(ref, p, rows, local_stale) for p in frame.to_delayed()])
-        gone = np.unique(np.concatenate(
-            [p["pos"].to_numpy(dtype=np.int64) for p in parts] or [np.zeros(0, np.int64)]))
-        keyed_by_nested = any(r.column in TABLES[name].key for r in nested)
-        if ctx.sizes[name] - len(gone) >= 2 and not keyed_by_nested:
-            key0 = TABLES[name].key[0]
-            (shuffled,) = _co_partitions([(frame, key0)], ctx.nparts[name])
-            task = _delayed(_resolve_copies_task)
-            parts += ctx.gather([task(name, p, gone) for p in shuffled])
-        parts = [p for p in parts if len(p)]
-        out[name] = pd.concat(parts, ignore_index=True) if parts else no_failures()
+                nested_tasks += [(name, task(ref, p, rows, local_stale))
+                                 for p in ctx.frames[name].to_delayed()]
+        for (name, _), f in zip(nested_tasks, ctx.gather([t for _, t in nested_tasks])):
+            found[name].append(f)
+        resolve_tasks = []
+        for name in level:
+            gone = np.unique(np.concatenate(
+                [f["pos"].to_numpy(dtype=np.int64) for f in found[name]]
+                or [np.zeros(0, np.int64)]))
+            keyed_by_nested = any(r.column in TABLES[name].key for r in REFERENCES
+                                  if r.table == name and r.nested)
+            if ctx.sizes[name] - len(gone) >= 2 and not keyed_by_nested:
+                (shuffled,) = _co_partitions([(ctx.frames[name], TABLES[name].key[0])],
+                                             ctx.nparts[name])
+                task = _delayed(_resolve_copies_task)
+                resolve_tasks += [(name, task(name, p, gone)) for p in shuffled]
+        for (name, _), f in zip(resolve_tasks, ctx.gather([t for _, t in resolve_tasks])):
+            found[name].append(f)
+        for name in level:
+            parts = [f for f in found[name] if len(f)]
+            out[name] = pd.concat(parts, ignore_index=True) if parts else no_failures()
     return out
 
 
@@ -298,63 +317,77 @@ def _cross_task(part: pd.DataFrame, codes: list[str], vias: tuple[str, ...],
     return pd.concat(out, ignore_index=True) if out else no_failures()
 
 
-def _references_and_cross_checks(ctx: _Context, name: str, work: dict,
-                                 bad: dict[str, pd.Series]) -> list[pd.DataFrame]:
+def _references_and_cross_checks(ctx: _Context, names: list[str], work: dict,
+                                 bad: dict[str, pd.Series]) -> dict[str, list[pd.DataFrame]]:
+    """Failures of the references and cross-table checks of `names` (whose parents are final),
+    per table: one round of reference tasks, then one of cross-table checks."""
     import dask.dataframe as dd
 
     from schemas.model import TABLES
     from schemas.relations import CROSS_CHECKS, REFERENCES
 
-    checks_here = [c for c in CROSS_CHECKS if c.table == name]
-    vias_needed = {v for c in checks_here for v in c.via}
-    child_columns = TABLES[name].column_names
-    parts, link_futures, carry = [], {}, {}
-    for ref in (r for r in REFERENCES if r.table == name):
-        if ref.only_if_parent_present and ctx.sizes[ref.parent] == 0:
-            continue
-        carry[ref.column] = (CROSS_PARENT_COLUMNS[ref.parent] if ref.column in vias_needed
-                             else [])
-        child = work[name][[POS, ref.column, "source_file", "source_pos"]]
-        parent_cols = list(dict.fromkeys([POS, ref.parent_column, "source_file", "source_pos",
-                                          *carry[ref.column]]))
-        parent = work[ref.parent][parent_cols]
-        nparts = max(ctx.nparts[name], ctx.nparts[ref.parent])
-        child_parts, parent_parts = _co_partitions(
-            [(child, ref.column), (parent, ref.parent_column)], nparts)
-        parent_bad = ctx.client.scatter(bad[ref.parent], broadcast=True)
-        task = _delayed(_reference_task)
-        results = ctx.client.compute([task(ref, c, p, parent_bad, carry[ref.column])
-                                      for c, p in zip(child_parts, parent_parts)])
-        failures = [ctx.client.submit(operator.itemgetter(0), r, pure=False) for r in results]
-        parts += [f for f in ctx.client.gather(failures) if len(f)]
-        if carry[ref.column]:
-            link_futures[ref.column] = [ctx.client.submit(operator.itemgetter(1), r, pure=False)
-                                        for r in results]
-        for fut in failures + results:
-            fut.release()
-        parent_bad.release()
+    out: dict[str, list[pd.DataFrame]] = {name: [] for name in names}
+    carry: dict[tuple[str, str], list[str]] = {}
+    submitted = []  # (table, column, futures of (failures, links) per co-partition)
+    scattered = {}
+    for name in names:
+        vias_needed = {v for c in CROSS_CHECKS if c.table == name for v in c.via}
+        for ref in (r for r in REFERENCES if r.table == name):
+            if ref.only_if_parent_present and ctx.sizes[ref.parent] == 0:
+                continue
+            cols = CROSS_PARENT_COLUMNS[ref.parent] if ref.column in vias_needed else []
+            carry[(name, ref.column)] = cols
+            child = work[name][[POS, ref.column, "source_file", "source_pos"]]
+            parent = work[ref.parent][list(dict.fromkeys(
+                [POS, ref.parent_column, "source_file", "source_pos", *cols]))]
+            nparts = max(ctx.nparts[name], ctx.nparts[ref.parent])
+            child_parts, parent_parts = _co_partitions(
+                [(child, ref.column), (parent, ref.parent_column)], nparts)
+            if ref.parent not in scattered:
+                scattered[ref.parent] = ctx.client.scatter(bad[ref.parent], broadcast=True)
+            task = _delayed(_reference_task)
+            futures = ctx.client.compute([task(ref, c, p, scattered[ref.parent], cols)
+                                          for c, p in zip(child_parts, parent_parts)])
+            submitted.append((name, ref.column, futures))
+    firsts = [[ctx.client.submit(operator.itemgetter(0), f, pure=False) for f in futs]
+              for _, _, futs in submitted]
+    gathered = ctx.client.gather(firsts)
+    links: dict[tuple[str, str], list] = {}
+    for (name, column, futs), fails in zip(submitted, gathered):
+        out[name] += [f for f in fails if len(f)]
+        if carry[(name, column)]:
+            links[(name, column)] = [ctx.client.submit(operator.itemgetter(1), f, pure=False)
+                                     for f in futs]
 
-    groups: dict[tuple[str, ...], list[str]] = {}
-    for cc in checks_here:
-        if all(v in link_futures for v in cc.via):
-            groups.setdefault(cc.via, []).append(cc.code)
     tasks = []
-    for vias, codes in groups.items():
-        joined = work[name][child_columns + [POS]]
-        for via in vias:
-            meta = pd.DataFrame({POS: pd.Series([], dtype="int64")})
-            for col in carry[via]:
-                meta[_carried(via, col)] = pd.Series([], dtype=work[_parent_of(name, via)][col]
-                                                     .dtype)
-            links = dd.from_delayed(link_futures[via], meta=meta, verify_meta=False)
-            joined = joined.merge(links, on=POS, how="inner")
-        task = _delayed(_cross_task)
-        tasks += [task(p, codes, vias, carry, child_columns) for p in joined.to_delayed()]
-    parts += [f for f in ctx.gather(tasks) if len(f)]
-    for futs in link_futures.values():
+    for name in names:
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for cc in (c for c in CROSS_CHECKS if c.table == name):
+            if all((name, v) in links for v in cc.via):
+                groups.setdefault(cc.via, []).append(cc.code)
+        child_columns = TABLES[name].column_names
+        for vias, codes in groups.items():
+            joined = work[name][child_columns + [POS]]
+            for via in vias:
+                meta = pd.DataFrame({POS: pd.Series([], dtype="int64")})
+                for col in carry[(name, via)]:
+                    meta[_carried(via, col)] = pd.Series(
+                        [], dtype=work[_parent_of(name, via)][col].dtype)
+                frame = dd.from_delayed(links[(name, via)], meta=meta, verify_meta=False)
+                joined = joined.merge(frame, on=POS, how="inner")
+            task = _delayed(_cross_task)
+            carried = {via: carry[(name, via)] for via in vias}
+            tasks += [(name, task(p, codes, vias, carried, child_columns))
+                      for p in joined.to_delayed()]
+    for (name, _), f in zip(tasks, ctx.gather([t for _, t in tasks])):
+        if len(f):
+            out[name].append(f)
+    for futs in [*firsts, *links.values(), *(f for _, _, f in submitted)]:
         for fut in futs:
             fut.release()
-    return parts
+    for fut in scattered.values():
+        fut.release()
+    return out
 
 
 def _parent_of(table: str, column: str) -> str:
