@@ -36,9 +36,13 @@ from pipeline.validate.rules import (group_check_failures, group_checks, row_sch
 POS = "_pos"    # the row's position in its whole table
 PART = "_part"  # the co-partition of the row's key
 
-# Parent columns the cross-table checks read (schemas/relations.py CROSS_CHECKS), per parent.
+# Columns the cross-table checks (schemas/relations.py CROSS_CHECKS) read, per parent and per
+# child table: only these travel through the joins.
 CROSS_PARENT_COLUMNS = {"networks": ["cidr"], "subnets": ["cidr", "gateway_ip", "network_id"],
                         "ports": ["network_id"]}
+CROSS_CHILD_COLUMNS = {"subnets": ["cidr", "network_id"],
+                       "allocation_pools": ["start", "end", "subnet_id"],
+                       "port_ips": ["ip_address", "subnet_id", "port_id"]}
 
 
 def run_checks(engine, tables: dict[str, pd.DataFrame], partition_rows: int):
@@ -146,13 +150,18 @@ def _delayed(fn):
 # --- copies --------------------------------------------------------------------------------------
 
 
-def _resolve_copies_task(name: str, part: pd.DataFrame, gone: np.ndarray) -> pd.DataFrame:
+def _repeated_keys_task(key: list[str], part: pd.DataFrame, gone: np.ndarray) -> np.ndarray:
+    """Positions of the rows (not `gone`, no blank key part) whose key another row repeats:
+    the rows schemas/copies.resolve_key_copies looks at (copies are rare: only these travel)."""
     from schemas import copies
 
-    part = _local(part)
-    pos = part[POS].to_numpy(dtype=np.int64)
-    skip = np.isin(pos, gone)
-    return _to_table_pos(copies.resolve_key_copies(name, part.drop(columns=[POS]), skip), pos)
+    usable = ~np.isin(part[POS].to_numpy(dtype=np.int64), gone)
+    for k in key:
+        usable &= ~copies._blank(part[k])
+    keys = part[key][usable]
+    repeated = (keys.iloc[:, 0].duplicated(keep=False) if len(key) == 1
+                else keys.duplicated(keep=False)).to_numpy()
+    return part[POS].to_numpy(dtype=np.int64)[usable][repeated]
 
 
 def _stale_children_task(ref, part: pd.DataFrame, parent_rows: pd.DataFrame,
@@ -166,9 +175,10 @@ def _stale_children_task(ref, part: pd.DataFrame, parent_rows: pd.DataFrame,
 
 
 def _stale_copies(ctx: _Context) -> dict[str, pd.DataFrame]:
-    """schemas/copies.stale_copies, parents first: copies resolved on co-partitions of the key;
-    nested children of stale parent rows found by joining each child partition with those
-    (few) parent rows."""
+    """schemas/copies.stale_copies, parents first: repeated keys found on co-partitions of the
+    key, then the local rule on the rows of those keys (few); nested children of stale parent
+    rows found by joining each child partition with those (few) parent rows."""
+    from schemas import copies
     from schemas.model import TABLES
     from schemas.relations import REFERENCES, no_failures
 
@@ -195,7 +205,7 @@ def _stale_copies(ctx: _Context) -> dict[str, pd.DataFrame]:
                                  for p in ctx.frames[name].to_delayed()]
         for (name, _), f in zip(nested_tasks, ctx.gather([t for _, t in nested_tasks])):
             found[name].append(f)
-        resolve_tasks = []
+        repeat_tasks = []
         for name in level:
             gone = np.unique(np.concatenate(
                 [f["pos"].to_numpy(dtype=np.int64) for f in found[name]]
@@ -203,12 +213,25 @@ def _stale_copies(ctx: _Context) -> dict[str, pd.DataFrame]:
             keyed_by_nested = any(r.column in TABLES[name].key for r in REFERENCES
                                   if r.table == name and r.nested)
             if ctx.sizes[name] - len(gone) >= 2 and not keyed_by_nested:
-                (shuffled,) = _co_partitions([(ctx.frames[name], TABLES[name].key[0])],
+                key = list(TABLES[name].key)
+                (shuffled,) = _co_partitions([(ctx.frames[name][[POS, *key]], key[0])],
                                              ctx.nparts[name])
-                task = _delayed(_resolve_copies_task)
-                resolve_tasks += [(name, task(name, p, gone)) for p in shuffled]
-        for (name, _), f in zip(resolve_tasks, ctx.gather([t for _, t in resolve_tasks])):
-            found[name].append(f)
+                task = _delayed(_repeated_keys_task)
+                repeat_tasks += [(name, task(key, p, gone)) for p in shuffled]
+        repeated: dict[str, list] = {}
+        for (name, _), pos in zip(repeat_tasks, ctx.gather([t for _, t in repeat_tasks])):
+            repeated.setdefault(name, []).append(pos)
+        for name, arrays in repeated.items():
+            pos = np.concatenate(arrays)
+            if not len(pos):
+                continue
+            # the copies' whole rows, in input order: the local rule picks the newest of each key
+            frame = ctx.frames[name]
+            rows = ctx.client.compute(frame[frame[POS].isin(pos)]).result()
+            rows = rows.sort_values(POS).reset_index(drop=True)
+            f = copies.resolve_key_copies(name, rows.drop(columns=[POS]),
+                                          np.zeros(len(rows), dtype=bool))
+            found[name].append(_to_table_pos(f, rows[POS].to_numpy(dtype=np.int64)))
         for name in level:
             parts = [f for f in found[name] if len(f)]
             out[name] = pd.concat(parts, ignore_index=True) if parts else no_failures()
@@ -243,8 +266,8 @@ def _single_table(ctx: _Context, work: dict, tables: dict):
         if not ctx.sizes[name]:
             continue
         row_tasks[name] = [_delayed(_rows_task)(name, p) for p in frame.to_delayed()]
-        for number, (_, column) in enumerate(group_checks(name)):
-            (shuffled,) = _co_partitions([(frame, column)], ctx.nparts[name])
+        for number, (_, column, reads) in enumerate(group_checks(name)):
+            (shuffled,) = _co_partitions([(frame[[POS, *reads]], column)], ctx.nparts[name])
             group_tasks[(name, number)] = [_delayed(_group_task)(name, number, p)
                                            for p in shuffled]
     flat = [t for ts in row_tasks.values() for t in ts] + [t for ts in group_tasks.values()
@@ -365,7 +388,7 @@ def _references_and_cross_checks(ctx: _Context, names: list[str], work: dict,
         for cc in (c for c in CROSS_CHECKS if c.table == name):
             if all((name, v) in links for v in cc.via):
                 groups.setdefault(cc.via, []).append(cc.code)
-        child_columns = TABLES[name].column_names
+        child_columns = CROSS_CHILD_COLUMNS.get(name, TABLES[name].column_names)
         for vias, codes in groups.items():
             joined = work[name][child_columns + [POS]]
             for via in vias:

@@ -26,14 +26,18 @@ WARNING_EXAMPLES = 5
 # a real object and stays valid; the count (examples: row ids) is a warning.
 UNKNOWN_WARNINGS = (("ports", "network_id", "network_id_unknown"),)
 
-# Table-level checks that compare rows with each other -> the column whose equal values must
-# share a partition (a coarser key than the check's own is fine: equal keys stay together).
+# Table-level checks that compare rows with each other -> (the column whose equal values must
+# share a partition, the columns the check and its reason read). A coarser key than the
+# check's own is fine: equal keys stay together. Only the columns read are shuffled.
+_WHERE = ["source_file", "source_pos"]  # reasons name the first row by its place
 GROUP_CHECKS = {
-    "duplicate_id": lambda stats: list(stats["key"])[0],
-    "mac_duplicate_in_network": lambda stats: stats["scope"],
-    "ip_duplicate_in_subnet": lambda stats: "subnet_id",
-    "subnet_overlap": lambda stats: "network_id",
-    "host_name_duplicate": lambda stats: "node_name",
+    "duplicate_id": lambda st: (list(st["key"])[0], [*st["key"], *_WHERE]),
+    "mac_duplicate_in_network": lambda st: (st["scope"], [st["scope"], st["column"], "id",
+                                                          *_WHERE]),
+    "ip_duplicate_in_subnet": lambda st: ("subnet_id", ["subnet_id", "ip_address", "port_id",
+                                                        *_WHERE]),
+    "subnet_overlap": lambda st: ("network_id", ["network_id", "cidr", "id"]),
+    "host_name_duplicate": lambda st: ("node_name", ["node_name", "id", *_WHERE]),
 }
 # Table-level checks that read one row at a time (any partitioning gives the same result).
 ROW_CHECKS = {
@@ -121,8 +125,9 @@ def _check_object(schema, ctx, column, number):
 _ROW_SCHEMAS: dict = {}
 
 
-def group_checks(name: str) -> list[tuple[object, str]]:
-    """(check, column to co-partition on) of every table-level check of `name` comparing rows.
+def group_checks(name: str) -> list[tuple[object, str, list[str]]]:
+    """(check, column to co-partition on, columns it reads) of every table-level check of
+    `name` comparing rows.
 
     A table check in neither GROUP_CHECKS nor ROW_CHECKS is an error: run per partition
     unnoticed, a check comparing rows would silently miss pairs split across partitions.
@@ -132,7 +137,8 @@ def group_checks(name: str) -> list[tuple[object, str]]:
     out = []
     for chk in SCHEMAS[name].checks:
         if chk.name in GROUP_CHECKS:
-            out.append((chk, GROUP_CHECKS[chk.name](dict(chk.statistics or {}))))
+            key, columns = GROUP_CHECKS[chk.name](dict(chk.statistics or {}))
+            out.append((chk, key, list(dict.fromkeys(columns))))
         elif chk.name not in ROW_CHECKS:
             raise StageFailed(f"{name}: table check {chk.name} is not classified in "
                               "pipeline/validate/rules.py (GROUP_CHECKS or ROW_CHECKS)")
@@ -144,7 +150,7 @@ def row_schema(name: str):
     from schemas.models import SCHEMAS
 
     if name not in _ROW_SCHEMAS:
-        grouped = {id(chk) for chk, _ in group_checks(name)}
+        grouped = {id(chk) for chk, _, _ in group_checks(name)}
         schema = copy.deepcopy(SCHEMAS[name])
         schema.checks = [c for c, orig in zip(schema.checks, SCHEMAS[name].checks)
                          if id(orig) not in grouped]
