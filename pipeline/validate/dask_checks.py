@@ -53,11 +53,15 @@ def run_checks(engine, tables: dict[str, pd.DataFrame], partition_rows: int):
 
     client = engine.client
     nparts = {name: max(1, -(-len(df) // max(1, partition_rows))) for name, df in tables.items()}
-    frames = {}
+    frames, held = {}, []
     for name, df in tables.items():
-        frame = dd.from_pandas(df.assign(**{POS: np.arange(len(df), dtype=np.int64)}),
-                               npartitions=nparts[name], sort=True)
-        frames[name] = client.persist(frame)
+        # Partitions scattered to the workers once (futures), not embedded in every graph.
+        bounds = np.linspace(0, len(df), nparts[name] + 1).astype(np.int64)
+        chunks = [df.iloc[lo:hi].assign(**{POS: np.arange(lo, hi, dtype=np.int64)})
+                  for lo, hi in zip(bounds[:-1], bounds[1:])]
+        futures = client.scatter(chunks)
+        held += futures
+        frames[name] = dd.from_delayed(futures, meta=chunks[0].iloc[:0], verify_meta=False)
     sizes = {name: len(df) for name, df in tables.items()}
     ctx = _Context(client, frames, nparts, sizes)
 
@@ -76,6 +80,8 @@ def run_checks(engine, tables: dict[str, pd.DataFrame], partition_rows: int):
         for name in level:
             found[name] = pd.concat([single[name], *more.get(name, [])], ignore_index=True)
             bad[name] = relations.collapse(found[name])["check"]
+    for fut in held:
+        fut.release()
     return stale, found, hits
 
 
