@@ -144,6 +144,23 @@ def test_rows_sharing_a_key_meet_across_partitions(cluster):
     assert "by id px0" in q["reason"].iat[0]
 
 
+def test_a_repeated_export_gives_the_local_result(cluster):
+    # Every object twice (a dump exported twice): half of every table is a copy, resolved on
+    # co-partitions of the keys, with the copies' nested rows following them.
+    once = _namespaced(tv.baseline(), "a")
+    twice = {name: recs + [{**r, "source_file": "b/" + r["source_file"]} for r in recs]
+             for name, recs in once.items()}
+    tables = {name: df.sample(frac=1.0, random_state=3).reset_index(drop=True)
+              for name, df in tv.build(twice).items()}
+    local = validate_tables(tables, {})
+    assert local.report["totals"]["by_check"]["duplicate_id"] >= 10
+    got = validate_tables(tables, {}, engine=cluster, partition_rows=3)
+    assert got.report == local.report
+    for name in TABLES:
+        pd.testing.assert_frame_equal(got.quarantine[name], local.quarantine[name])
+        pd.testing.assert_frame_equal(got.valid[name], local.valid[name])
+
+
 def test_cli_validate_on_dask_writes_the_local_files(cluster, tmp_path):
     runner = CliRunner()
     params = yaml.safe_load((ROOT / "params.yaml").read_text())

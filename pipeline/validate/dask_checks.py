@@ -170,47 +170,64 @@ def _repeated_keys_task(key: list[str], part: pd.DataFrame, gone: np.ndarray) ->
     return part[POS].to_numpy(dtype=np.int64)[usable][repeated]
 
 
-def _stale_children_task(ref, part: pd.DataFrame, parent_rows: pd.DataFrame,
+def _stale_children_task(ref, child: pd.DataFrame, parent: pd.DataFrame,
                          parent_stale: pd.DataFrame) -> pd.DataFrame:
+    """schemas/copies._stale_children on one co-partition of the reference key: `parent` holds
+    the stale parent rows of this partition, `parent_stale` the failures of all of them."""
+    from schemas import copies
+
+    child, parent = _local(child), _local(parent)
+    cpos, ppos = child[POS].to_numpy(dtype=np.int64), parent[POS].to_numpy(dtype=np.int64)
+    mine = parent_stale[parent_stale["pos"].isin(ppos)]
+    local = mine.assign(pos=pd.Series(np.arange(len(ppos)), index=ppos)
+                        .loc[mine["pos"].to_numpy()].to_numpy())
+    return _to_table_pos(copies._stale_children(ref, child.drop(columns=[POS]),
+                                                parent.drop(columns=[POS]), local), cpos)
+
+
+def _resolve_copies_task(name: str, part: pd.DataFrame) -> pd.DataFrame:
+    """schemas/copies.resolve_key_copies on one co-partition of the rows of repeated keys."""
     from schemas import copies
 
     part = _local(part)
     pos = part[POS].to_numpy(dtype=np.int64)
-    return _to_table_pos(copies._stale_children(ref, part.drop(columns=[POS]), parent_rows,
-                                                parent_stale), pos)
+    return _to_table_pos(copies.resolve_key_copies(name, part.drop(columns=[POS]),
+                                                   np.zeros(len(part), dtype=bool)), pos)
 
 
 def _stale_copies(ctx: _Context) -> dict[str, pd.DataFrame]:
     """schemas/copies.stale_copies, parents first: repeated keys found on co-partitions of the
-    key, then the local rule on the rows of those keys (few); nested children of stale parent
-    rows found by joining each child partition with those (few) parent rows."""
-    from schemas import copies
+    key (only the key columns travel), then the local rule on co-partitions of the whole rows
+    of those keys; nested children of stale parent rows found on co-partitions of the
+    reference key (children with the stale parent rows)."""
     from schemas.model import TABLES
     from schemas.relations import REFERENCES, no_failures
 
     out: dict[str, pd.DataFrame] = {}
     for level in _levels():
         found: dict[str, list] = {name: [] for name in level}
-        nested_tasks = []
+        nested_tasks, scattered = [], []
         for name in level:
             for ref in (r for r in REFERENCES if r.table == name and r.nested):
                 parent_stale = out[ref.parent]
                 if not ctx.sizes[name] or not len(parent_stale):
                     continue
-                # the stale parent rows, renumbered 0..n-1 with their failures
                 parent = ctx.frames[ref.parent]
-                wanted = parent[parent[POS].isin(parent_stale["pos"].to_numpy())]
-                rows = ctx.client.compute(wanted).result()
-                rows = rows.sort_values(POS).reset_index(drop=True)
-                renumber = pd.Series(np.arange(len(rows)), index=rows[POS].to_numpy())
-                local_stale = parent_stale.assign(
-                    pos=renumber.loc[parent_stale["pos"].to_numpy()].to_numpy())
-                rows = rows.drop(columns=[POS])
+                cols = [POS, ref.parent_column, "source_file", "source_pos"]
+                stale_rows = parent[parent[POS].isin(parent_stale["pos"].to_numpy())][cols]
+                child = ctx.frames[name][[POS, ref.column, "source_file", "source_pos"]]
+                nparts = max(ctx.nparts[name], ctx.nparts[ref.parent])
+                child_parts, parent_parts = _co_partitions(
+                    [(child, ref.column), (stale_rows, ref.parent_column)], nparts)
+                stale_future = ctx.client.scatter(parent_stale, broadcast=True)
+                scattered.append(stale_future)
                 task = _delayed(_stale_children_task)
-                nested_tasks += [(name, task(ref, p, rows, local_stale))
-                                 for p in ctx.frames[name].to_delayed()]
+                nested_tasks += [(name, task(ref, c, p, stale_future))
+                                 for c, p in zip(child_parts, parent_parts)]
         for (name, _), f in zip(nested_tasks, ctx.gather([t for _, t in nested_tasks])):
             found[name].append(f)
+        for fut in scattered:
+            fut.release()
         repeat_tasks = []
         for name in level:
             gone = np.unique(np.concatenate(
@@ -227,17 +244,20 @@ def _stale_copies(ctx: _Context) -> dict[str, pd.DataFrame]:
         repeated: dict[str, list] = {}
         for (name, _), pos in zip(repeat_tasks, ctx.gather([t for _, t in repeat_tasks])):
             repeated.setdefault(name, []).append(pos)
+        resolve_tasks = []
         for name, arrays in repeated.items():
             pos = np.concatenate(arrays)
             if not len(pos):
                 continue
-            # the copies' whole rows, in input order: the local rule picks the newest of each key
+            # the copies' whole rows, co-partitioned on the key: the local rule keeps the
+            # newest of each key
             frame = ctx.frames[name]
-            rows = ctx.client.compute(frame[frame[POS].isin(pos)]).result()
-            rows = rows.sort_values(POS).reset_index(drop=True)
-            f = copies.resolve_key_copies(name, rows.drop(columns=[POS]),
-                                          np.zeros(len(rows), dtype=bool))
-            found[name].append(_to_table_pos(f, rows[POS].to_numpy(dtype=np.int64)))
+            (shuffled,) = _co_partitions([(frame[frame[POS].isin(pos)], TABLES[name].key[0])],
+                                         ctx.nparts[name])
+            task = _delayed(_resolve_copies_task)
+            resolve_tasks += [(name, task(name, p)) for p in shuffled]
+        for (name, _), f in zip(resolve_tasks, ctx.gather([t for _, t in resolve_tasks])):
+            found[name].append(f)
         for name in level:
             parts = [f for f in found[name] if len(f)]
             out[name] = pd.concat(parts, ignore_index=True) if parts else no_failures()
