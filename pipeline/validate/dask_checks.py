@@ -7,8 +7,9 @@ every row carrying `_pos`, its position in the table, and:
   each partition as it is (pipeline/validate/rules.py);
 - a rule comparing rows or tables runs on co-partitions of its key: `_co_partitions` hash-
   shuffles the rows of every side on the key column (`DataFrame.shuffle` on `_part`, the key's
-  hash modulo the partition count), so rows sharing a key value meet in partition i of every
-  side, and the pandas rule runs once per i, rows sorted by `_pos` (input order, which the
+  hash modulo the partition count; dask places equal `_part` values in the same partition
+  index on every side), so rows sharing a key value meet in partition i of every side, and
+  the pandas rule runs once per i, rows sorted by `_pos` (input order, which the
   rules' "earlier row wins" needs). Keys: the table key for copies and `duplicate_id`, the
   scope for MAC / address uniqueness, network_id for subnet overlaps, the reference column and
   the parent key for references (a reference fails or passes on equal keys only);
@@ -18,9 +19,8 @@ every row carrying `_pos`, its position in the table, and:
   rows with the columns of their valid parent, carried out of the reference step, on `_pos`
   (`dd.merge`), then run per partition.
 
-Only failures (position, check, reason), warning hits and the few stale parent rows come back
-to the caller; they hold table positions, so the assembly is the local one and the outputs are
-byte-identical.
+Only failures (position, check, reason) and warning hits come back to the caller; they hold
+table positions, so the assembly is the local one and the outputs are byte-identical.
 """
 
 from __future__ import annotations
@@ -125,11 +125,13 @@ def _with_part(df: pd.DataFrame, column: str, nparts: int) -> pd.DataFrame:
 
 def _co_partitions(sides: list, nparts: int) -> list[list]:
     """Per side (dask frame, key column): its `nparts` partitions (delayed) after a hash
-    shuffle on the key; partition i of every side holds all the rows whose key hashes to i."""
+    shuffle on the key; rows sharing a key value are in the same partition index on every side."""
     out = []
     for frame, column in sides:
         meta = frame._meta.assign(**{PART: pd.Series([], dtype="int64")})
         keyed = frame.map_partitions(_with_part, column, nparts, meta=meta)
+        # "tasks": as fast as "p2p" at 1M rows here (benchmarks/README.md), without p2p's
+        # scheduler-side log lines
         shuffled = keyed.shuffle(on=PART, npartitions=nparts, force=True, shuffle_method="tasks")
         out.append(shuffled.to_delayed())
     return out
