@@ -53,9 +53,11 @@ bench-synth: venv
 bench-export: venv
 	$(BIN)/python benchmarks/export.py
 
-# Ingest on the local engine vs a 2-worker Dask LocalCluster (not part of `make bench`)
+# Ingest, then validate, on the local engine vs a 2-worker Dask LocalCluster (not part of
+# `make bench`)
 bench-engines: venv
 	$(BIN)/python benchmarks/engines.py
+	$(BIN)/python benchmarks/engines.py --stage validate
 
 # Ingest fuzzing, long run: 2,000 hypothesis examples per source format (5 formats = 10,000);
 # `make test` runs 25 per format.
