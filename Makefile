@@ -53,9 +53,11 @@ bench-synth: venv
 bench-export: venv
 	$(BIN)/python benchmarks/export.py
 
-# Ingest on the local engine vs a 2-worker Dask LocalCluster (not part of `make bench`)
+# Ingest, then validate, on the local engine vs a 2-worker Dask LocalCluster (not part of
+# `make bench`)
 bench-engines: venv
 	$(BIN)/python benchmarks/engines.py
+	$(BIN)/python benchmarks/engines.py --stage validate
 
 # Sharded synthesis: local vs a 2-worker Dask LocalCluster, 100k hosts (not part of `make bench`)
 bench-shards: venv

@@ -1,7 +1,12 @@
-"""Benchmark: `dcnet ingest` of the generated dump on the local engine vs a Dask LocalCluster.
+"""Benchmark: `dcnet ingest` or `dcnet validate` of the generated dump on the local engine vs a
+Dask LocalCluster.
 
     .venv/bin/python benchmarks/engines.py                     # 1M ports, 2 workers, 2 rounds
     .venv/bin/python benchmarks/engines.py --ports 100000 --rounds 1
+    .venv/bin/python benchmarks/engines.py --stage validate    # validate of the ingested dump
+
+For validate, the dump is ingested once (local engine, not measured) and validated on each
+engine: the local engine runs the checks in the main process, dask on the cluster's workers.
 
 Both engines get 2 worker processes (local: ingest.workers 2; dask: engine.workers 2, a
 LocalCluster dcnet starts and stops, so its start-up is in the wall time). Runs alternate
@@ -9,7 +14,8 @@ LocalCluster dcnet starts and stops, so its start-up is in the wall time). Runs 
 RSS of the whole process tree and of each process (every 20 ms), CPU seconds (user + system) of
 the tree and of the workers (as last sampled), the machine's 1-minute load
 average before and after, and whether both engines wrote the same bytes. Results go to
-benchmarks/results/engines.json; benchmarks/README.md quotes them.
+benchmarks/results/engines.json (validate: engines_validate.json); benchmarks/README.md quotes
+them.
 """
 
 from __future__ import annotations
@@ -96,6 +102,16 @@ def run(engine: str, raw: Path, out: Path, params: Path) -> dict:
             "load1_after": round(os.getloadavg()[0], 2)}
 
 
+def run_validate(engine: str, interim: Path, out: Path, params: Path) -> dict:
+    load_before = os.getloadavg()[0]
+    res = measure_tree([DCNET, "validate", "--input", str(interim), "--out", str(out / "valid"),
+                        "--quarantine", str(out / "quarantine"),
+                        "--report", str(out / "validation.json"),
+                        "--params", str(params), "--engine", engine], ROOT)
+    return {"engine": engine, **res, "load1_before": round(load_before, 2),
+            "load1_after": round(os.getloadavg()[0], 2)}
+
+
 def same_bytes(a: Path, b: Path) -> bool:
     names = sorted(p.name for p in a.iterdir())
     return names == sorted(p.name for p in b.iterdir()) and all(
@@ -108,8 +124,13 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--work", type=Path, default=HERE / ".work")
-    ap.add_argument("--out", type=Path, default=HERE / "results" / "engines.json")
+    ap.add_argument("--stage", choices=("ingest", "validate"), default="ingest")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="results file (default results/engines.json, validate: "
+                    "results/engines_validate.json)")
     a = ap.parse_args()
+    a.out = a.out or HERE / "results" / ("engines.json" if a.stage == "ingest"
+                                         else "engines_validate.json")
     work = a.work / f"engines-{a.ports}"
     raw = work / "raw"
     if not raw.exists():
@@ -119,19 +140,32 @@ def main() -> None:
         "ingest": {"workers": a.workers},
         "engine": {"kind": "local", "workers": a.workers}}))
     runs = []
+    if a.stage == "validate" and not (work / "interim-local" / "_manifest.json").exists():
+        run("local", raw, work / "interim-local", params)  # the input, not measured
     for k in range(a.rounds):
         for engine in ("local", "dask"):
-            r = run(engine, raw, work / f"interim-{engine}", params)
+            if a.stage == "ingest":
+                r = run(engine, raw, work / f"interim-{engine}", params)
+            else:
+                r = run_validate(engine, work / "interim-local", work / f"validated-{engine}",
+                                 params)
             r["round"] = k + 1
             print(json.dumps(r), flush=True)
             runs.append(r)
-    identical = same_bytes(work / "interim-local", work / "interim-dask")
+    if a.stage == "ingest":
+        identical = same_bytes(work / "interim-local", work / "interim-dask")
+    else:
+        left, right = work / "validated-local", work / "validated-dask"
+        identical = (same_bytes(left / "valid", right / "valid")
+                     and same_bytes(left / "quarantine", right / "quarantine")
+                     and filecmp.cmp(left / "validation.json", right / "validation.json",
+                                     shallow=False))
     print(f"same bytes on both engines: {identical}")
     meta = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                         "platform": platform.platform(),
                         "memory_gb": round(psutil.virtual_memory().total / 2**30, 1)},
             "ports": a.ports, "dump_mb": round(sum(p.stat().st_size for p in raw.iterdir()) / 2**20, 1),
-            "workers": a.workers, "same_bytes": identical, "runs": runs}
+            "stage": a.stage, "workers": a.workers, "same_bytes": identical, "runs": runs}
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(meta, indent=2) + "\n")
 

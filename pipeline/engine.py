@@ -9,9 +9,10 @@ params.yaml `engine:` (read with plain dict access; the CLI's --engine/--schedul
                          # worker processes, 1 thread each, and stops it at the end
       temp_dir: ""       # dask: folder for ingest's temporary files (gunzipped files); "" =
                          # the system's. Give a shared one when workers run on other machines
+      partition_rows: 250000  # dask: rows per partition of a table (validate)
 
-Ingest and synthesize's shards (synthesize.shards > 1) run on Dask so far (issue 14). Outputs are
-byte-identical whatever the engine.
+Ingest, validate and synthesize's shards (synthesize.shards > 1) run on Dask so far (issue 14).
+Outputs are byte-identical whatever the engine and the partitioning.
 Dask is imported only when the dask engine is opened, so `dcnet --help` and the local engine
 never pay for it.
 """
@@ -29,6 +30,7 @@ from pipeline.params import default
 
 KINDS = ("local", "dask")
 DEFAULT_WORKERS = default("engine.workers")  # the params definition holds the default
+DEFAULT_PARTITION_ROWS = default("engine.partition_rows")
 CONNECT_TIMEOUT = "10s"
 
 
@@ -38,6 +40,7 @@ class EngineSpec:
     address: str = ""
     workers: int = DEFAULT_WORKERS
     temp_dir: str = ""
+    partition_rows: int = DEFAULT_PARTITION_ROWS
 
 
 def spec_from_params(params: dict, kind: str | None = None, address: str | None = None) -> EngineSpec:
@@ -65,7 +68,10 @@ def spec_from_params(params: dict, kind: str | None = None, address: str | None 
     temp_dir = section.get("temp_dir") or ""
     if not isinstance(temp_dir, str):
         raise InputError(f"params engine.temp_dir must be a folder path, got {temp_dir!r}")
-    return EngineSpec(chosen, addr.strip(), workers, temp_dir)
+    raw_rows = section.get("partition_rows", DEFAULT_PARTITION_ROWS)
+    if isinstance(raw_rows, bool) or not isinstance(raw_rows, int) or raw_rows < 1:
+        raise InputError(f"params engine.partition_rows must be a positive integer, got {raw_rows!r}")
+    return EngineSpec(chosen, addr.strip(), workers, temp_dir, raw_rows)
 
 
 class DaskEngine:
@@ -73,10 +79,12 @@ class DaskEngine:
 
     kind = "dask"
 
-    def __init__(self, client, started_cluster: bool, temp_dir: str = ""):
+    def __init__(self, client, started_cluster: bool, temp_dir: str = "",
+                 partition_rows: int = DEFAULT_PARTITION_ROWS):
         self.client = client
         self.started_cluster = started_cluster
         self.temp_dir = temp_dir  # where stages put files their tasks read ("" = system's)
+        self.partition_rows = partition_rows  # rows per partition of a table (validate)
 
     def run_ordered(self, fn: Callable, items: Iterable, per_worker: int = 2,
                     describe: Callable[[object], str] = repr) -> Iterator[tuple]:
@@ -149,7 +157,8 @@ def open_engine(spec: EngineSpec, announce: Callable[[str], None] | None = None)
             announce(f"dask: started a LocalCluster of {spec.workers} worker processes; "
                      f"dashboard {client.dashboard_link}{_bokeh_note()}")
     try:
-        yield DaskEngine(client, started_cluster=cluster is not None, temp_dir=spec.temp_dir)
+        yield DaskEngine(client, started_cluster=cluster is not None, temp_dir=spec.temp_dir,
+                         partition_rows=spec.partition_rows)
     finally:
         client.close()
         if cluster is not None:

@@ -1,6 +1,6 @@
 """Identities and copies: ids compared as the source system compares them, the newest copy kept.
 
-Runs in validation before any other check (pipeline/validate.py):
+Runs in validation before any other check (pipeline/validate/):
 
 1. `normalise_ids`: id and reference columns lose surrounding whitespace, and UUIDs (with or
    without dashes) become lower case. Neutron treats them so: its UUID validator accepts any

@@ -82,19 +82,25 @@ def validate(
     out: Path = typer.Option(Path("data/validated"), "--out", "-o", help="Valid rows."),
     quarantine: Path = typer.Option(Path("data/quarantine"), help="Quarantined rows with reasons."),
     report: Path = typer.Option(Path("reports/validation.json"), help="Row accounting (DVC metric)."),
+    engine: Optional[str] = typer.Option(
+        None, "--engine", help="local (this process) or dask: checks per partition and "
+        "co-partitioned on their keys (default: params engine.kind). Outputs are the same."),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler", help="Dask scheduler address (implies --engine dask; default: "
+        "params engine.address, else a LocalCluster of engine.workers)."),
     params_file: Path = PARAMS_OPT,
 ):
     """Validate tables against the schemas; quarantine failing rows with a reason."""
+    from pipeline import engine as engines
     from pipeline import io
-    from pipeline import validate as stage
+    from pipeline.validate import stage
     import pipeline.cli.render as render
 
-    p = io.section(io.load_params(params_file), "validate")
-    tables = io.read_tables(input)
-    result = stage.validate_tables(tables, p)
-    io.write_tables(result.valid, out)
-    io.write_tables(result.quarantine, quarantine)
-    io.write_json(result.report, report)
+    params = io.load_params(params_file)
+    p = io.section(params, "validate")
+    spec = engines.spec_from_params(params, engine, scheduler)
+    with engines.open_engine(spec, announce=lambda line: typer.echo(line, err=True)) as runner:
+        result = stage.run(input, out, quarantine, report, p, engine=runner)
     render.print_validation(result.report)
     stage.enforce_limits(result.report, p, quarantine_dir=quarantine)
 

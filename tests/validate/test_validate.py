@@ -1,4 +1,4 @@
-"""Validation stage (pipeline/validate.py + schemas/): every reason code, failing and passing.
+"""Validation stage (pipeline/validate + schemas/): every reason code, failing and passing.
 
 A small clean data center is built with model.conform; each case changes one thing and checks
 which row lands in quarantine with which code (and that nothing else does, cascades aside).

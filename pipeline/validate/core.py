@@ -13,11 +13,14 @@ Warnings (device_owner_unknown, gateway_outside_subnet, network_id_unknown) are 
 examples and never quarantine.
 
 Row accounting is exact: for every table rows_in == rows_valid + rows_quarantined.
+
+Steps 0 (copies), 1 and 2 run here on whole tables (the local engine) or on a Dask cluster
+(`engine`: pipeline/validate/dask_checks.py), with the same rules (pipeline/validate/rules.py,
+schemas/) and the same failures; identities, fills and assembly run here for both.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,13 +30,10 @@ import pandas as pd
 
 from pipeline.errors import StageFailed
 from pipeline.params import default
+from pipeline.validate.rules import single_table_failures, summarize_warnings, warning_hits
 from schemas.model import TABLES, conform, empty_frame
 
 DEFAULT_MAX_QUARANTINE_FRACTION = default("validate.max_quarantine_fraction")
-WARNING_EXAMPLES = 5
-# Fields Neutron always has that some listings omit, with nothing to fill them from: the row is
-# a real object and stays valid; the count (examples: row ids) is a warning.
-UNKNOWN_WARNINGS = (("ports", "network_id", "network_id_unknown"),)
 
 
 @dataclass
@@ -63,127 +63,33 @@ def _conforms(df: pd.DataFrame, name: str) -> bool:
                     for c in t.columns))
 
 
-def single_table_failures(name: str, df: pd.DataFrame):
-    """Failures of the table's pandera schema as a (pos, check, reason) frame.
-
-    pandera runs at DATA_ONLY depth: its schema-level checks (dtypes, column set and order)
-    hold by construction because `_prepare` conforms every table to the model, and they cost
-    about a millisecond per column per call. pandera files `nullable` under schema-level too,
-    so the non-null columns the schema declares are checked here (`id_missing`); a blank
-    string ("", or only whitespace before `normalise_ids`) counts as missing there.
-    """
-    import pandera.errors as pe
-    from pandera.config import ValidationDepth, config_context
-
-    from schemas import checks
-    from schemas.models import SCHEMAS
-    from schemas.relations import failures, no_failures
-
-    schema = SCHEMAS[name]
-    if len(df) == 0:
-        return no_failures()
-    parts = []
-    for col_name, col in schema.columns.items():
-        if not col.nullable:
-            values = df[col_name]
-            missing = np.flatnonzero(values.isna().to_numpy(dtype=bool))
-            if len(missing):
-                parts.append(failures(missing, "id_missing",
-                                      checks.message("id_missing", df, missing, col_name)))
-            if values.dtype == "string":
-                blank = np.flatnonzero((values.str.strip() == "").to_numpy(dtype=bool,
-                                                                          na_value=False))
-                if len(blank):
-                    parts.append(failures(blank, "id_missing",
-                                          [f"{col_name} is blank ({v!r})"
-                                           for v in values.iloc[blank].tolist()]))
-    try:
-        with warnings.catch_warnings(), config_context(validation_depth=ValidationDepth.DATA_ONLY):
-            # Warning checks are counted by `_warnings`; pandera's own warning text is noise.
-            warnings.simplefilter("ignore", pe.SchemaWarning)
-            schema.validate(df, lazy=True)
-        return pd.concat(parts, ignore_index=True) if parts else no_failures()
-    except pe.SchemaErrors as err:
-        fc = err.failure_cases
-    rowless = fc["index"].isna()
-    if rowless.any():  # a column-level problem: the input broke the contract, not a row
-        first = fc[rowless].iloc[0]
-        raise StageFailed(f"{name}: schema check {first['check']} failed on column "
-                          f"{first['column']} ({first['failure_case']}); input does not match "
-                          f"schemas/model.py")
-    fc = fc.assign(pos=fc["index"].astype(np.int64))
-    table_level = (fc["schema_context"] == "DataFrameSchema").to_numpy()
-    fc.loc[table_level, "column"] = None  # table checks report once per row, not per column
-    for (ctx, column, number, check_label), grp in fc.groupby(
-            ["schema_context", "column", "check_number", "check"], dropna=False, sort=True):
-        check_obj = _check_object(schema, ctx, column, number)
-        code = checks.reason_code(check_obj.name if check_obj is not None else check_label)
-        pos = np.unique(grp["pos"].to_numpy())
-        stats = dict(check_obj.statistics or {}) if check_obj is not None else {}
-        col = None if pd.isna(column) else column
-        parts.append(failures(pos, code, checks.message(code, df, pos, col, stats)))
-    return pd.concat(parts, ignore_index=True)
-
-
-def _check_object(schema, ctx, column, number):
-    if pd.isna(number):
-        return None  # built-ins such as not_nullable carry no check object
-    number = int(number)
-    if ctx == "DataFrameSchema":
-        return schema.checks[number]
-    return schema.columns[column].checks[number]
-
-
-def _warnings(name: str, df: pd.DataFrame) -> list[dict[str, Any]]:
-    """Warning checks of the schema (raise_warning=True): count and most frequent examples."""
-    from schemas import checks
-    from schemas.models import SCHEMAS
-
-    out = []
-    for col_name, col in SCHEMAS[name].columns.items():
-        for chk in col.checks:
-            if not chk.raise_warning:
-                continue
-            s = df[col_name].dropna()
-            ok = getattr(checks, chk.name)(s, **(chk.statistics or {}))
-            bad = s[~ok.to_numpy(dtype=bool)]
-            if len(bad) == 0:
-                continue
-            counts = bad.value_counts()
-            counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
-            out.append({"table": name, "check": chk.name, "column": col_name,
-                        "count": int(len(bad)),
-                        "examples": [str(v) for v in counts.index[:WARNING_EXAMPLES]]})
-    for chk in SCHEMAS[name].checks:  # table-level warning checks: examples are row ids
-        if not chk.raise_warning or not len(df):
-            continue
-        bad = ~getattr(checks, chk.name)(df).to_numpy(dtype=bool)
-        if bad.any():
-            out.append({"table": name, "check": chk.name, "column": None,
-                        "count": int(bad.sum()),
-                        "examples": [str(v) for v in df["id"][bad].iloc[:WARNING_EXAMPLES]]})
-    for table, col_name, check in UNKNOWN_WARNINGS:
-        if table != name or not len(df):
-            continue
-        unknown = df[col_name].isna().to_numpy(dtype=bool)
-        if unknown.any():
-            out.append({"table": name, "check": check, "column": col_name,
-                        "count": int(unknown.sum()),
-                        "examples": [str(v) for v in df["id"][unknown].iloc[:WARNING_EXAMPLES]]})
-    return out
-
-
-def validate_tables(tables: dict[str, pd.DataFrame],
-                    params: dict | None = None) -> ValidationResult:
+def validate_tables(tables: dict[str, pd.DataFrame], params: dict | None = None,
+                    engine=None, partition_rows: int | None = None) -> ValidationResult:
     """Split every model table into valid and quarantined rows; see the module docstring.
 
     `params` is the `validate` section of params.yaml; no check is tunable today (its limit is
-    applied by `enforce_limits`, after the outputs are written).
+    applied by `enforce_limits`, after the outputs are written). `engine`: None (local) or a
+    pipeline.engine.DaskEngine whose cluster runs the checks on partitions of about
+    `partition_rows` rows (default: the engine's, params engine.partition_rows); the result
+    is the same.
     """
-    from schemas import copies, fill, relations
+    from schemas import copies, fill
 
     tables, normalised = copies.normalise_ids(_prepare(tables))
     tables, filled = fill.fill_determined(tables)
+    if engine is None:
+        stale, found, hits = _check_locally(tables)
+    else:
+        from pipeline.validate.dask_checks import run_checks
+
+        stale, found, hits = run_checks(engine, tables, partition_rows or engine.partition_rows)
+    return _assemble(tables, stale, found, hits, normalised, filled)
+
+
+def _check_locally(tables: dict[str, pd.DataFrame]):
+    """(stale copies, other failures, warning hits) per table; positions are table positions."""
+    from schemas import copies, relations
+
     stale = copies.stale_copies(tables)
     # Stale copies are set aside: the other checks see each object once.
     work, kept_pos = {}, {}
@@ -198,12 +104,23 @@ def validate_tables(tables: dict[str, pd.DataFrame],
             work[name] = df
     single = {name: single_table_failures(name, df) for name, df in work.items()}
     work_failures = relations.run(work, single)
+    found, hits = {}, {}
+    for name, f in work_failures.items():
+        if name in kept_pos:  # positions in `work` -> positions in the table
+            f = f.assign(pos=kept_pos[name][f["pos"].to_numpy(dtype=np.int64)])
+        found[name] = f
+        hits[name] = [warning_hits(name, work[name], kept_pos.get(name))]
+    return stale, found, hits
+
+
+def _assemble(tables, stale, found, hits, normalised, filled) -> ValidationResult:
+    """Valid and quarantined rows, and the report, from the failures in table positions."""
+    from schemas import relations
 
     valid, quarantine, table_reports, warns = {}, {}, {}, []
     for name, df in tables.items():
-        f = work_failures[name]
-        if name in kept_pos:  # positions in `work` -> positions in the table
-            f = f.assign(pos=kept_pos[name][f["pos"].to_numpy(dtype=np.int64)])
+        f = found[name]
+        if len(stale[name]):
             f = pd.concat([stale[name], f], ignore_index=True)
         bad = relations.collapse(f)
         pos = bad.index.to_numpy(dtype=np.int64)
@@ -218,7 +135,7 @@ def validate_tables(tables: dict[str, pd.DataFrame],
         n_in, n_valid, n_q = len(df), len(valid[name]), len(q)
         if n_in != n_valid + n_q:
             raise AssertionError(f"{name}: {n_in} rows in != {n_valid} valid + {n_q} quarantined")
-        w = _warnings(name, work[name])
+        w = summarize_warnings(name, hits[name])
         warns += w
         by_check = f.drop_duplicates(["pos", "check"])["check"].value_counts()
         table_reports[name] = {

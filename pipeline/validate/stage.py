@@ -1,0 +1,21 @@
+"""`dcnet validate`'s file I/O: read the ingested tables, validate, write both outputs and the
+report (the checks run on the engine given; the files are the same on every engine)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline import io
+from pipeline.validate.core import ValidationResult, enforce_limits, validate_tables
+
+__all__ = ["enforce_limits", "run"]
+
+
+def run(input_dir: Path, out: Path, quarantine: Path, report: Path, params: dict | None = None,
+        engine=None) -> ValidationResult:
+    tables = io.read_tables(input_dir)
+    result = validate_tables(tables, params, engine=engine)
+    io.write_tables(result.valid, out)
+    io.write_tables(result.quarantine, quarantine)
+    io.write_json(result.report, report)
+    return result
