@@ -65,28 +65,59 @@ def export_tables(tables: dict, formats: list[str], out: Path, params: dict,
 
 def _export(tables, formats, out, params, derive_fabric, on_format) -> dict:
     from pipeline.io import atomic_dir, writing
-    from pipeline.export.topology import build_topology
+    from pipeline.export.topology import build_topology, require_tables
 
     exp = dict(params.get("export") or {})
     need_fabric = any(getattr(_module(f), "NEEDS_FABRIC", True) for f in formats)
-    topo = build_topology(tables, dict(params.get("fabric") or {}), derive_fabric,
-                          require_fabric=need_fabric)
-    report = {"topology": topo.summary, "formats": {}}
+    require_tables(tables, derive_fabric, need_fabric)  # bad input fails before any work starts
     with ExitStack() as folders:  # on leaving: every format folder renamed into place, or none
         jobs = [(fmt, folders.enter_context(atomic_dir(out / fmt)), exp) for fmt in formats]
         workers = min(int(exp.get("workers") or default("export.workers")), len(jobs))
-        with writing(out):
-            if workers > 1 and "fork" in mp.get_all_start_methods():
+        forked = workers > 1 and "fork" in mp.get_all_start_methods()
+        with writing(out), ExitStack() as pools:
+            early = _start_tables_only(tables, jobs, pools) if forked else None
+            topo = build_topology(tables, dict(params.get("fabric") or {}), derive_fabric,
+                                  require_fabric=need_fabric)
+            if forked:
                 topo.names_csv()  # shared by three formats: build it once, before forking
-                results = _run_forked(topo, jobs, workers)
+                late = [j for j in jobs if early is None or j[0] not in early[0]]
+                results = _run_forked(topo, late, workers) if late else {}
+                if early is not None:
+                    results.update(early[1].get())
             else:
                 results = {fmt: _write_one(topo, fmt, target, exp) for fmt, target, exp in jobs}
+    report = {"topology": topo.summary, "formats": {}}
     for fmt in formats:
         summary, seconds = results[fmt]
         report["formats"][fmt] = summary
         if on_format:
             on_format(fmt, seconds)
     return report
+
+
+def _start_tables_only(tables: dict, jobs: list, pools: ExitStack):
+    """Fork the formats that read only the tables (`NEEDS_TOPOLOGY = False`, e.g. the Alcor
+    stream) before the topology is built, so they run beside it: ({formats}, async result) or
+    None. They get the tables as the topology holds them (hosts conformed)."""
+    from schemas.model import conform
+
+    early = [j for j in jobs if not getattr(_module(j[0]), "NEEDS_TOPOLOGY", True)]
+    if not early:
+        return None
+    global _FORKED_TOPO
+    _FORKED_TOPO = TablesOnly({**tables, "hosts": conform(tables["hosts"], "hosts")})
+    try:
+        pool = pools.enter_context(mp.get_context("fork").Pool(len(early)))
+    finally:
+        _FORKED_TOPO = None
+    return {j[0] for j in early}, pool.map_async(_forked_job, early, chunksize=1, callback=None)
+
+
+class TablesOnly:
+    """What a plug-in with `NEEDS_TOPOLOGY = False` reads of the topology: its tables."""
+
+    def __init__(self, tables: dict):
+        self.tables = tables
 
 
 def _write_one(topo, fmt: str, target: Path, exp: dict):

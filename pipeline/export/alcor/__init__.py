@@ -69,3 +69,4 @@ from pipeline.export.alcor.stream import (
     K6, STEPS, STREAM, build_stream, iter_requests, stream_lines, stream_to_dump, write)
 
 NEEDS_FABRIC = False  # the controller API knows no physical fabric
+NEEDS_TOPOLOGY = False  # reads only topo.tables: forked before the topology is built
