@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import multiprocessing as mp
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from pipeline.check_export.core import ConsumerReport
@@ -26,21 +26,33 @@ CHECKERS = {
 LONGEST_FIRST = ("alcor", "distrinet", "containerlab", "merak")
 
 
-def check_export(export_dir: Path, consumers: list[str] | None = None) -> list[ConsumerReport]:
+def check_export(export_dir: Path, consumers: list[str] | None = None,
+                 on_done=None) -> list[ConsumerReport]:
     """Check each consumer's folder under `export_dir`; a missing folder is reported as absent.
     Consumers run side by side, one forked process each, on every core: they share nothing, and
-    each is CPU-bound Python (the reports come back in the order asked)."""
+    each is CPU-bound Python (the reports come back in the order asked). `on_done(consumer,
+    done, total)` is called as each finishes (a progress bar)."""
     export_dir = Path(export_dir)
     names = consumers or list(CHECKERS)
     present = sorted({n for n in names if (export_dir / CHECKERS[n][1]).is_dir()}, key=LONGEST_FIRST.index)
     workers = min(len(present), os.cpu_count() or 1)
+    done: dict = {}
+
+    def finished(name: str, report: ConsumerReport) -> None:
+        done[name] = report
+        if on_done:
+            on_done(name, len(done), len(present))
+
+    targets = [export_dir / CHECKERS[n][1] for n in present]
     if workers > 1 and "fork" in mp.get_all_start_methods():
         # not mp.Pool: its daemonic workers may not fork, and two checkers fork helpers themselves
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
-            done = dict(zip(present, pool.map(_check_one, [export_dir / CHECKERS[n][1] for n in present],
-                                              present)))
+            futures = {pool.submit(_check_one, t, n): n for t, n in zip(targets, present)}
+            for future in as_completed(futures):
+                finished(futures[future], future.result())
     else:
-        done = {n: _check_one(export_dir / CHECKERS[n][1], n) for n in present}
+        for target, name in zip(targets, present):
+            finished(name, _check_one(target, name))
     return [done.get(n) or ConsumerReport(consumer=n, unit="files", present=False) for n in names]
 
 

@@ -12,7 +12,7 @@ from pipeline.errors import InputError
 
 
 def run(export_dir: Path, consumers: list[str] | None = None,
-        report: Path | None = None) -> list[ConsumerReport]:
+        report: Path | None = None, on_done=None) -> list[ConsumerReport]:
     """The check-export stage; one report per consumer (also written to `report`, default
     DIR/_check_report.json). Raises InputError for a missing folder, an unknown consumer, or
     a folder holding no consumer's export."""
@@ -21,7 +21,7 @@ def run(export_dir: Path, consumers: list[str] | None = None,
     bad = [c for c in consumers or [] if c not in CHECKERS]
     if bad:
         raise InputError(f"--consumer {bad[0]}: unknown; choose from {', '.join(CHECKERS)}")
-    reports = check_export(export_dir, consumers or None)
+    reports = check_export(export_dir, consumers or None, on_done=on_done)
     if not any(r.present for r in reports):
         raise InputError(f"{export_dir}: no consumer folder (alcor/, merak/, mininet/, containerlab/) "
                          f"to check")

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from pipeline.cli.apps import PARAMS_OPT, app
-from pipeline.cli.console import fail, friendly
+from pipeline.cli.console import fail, friendly, progress
 
 
 @app.command()
@@ -33,8 +33,16 @@ def export(
 
     params = io.load_params(params_file)
     timings = {}
-    rep = stage.run(params, input, out, fmt, derive_fabric, report,
-                    on_format=lambda f, s: timings.__setitem__(f, s))
+    with progress() as prog:
+        task = prog.add_task("export", total=None)
+        written: list = []
+
+        def on_written(name: str) -> None:
+            written.append(name)
+            prog.update(task, completed=len(written), description=f"export: {name} written")
+
+        rep = stage.run(params, input, out, fmt, derive_fabric, report,
+                        on_format=lambda f, s: timings.__setitem__(f, s), on_written=on_written)
     render.print_export(rep, timings, out)
 
 
@@ -52,7 +60,10 @@ def check_export(
     import pipeline.cli.render as render
     from pipeline.check_export import stage
 
-    reports = stage.run(export_dir, consumer, report)
+    with progress() as prog:
+        task = prog.add_task("check-export", total=None)
+        reports = stage.run(export_dir, consumer, report, on_done=lambda name, i, n: prog.update(
+            task, total=n, completed=i, description=f"check-export: {name} done"))
     render.print_check(reports, export_dir)
     if any(not r.ok for r in reports):
         raise typer.Exit(1)

@@ -54,16 +54,18 @@ def _module(fmt: str):
 
 
 def export_tables(tables: dict, formats: list[str], out: Path, params: dict,
-                  derive_fabric: bool = False, on_format=None) -> dict:
+                  derive_fabric: bool = False, on_format=None, on_written=None) -> dict:
     """Build the topology and write every requested format under `out/<format>/`.
 
     params: the whole params.yaml dict (sections `export` and `fabric`). Returns the report
-    (topology summary + per-format summaries), deterministic; timings go to `on_format`."""
+    (topology summary + per-format summaries), deterministic; timings go to `on_format`;
+    `on_written(format)` is called as each format is written (a progress bar)."""
     with no_gc():
-        return _export(tables, formats, Path(out), params, derive_fabric, on_format)
+        return _export(tables, formats, Path(out), params, derive_fabric, on_format,
+                       on_written or (lambda fmt: None))
 
 
-def _export(tables, formats, out, params, derive_fabric, on_format) -> dict:
+def _export(tables, formats, out, params, derive_fabric, on_format, on_written) -> dict:
     from pipeline.io import atomic_dir, writing
     from pipeline.export.topology import build_topology, require_tables
 
@@ -81,11 +83,16 @@ def _export(tables, formats, out, params, derive_fabric, on_format) -> dict:
             if forked:
                 topo.names_csv()  # shared by three formats: build it once, before forking
                 late = [j for j in jobs if early is None or j[0] not in early[0]]
-                results = _run_forked(topo, late, workers) if late else {}
+                results = _run_forked(topo, late, workers, on_written) if late else {}
                 if early is not None:
-                    results.update(early[1].get())
+                    for fmt, result in early[1].get():
+                        results[fmt] = result
+                        on_written(fmt)
             else:
-                results = {fmt: _write_one(topo, fmt, target, exp) for fmt, target, exp in jobs}
+                results = {}
+                for fmt, target, exp in jobs:
+                    results[fmt] = _write_one(topo, fmt, target, exp)
+                    on_written(fmt)
     report = {"topology": topo.summary, "formats": {}}
     for fmt in formats:
         summary, seconds = results[fmt]
@@ -139,13 +146,17 @@ def _forked_job(job):
     return fmt, _write_one(_FORKED_TOPO, fmt, target, exp)
 
 
-def _run_forked(topo, jobs, workers: int) -> dict:
+def _run_forked(topo, jobs, workers: int, on_written) -> dict:
     global _FORKED_TOPO
     _FORKED_TOPO = topo
     try:
         ctx = mp.get_context("fork")
         jobs = sorted(jobs, key=lambda j: _COST.get(j[0], 9))
         with ctx.Pool(workers) as pool:
-            return dict(pool.imap_unordered(_forked_job, jobs, chunksize=1))
+            results = {}
+            for fmt, result in pool.imap_unordered(_forked_job, jobs, chunksize=1):
+                results[fmt] = result
+                on_written(fmt)
+            return results
     finally:
         _FORKED_TOPO = None

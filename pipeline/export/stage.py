@@ -11,13 +11,15 @@ from pipeline.export import export_tables, parse_formats
 
 
 def run(params: dict, input: Path, out: Path, fmt: str | None = None, derive_fabric: bool = False,
-        report: Path | None = None, on_format=None) -> dict:
+        report: Path | None = None, on_format=None, on_written=None) -> dict:
     """The export stage; returns the report (also written to `report`, default
-    OUT/_export_report.json). `on_format(format, seconds)` is called per format written."""
+    OUT/_export_report.json). `on_format(format, seconds)` is called per format written, at
+    the end; `on_written(format)` as each is written."""
     formats = parse_formats(fmt or ",".join((params.get("export") or {}).get("formats") or ["all"]))
     tables = io.read_tables(input)
     try:
-        rep = export_tables(tables, formats, out, params, derive_fabric, on_format=on_format)
+        rep = export_tables(tables, formats, out, params, derive_fabric, on_format=on_format,
+                            on_written=on_written)
     except InputError as e:
         raise InputError(f"{input}: {e}") from e
     io.write_json(rep, report or out / "_export_report.json")
