@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from pipeline.cli.apps import PARAMS_OPT, app, schemas_app
+from pipeline.cli.apps import ENGINE_OPT, PARAMS_OPT, SCHEDULER_OPT, app, open_engine, schemas_app
 from pipeline.cli.console import fail, friendly, progress
 
 
@@ -42,24 +42,18 @@ def ingest(
     input: Path = typer.Option(..., "--input", "-i", help="Raw dump folder (JSON/NDJSON/CSV, optionally .gz)."),
     out: Path = typer.Option(Path("data/interim"), "--out", "-o", help="Folder for canonical parquet tables."),
     report: Optional[Path] = typer.Option(None, help="Ingest report JSON (default: OUT/_ingest_report.json)."),
-    engine: Optional[str] = typer.Option(
-        None, "--engine", help="local (this machine's processes) or dask (default: params "
-        "engine.kind). Outputs are the same on both."),
-    scheduler: Optional[str] = typer.Option(
-        None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (implies "
-        "--engine dask; default: params engine.address, else a LocalCluster of engine.workers)."),
+    engine: Optional[str] = ENGINE_OPT,
+    scheduler: Optional[str] = SCHEDULER_OPT,
     params_file: Path = PARAMS_OPT,
 ):
     """Read a raw dump folder into canonical tables."""
-    from pipeline import engine as engines
     from pipeline import ingest as stage
     from pipeline import io
     import pipeline.cli.render as render
 
     params = io.load_params(params_file)
     p = io.section(params, "ingest")
-    spec = engines.spec_from_params(params, engine, scheduler)
-    with engines.open_engine(spec, announce=lambda line: typer.echo(line, err=True)) as runner, \
+    with open_engine(params, engine, scheduler) as runner, \
             progress() as prog:
         task = prog.add_task("ingest", total=None)
 
@@ -82,24 +76,18 @@ def validate(
     out: Path = typer.Option(Path("data/validated"), "--out", "-o", help="Valid rows."),
     quarantine: Path = typer.Option(Path("data/quarantine"), help="Quarantined rows with reasons."),
     report: Path = typer.Option(Path("reports/validation.json"), help="Row accounting (DVC metric)."),
-    engine: Optional[str] = typer.Option(
-        None, "--engine", help="local (this process) or dask: checks per partition and "
-        "co-partitioned on their keys (default: params engine.kind). Outputs are the same."),
-    scheduler: Optional[str] = typer.Option(
-        None, "--scheduler", help="Dask scheduler address (implies --engine dask; default: "
-        "params engine.address, else a LocalCluster of engine.workers)."),
+    engine: Optional[str] = ENGINE_OPT,
+    scheduler: Optional[str] = SCHEDULER_OPT,
     params_file: Path = PARAMS_OPT,
 ):
     """Validate tables against the schemas; quarantine failing rows with a reason."""
-    from pipeline import engine as engines
     from pipeline import io
     from pipeline.validate import stage
     import pipeline.cli.render as render
 
     params = io.load_params(params_file)
     p = io.section(params, "validate")
-    spec = engines.spec_from_params(params, engine, scheduler)
-    with engines.open_engine(spec, announce=lambda line: typer.echo(line, err=True)) as runner:
+    with open_engine(params, engine, scheduler) as runner:
         result = stage.run(input, out, quarantine, report, p, engine=runner)
     render.print_validation(result.report)
     stage.enforce_limits(result.report, p, quarantine_dir=quarantine)

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from pipeline.cli.apps import PARAMS_OPT, TASK_OPT_HELP, app
+from pipeline.cli.apps import ENGINE_OPT, PARAMS_OPT, SCHEDULER_OPT, TASK_OPT_HELP, app
 from pipeline.cli.console import friendly, progress
 
 
@@ -97,12 +97,8 @@ def synthesize(
                                          help="Predictions: kinds of unlabelled projects."),
     model_out: Path = typer.Option(Path("models/synth_model.json"), "--model-out",
                                    help="The learned model (counts and shares only), for privacy review."),
-    engine: Optional[str] = typer.Option(
-        None, "--engine", help="local (this process) or dask: where the shards of params "
-        "synthesize.shards run (default: params engine.kind). Outputs are the same on both."),
-    scheduler: Optional[str] = typer.Option(
-        None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (implies "
-        "--engine dask; default: params engine.address, else a LocalCluster of engine.workers)."),
+    engine: Optional[str] = ENGINE_OPT,
+    scheduler: Optional[str] = SCHEDULER_OPT,
     params_file: Path = PARAMS_OPT,
 ):
     """Learn the real data center's structure per project kind and generate a new, valid one."""
