@@ -14,7 +14,9 @@ from conftest import copy_repo, run, tool_env
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dvc_e2e")]
 
 
-@pytest.fixture(scope="module")
+# session, not module: xdist's worker may run another module's tests between two of these, and
+# a module fixture would then be torn down and the whole pipeline run again (~95 s, measured)
+@pytest.fixture(scope="session")
 def repro(tmp_path_factory):
     repo = copy_repo(tmp_path_factory.mktemp("e2e") / "repo")
     # No MLFLOW_TRACKING_URI: stages must find <DVC_ROOT>/mlflow.db by themselves.
