@@ -71,7 +71,8 @@ def measure_tree(cmd: list[str], cwd: str, env: dict | None = None) -> dict:
             "peak_rss_driver_mb": round(driver["peak"] / 2**20, 1),
             "peak_rss_workers_mb": [round(e["peak"] / 2**20, 1) for e in workers],
             "cpu_s_workers": [round(e["cpu"], 1) for e in workers],
-            "output_tail": out.decode(errors="replace").strip().splitlines()[-3:]}
+            # paths relative to the repo: results are committed, a user's clone has other roots
+            "output_tail": out.decode(errors="replace").replace(str(ROOT) + "/", "").strip().splitlines()[-3:]}
 
 
 # --- the --generate-only driver (run as a subprocess; its shard tasks import this module) -------
@@ -297,7 +298,7 @@ def main() -> None:
                     (sorted((out / "ports").glob("*.parquet")) if a.generate_only else [out / "ports.parquet"]))
         r = {"hosts": int(hosts), "projects": int(projects), "shards": int(shards), "engine": engine_kind,
              "mode": "generate-only" if a.generate_only else "dcnet synthesize", "ports": ports, **m,
-             "command": " ".join(cmd[:1] + [c.replace(str(ROOT) + "/", "") for c in cmd[1:]])}
+             "command": " ".join([Path(cmd[0]).name] + [c.replace(str(ROOT) + "/", "") for c in cmd[1:]])}
         print(json.dumps(r), flush=True)
         results.append(r)
         shutil.rmtree(out, ignore_errors=True)
