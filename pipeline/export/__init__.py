@@ -117,7 +117,7 @@ def _start_tables_only(tables: dict, jobs: list, pools: ExitStack):
         pool = pools.enter_context(mp.get_context("fork").Pool(len(early)))
     finally:
         _FORKED_TOPO = None
-    return {j[0] for j in early}, pool.map_async(_forked_job, early, chunksize=1, callback=None)
+    return {j[0] for j in early}, pool.map_async(_forked_job, early, chunksize=1)
 
 
 class TablesOnly:
