@@ -117,11 +117,19 @@ def endpoints() -> tuple[Endpoint, ...]:
 
 
 def endpoint_of(method, path) -> Endpoint | None:
-    if isinstance(path, str):
-        for ep in endpoints():
-            if ep.method == method and ep.path.match(path):
-                return ep
-    return None
+    if not isinstance(path, str):
+        return None
+    key = (method, path) if isinstance(method, str) else None
+    hit = _ENDPOINT_OF.get(key, _ENDPOINT_OF) if key else _ENDPOINT_OF
+    if hit is not _ENDPOINT_OF:
+        return hit
+    found = next((ep for ep in endpoints() if ep.method == method and ep.path.match(path)), None)
+    if key and len(_ENDPOINT_OF) < 1 << 20:  # a project's path repeats once per resource it owns
+        _ENDPOINT_OF[key] = found
+    return found
+
+
+_ENDPOINT_OF: dict = {}
 
 
 def schema_violations(path: Path) -> list[tuple[str, str]]:
@@ -147,9 +155,9 @@ def _schema(n: int, obj: dict, ep=False) -> list[tuple[str, str]]:
     if ep is None:
         return [("A-ENDPOINT", f"line {n}: {obj.get('method')} {obj.get('path')} is not a setup "
                  f"endpoint of Alcor")]
-    request = {k: obj[k] for k in ("service", "method", "path", "body") if k in obj}
-    if ep.valid(request):
+    if ep.valid(obj):  # reads only service, path and body
         return []
+    request = {k: obj[k] for k in ("service", "method", "path", "body") if k in obj}
     found: dict = {}
     for tag, message in ep.errors(request):
         found.setdefault(tag, f"line {n} ({ep.name}): {message}")

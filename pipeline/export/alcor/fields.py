@@ -8,8 +8,9 @@ from urllib.parse import quote
 
 import numpy as np
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from pipeline.export.topology import pylist
 
 # (column, wire key, json?) per table; wire keys are those ingest maps back to the column.
 FIELDS = {
@@ -88,20 +89,51 @@ def _json_value(v, cache: dict | None = None):
     return out
 
 
-def resources(df, table: str) -> list[dict]:
-    """Rows of a canonical table as wire-format objects (nulls left out), in row order."""
+def resources(df, table: str, order=None) -> list[dict]:
+    """Rows of a canonical table as wire-format objects (nulls left out), in row order or in
+    `order` (row positions)."""
     fields = FIELDS[table]
     keys = [k for _, k, _ in fields]
     cols = []
     for c, _, js in fields:
-        vals = pylist(df[c])
+        vals = _column(df, c, order)
         cache: dict = {}
         cols.append([None if v is None else _json_value(v, cache) for v in vals] if js else vals)
     return [{k: v for k, v in zip(keys, row) if v is not None} for row in zip(*cols)]
 
 
+def _column(df, column: str, order=None) -> list:
+    """A column as a Python list (nulls as None), in row order or in `order`. The values are
+    taken in order before they become Python objects, so neighbours in the list are neighbours
+    in memory (reading them in another order costs as much as the rest of the export)."""
+    series = df[column]
+    if order is not None and not isinstance(series.dtype, np.dtype):
+        try:
+            return pa.array(series).take(order).to_pylist()
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            pass
+    values = series.to_numpy(dtype=object, na_value=None)
+    return (values if order is None else values[order]).tolist()
+
+
+def row_order(df, keys=("id",)):
+    """Row positions that sort `df` by `keys` (ascending, nulls last, ties in row order), or
+    None when the rows are in that order already. Arrow sorts strings by UTF-8 bytes, which is
+    Python's code-point order."""
+    try:
+        table = pa.table({f"k{i}": pa.array(df[k]) for i, k in enumerate(keys)})
+        order = pc.sort_indices(table, sort_keys=[(f"k{i}", "ascending") for i in range(len(keys))])
+        order = order.to_numpy()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        # a column Arrow cannot sort (mixed Python objects): pandas decides, as it always did
+        order = (df[list(keys)].reset_index(drop=True).assign(_row=np.arange(len(df)))
+                 .sort_values([*keys, "_row"], kind="stable").index.to_numpy())
+    return None if bool(np.all(order[1:] > order[:-1])) else order
+
+
 def _sorted(df, by=("id",)):
-    return df.sort_values(list(by), kind="stable") if len(df) else df
+    order = row_order(df, by) if len(df) else None
+    return df if order is None else df.take(order)
 
 
 def _children(df, parent: str, order: str, fields: tuple[str, ...], single: bool = False) -> dict:
@@ -111,11 +143,10 @@ def _children(df, parent: str, order: str, fields: tuple[str, ...], single: bool
     if df is None or len(df) == 0:
         return out
     # one vectorised sort (parent, order, row), then one pass over runs of equal parents
-    part = df[list(dict.fromkeys((parent, order, *fields)))].reset_index(drop=True)
-    part = part.assign(_row=np.arange(len(part))).sort_values([parent, order, "_row"], kind="stable")
+    rows = row_order(df, (parent, order))
     current: list = []
     last = _NO_PARENT
-    for pid, *vals in zip(pylist(part[parent]), *(pylist(part[c]) for c in fields)):
+    for pid, *vals in zip(_column(df, parent, rows), *(_column(df, c, rows) for c in fields)):
         if pid != last:
             current = out[pid] = []
             last = pid

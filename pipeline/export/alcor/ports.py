@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from pipeline.export.alcor.accepts import MAC, VIF_TYPES, VIF_UNBOUND, VNIC_ALIASES, VNIC_TYPES, Counts
-from pipeline.export.alcor.fields import _children, resources
+from pipeline.export.alcor.fields import _children, resources, row_order
 from schemas.model import ROUTER_INTERFACE_OWNERS
 
 
 def _port_objects(ports, port_ips, node_names: set, vpcs: dict, subnets: dict, counts: Counts):
-    """Port bodies Alcor can take (security groups are set later), in id order."""
+    """Port bodies Alcor can take (security groups are set later), in id order (`ports` in any
+    order: sorting the frame itself costs more than sorting the lists)."""
     fips = _children(port_ips, "port_id", "ip_index", ("subnet_id", "ip_address"))
     used: set = set()
     out = []
-    for obj in resources(ports, "ports"):
+    for obj in resources(ports, "ports", row_order(ports) if len(ports) else None):
         if obj.get("device_owner") in ROUTER_INTERFACE_OWNERS:
             counts.out("router interface port (Alcor creates the gateway port with the subnet, "
                        "R-GW-PORT)")

@@ -3,6 +3,7 @@ written with the K6 replayer; and the stream read back as a dump of resource bod
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import orjson
@@ -56,10 +57,10 @@ def iter_requests(tables: dict, params: dict | None = None, counts: Counts | Non
     cfg = dict((params or {}).get("alcor") or {})
     counts = counts if counts is not None else Counts()
 
-    def get(name):
+    def get(name, sort=True):
         df = tables.get(name)
         df = df if df is not None else empty_frame(name)
-        return _sorted(df) if "id" in df.columns else df
+        return _sorted(df) if sort and "id" in df.columns else df
 
     yield "segment", [_req("segment", "vpc_manager", "POST", "/segments/createDefaultTable", {})]
     ncms, bulks, node_names = _nodes(get("hosts"), cfg, counts)
@@ -77,7 +78,7 @@ def iter_requests(tables: dict, params: dict | None = None, counts: Counts | Non
 
     sg_objs = resources(get("security_groups"), "security_groups")
     defaults = _default_groups(sg_objs)
-    port_objs = _port_objects(get("ports"), get("port_ips"), node_names, vpcs, subnets, counts)
+    port_objs = _port_objects(get("ports", sort=False), get("port_ips"), node_names, vpcs, subnets, counts)
     port_groups = _children(get("port_security_groups"), "port_id", "security_group_id",
                             ("security_group_id",), single=True)
     rule_objs = resources(get("security_group_rules"), "security_group_rules")
@@ -173,8 +174,8 @@ def write(topo, out: Path, params: dict) -> dict:
                 phases, prev = phases + 1, step
             fh.write(b"\n".join(_encode(batch, phases)) + b"\n")
             n += len(batch)
-            for r in batch:
-                by_resource[r[0]] = by_resource.get(r[0], 0) + 1
+            for resource, count in Counter(r[0] for r in batch).items():
+                by_resource[resource] = by_resource.get(resource, 0) + count
     (out / K6).write_text(k6_script(params))
     return {"files": [K6, STREAM], "requests": n, "phases": phases,
             "by_resource": dict(sorted(by_resource.items())),

@@ -8,8 +8,8 @@ import pandas as pd
 
 from pipeline.export.topology.model import LABEL_MAX, ROLE_LAYER, Topology, TopologyInputError, pylist
 from pipeline.export.topology.names import _short_names, label_candidates, unique_names
+from pipeline.export.topology.vms import vm_nodes_and_links
 from pipeline.errors import InputError
-from schemas import netaddr
 
 
 def fabric_missing(tables: dict) -> list[str]:
@@ -62,7 +62,7 @@ def build_topology(tables: dict, fabric_params: dict | None = None,
 
     sw_nodes = _switch_nodes(sw)
     host_nodes = _host_nodes(hosts)
-    vm_nodes, nic_links, placement = _vms(tables, hosts)
+    vm_nodes, nic_links, placement = vm_nodes_and_links(tables, hosts)
     nodes = pd.concat([sw_nodes, host_nodes, vm_nodes], ignore_index=True)
     fabric_links = _fabric_links(fl, set(pylist(sw["id"])), set(pylist(hosts["id"])))
     links = pd.concat([fabric_links, nic_links], ignore_index=True)
@@ -83,10 +83,6 @@ def build_topology(tables: dict, fabric_params: dict | None = None,
         **placement,
     }
     return Topology(nodes, links, kind, summary, tables)
-
-
-def _obj(s) -> np.ndarray:
-    return s.to_numpy(dtype=object, na_value=None)
 
 
 def _frame(cols: dict) -> pd.DataFrame:
@@ -122,88 +118,6 @@ def _host_nodes(hosts: pd.DataFrame) -> pd.DataFrame:
         "zone": pick["availability_zone"], "rack": pick["rack"], "ip": pick["local_ip"],
         "mac": pick["mac_address"],
     })
-
-
-def _first_ips(tables: dict, port_set: set) -> tuple[dict, dict, dict]:
-    """For the ports in port_set: ({port: first IPv4 'a.b.c.d/len'}, {port: first IPv6
-    'addr/len'}, {port: subnet of its first address}), "first" = lowest ip_index."""
-    pi = tables.get("port_ips")
-    sn = tables.get("subnets")
-    if pi is None or len(pi) == 0:
-        return {}, {}, {}
-    plen = {}
-    if sn is not None and len(sn):
-        c = netaddr.parse_cidrs(sn["cidr"], require_prefix=False)
-        for sid, prefix, ok in zip(pylist(sn["id"]), c.prefix.tolist(), c.valid.tolist()):
-            if ok:
-                plen[sid] = prefix
-    best4: dict = {}
-    best6: dict = {}
-    bestsub: dict = {}
-    for p, idx, sub, addr in zip(pylist(pi["port_id"]), pylist(pi["ip_index"]),
-                                 pylist(pi["subnet_id"]), pylist(pi["ip_address"])):
-        if p not in port_set:
-            continue
-        idx = idx if idx is not None else 1 << 30
-        if p not in bestsub or idx < bestsub[p][0]:
-            bestsub[p] = (idx, sub)
-        if addr is None:
-            continue
-        v6 = ":" in addr
-        best = best6 if v6 else best4
-        if p not in best or idx < best[p][0]:
-            best[p] = (idx, f"{addr}/{plen.get(sub, 128 if v6 else 32)}")
-    return ({p: v for p, (_, v) in best4.items()}, {p: v for p, (_, v) in best6.items()},
-            {p: v for p, (_, v) in bestsub.items()})
-
-
-_NODE_COLS = ["key", "kind", "role", "ref_id", "name", "host_key", "project_id"]
-_LINK_COLS = ["src", "dst", "kind", "ref_id", "bandwidth_gbps", "mac", "ip", "ip6", "subnet_id",
-              "network_id", "project_id"]
-
-
-def _vms(tables: dict, hosts: pd.DataFrame):
-    ports = tables.get("ports")
-    empty = (_frame({c: [] for c in _NODE_COLS}), _frame({c: [] for c in _LINK_COLS}))
-    if ports is None or len(ports) == 0:
-        return (*empty, {"compute_ports": 0, "compute_ports_unplaced": 0})
-    host_of_name: dict = {}
-    for hid, name in zip(pylist(hosts["id"]), pylist(hosts["node_name"])):
-        host_of_name.setdefault(name, hid)
-    cols = [pylist(ports[c]) for c in ("id", "device_owner", "device_id", "binding_host_id",
-                                       "mac_address", "network_id", "project_id")]
-    rows = []
-    n_comp = 0
-    for pid, owner, dev, bind, mac, net, proj in zip(*cols):
-        if owner is None or not owner.startswith("compute:"):
-            continue
-        n_comp += 1
-        h = host_of_name.get(bind)
-        if h is not None:
-            rows.append((dev or pid, pid, h, mac, net, proj))
-    rows.sort(key=lambda r: (r[0], r[1]))
-    stats = {"compute_ports": n_comp, "compute_ports_unplaced": n_comp - len(rows)}
-    if not rows:
-        return (*empty, stats)
-    ip4, ip6, sub = _first_ips(tables, {r[1] for r in rows})
-    vm, pid, host, mac, net, proj = (list(c) for c in zip(*rows))
-    first = [i for i in range(len(rows)) if i == 0 or vm[i] != vm[i - 1]]
-    hosts_of_vm: dict = {}
-    for v, h in zip(vm, host):
-        hosts_of_vm.setdefault(v, set()).add(h)
-    stats["vms_multi_host"] = sum(len(x) > 1 for x in hosts_of_vm.values())
-    nodes = _frame({
-        "key": ["vm:" + vm[i] for i in first], "kind": "vm", "role": "vm",
-        "ref_id": [vm[i] for i in first], "name": [vm[i] for i in first],
-        "host_key": ["host:" + host[i] for i in first], "project_id": [proj[i] for i in first],
-    })
-    links = _frame({
-        "src": ["vm:" + v for v in vm], "dst": ["host:" + h for h in host], "kind": "nic",
-        "ref_id": pid, "mac": mac, "ip": [ip4.get(p) for p in pid], "ip6": [ip6.get(p) for p in pid],
-        "subnet_id": [sub.get(p) for p in pid], "network_id": net, "project_id": proj,
-    })
-    links.insert(4, "bandwidth_gbps", pd.Series(np.full(len(links), np.nan), index=links.index))
-    return nodes, links, stats
 
 
 def _fabric_links(fl: pd.DataFrame, switch_ids: set, host_ids: set) -> pd.DataFrame:
