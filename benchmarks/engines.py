@@ -113,8 +113,9 @@ def run_validate(engine: str, interim: Path, out: Path, params: Path) -> dict:
 
 
 def same_bytes(a: Path, b: Path) -> bool:
-    names = sorted(p.name for p in a.iterdir())
-    return names == sorted(p.name for p in b.iterdir()) and all(
+    """Both folders hold the same files with the same bytes (folders of parts included)."""
+    names = sorted(str(p.relative_to(a)) for p in a.rglob("*") if p.is_file())
+    return names == sorted(str(p.relative_to(b)) for p in b.rglob("*") if p.is_file()) and all(
         filecmp.cmp(a / n, b / n, shallow=False) for n in names)
 
 

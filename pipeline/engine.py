@@ -9,7 +9,8 @@ params.yaml `engine:` (read with plain dict access; the CLI's --engine/--schedul
                          # worker processes, 1 thread each, and stops it at the end
       temp_dir: ""       # dask: folder for ingest's temporary files (gunzipped files); "" =
                          # the system's. Give a shared one when workers run on other machines
-      partition_rows: 250000  # dask: rows per partition of a table (validate)
+      partition_rows: 250000  # rows per partition of a table: Dask (validate), and on disk: a
+                              # bigger table is written as a folder of parts (pipeline/io.py)
 
 Ingest, validate and synthesize's shards (synthesize.shards > 1) run on Dask so far (issue 14).
 Outputs are byte-identical whatever the engine and the partitioning.

@@ -172,10 +172,46 @@ def _entry(path: Path, rows: int) -> dict[str, Any]:
     return {"rows": int(rows), "bytes": path.stat().st_size, "md5": _md5(path)}
 
 
+def partition_rows(params: dict[str, Any] | None) -> int:
+    """params `engine.partition_rows`: a table with more rows is written as a folder of parts."""
+    from pipeline.params import default
+
+    section = (params or {}).get("engine") or {}
+    rows = section.get("partition_rows", default("engine.partition_rows")) \
+        if isinstance(section, dict) else default("engine.partition_rows")
+    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
+        raise InputError(f"params engine.partition_rows must be a positive integer, got {rows!r}")
+    return rows
+
+
+PART = "part-{:05d}.parquet"  # zero-padded: every reader's name order is the row order
+
+
+def _write_parts(df, folder: Path, rows_per_part: int, rel: str) -> dict[str, Any]:
+    """`df` as `folder/part-00000.parquet`, ... of `rows_per_part` rows each, in row order;
+    its manifest entry (rows, bytes and one entry per part, `file` relative to the output)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(df, preserve_index=False)  # one schema for every part
+    folder.mkdir(parents=True, exist_ok=True)
+    parts = []
+    for i, start in enumerate(range(0, len(df), rows_per_part)):
+        path = folder / PART.format(i)
+        with writing(path):
+            pq.write_table(table.slice(start, rows_per_part), path, compression="zstd")
+        parts.append({"file": f"{rel}/{path.name}", **_entry(path, min(rows_per_part, len(df) - start))})
+    return {"rows": len(df), "bytes": sum(p["bytes"] for p in parts), "parts": parts}
+
+
 def write_tables(tables: dict[str, Any], out_dir: Path, files: dict[str, Any] | None = None,
-                 keep_existing: bool = False) -> None:
+                 keep_existing: bool = False, rows_per_part: int | None = None) -> None:
     """Write every table as `<out_dir>/<name>.parquet`, atomically, with its manifest.
 
+    `rows_per_part`: a table with more rows is written as a folder `<out_dir>/<name>/` of parts
+    `part-00000.parquet`, ... (row order = part order; pandas, pyarrow, polars and DuckDB read
+    the folder or `<name>/*.parquet` as one table). The layout depends only on this number,
+    never on the engine, so every engine writes the same bytes.
     `files`: extra JSON documents written into the folder in the same step (e.g. the ingest
     report), as {file name: object}. `keep_existing`: also keep the tables of the current
     folder that `tables` does not replace (writing one table of several). Tables of an old
@@ -187,9 +223,16 @@ def write_tables(tables: dict[str, Any], out_dir: Path, files: dict[str, Any] | 
         manifest: dict[str, Any] = {}
         for name, src in kept.items():
             with writing(tmp / src.name):
-                shutil.copy2(src, tmp / src.name)
+                if src.is_dir():
+                    shutil.copytree(src, tmp / src.name)
+                else:
+                    shutil.copy2(src, tmp / src.name)
             manifest[name] = _read_manifest(out_dir)["tables"][name]
         for name, df in tables.items():
+            if rows_per_part is not None and len(df) > rows_per_part:
+                manifest[name] = _write_parts(df.reset_index(drop=True), tmp / name,
+                                              rows_per_part, name)
+                continue
             path = tmp / f"{name}.parquet"
             write_table(df.reset_index(drop=True), path)
             manifest[name] = _entry(path, len(df))
@@ -204,7 +247,8 @@ def _existing_tables(out_dir: Path, replaced: set[str]) -> dict[str, Path]:
     if not (out_dir / MANIFEST).exists():
         return {}
     listed = _read_manifest(out_dir)["tables"]
-    return {name: out_dir / f"{name}.parquet" for name in sorted(listed) if name not in replaced}
+    return {name: out_dir / (name if "parts" in listed[name] else f"{name}.parquet")
+            for name in sorted(listed) if name not in replaced}
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -233,19 +277,42 @@ def check_table(folder: Path, name: str) -> bool:
     False when the manifest does not list it (the stage wrote no such table); InputError when it
     is listed but missing or changed on disk.
     """
+    return table_files(folder, name) is not None
+
+
+def table_files(folder: Path, name: str) -> list[Path] | None:
+    """The parquet file(s) of table `name` in `folder`, in row order (one, or the parts of a
+    partitioned table); None when the manifest does not list it; InputError when a listed file
+    is missing or changed on disk."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: input folder does not exist")
     entry = _read_manifest(folder)["tables"].get(name)
     if entry is None:
-        return False
-    path = folder / f"{name}.parquet"
-    if not path.exists():
-        raise InputError(f"{path}: table missing (listed in {folder / MANIFEST})")
-    if path.stat().st_size != entry.get("bytes"):
-        raise InputError(f"{path}: {path.stat().st_size} bytes, {folder / MANIFEST} says "
-                         f"{entry.get('bytes')} (truncated or replaced)")
-    return True
+        return None
+    parts = entry.get("parts") if isinstance(entry, dict) else None
+    if parts is None:
+        listed = [(folder / f"{name}.parquet", entry.get("bytes") if isinstance(entry, dict) else None)]
+    elif isinstance(parts, list) and all(isinstance(p, dict) and isinstance(p.get("file"), str)
+                                         for p in parts):
+        listed = [(folder / p["file"], p.get("bytes")) for p in parts]
+    else:
+        raise InputError(f"{folder / MANIFEST}: table {name}: unreadable list of parts")
+    for path, size in listed:
+        if not path.is_file():
+            raise InputError(f"{path}: table missing (listed in {folder / MANIFEST})")
+        if path.stat().st_size != size:
+            raise InputError(f"{path}: {path.stat().st_size} bytes, {folder / MANIFEST} says "
+                             f"{size} (truncated or replaced)")
+    return [path for path, _ in listed]
+
+
+def _read_files(paths: list[Path]):
+    """One table from its file(s), parts concatenated in order."""
+    import pandas as pd
+
+    frames = [read_parquet(p) for p in paths]
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 def read_parquet(path: Path):
@@ -261,14 +328,15 @@ def read_parquet(path: Path):
 def read_table(path: Path):
     """One table of a stage output folder (checked against the folder's manifest)."""
     path = Path(path)
-    if not check_table(path.parent, path.stem):
+    files = table_files(path.parent, path.stem)
+    if files is None:
         raise InputError(f"{path}: table missing (not listed in {path.parent / MANIFEST})")
-    return read_parquet(path)
+    return _read_files(files)
 
 
 def read_frame(path: Path, what: str, required: bool = True):
     """A parquet file, or a one-line error; None for a missing optional one."""
-    if not path.exists():
+    if not path.exists() and not path.with_suffix("").is_dir():  # one file, or a folder of parts
         if not required:
             return None
         raise InputError(f"{path}: {what} missing: run dcnet {what.split()[0]}")
@@ -287,8 +355,9 @@ def read_tables(in_dir: Path, names: list[str] | None = None) -> dict[str, Any]:
     names = names or list(TABLES)
     out = {}
     for name in names:
-        if check_table(in_dir, name):
-            df = read_parquet(in_dir / f"{name}.parquet")
+        files = table_files(in_dir, name)
+        if files is not None:
+            df = _read_files(files)
             out[name] = conform(df, name) if name in TABLES else df
         elif name in TABLES:
             out[name] = empty_frame(name)

@@ -231,7 +231,7 @@ class EngineParams(Section):
     address: str = ""     # dask: a running scheduler; "": dcnet starts a LocalCluster
     workers: int = 2      # LocalCluster worker processes
     temp_dir: str = ""    # dask: ingest's temporary files ("": the system's)
-    partition_rows: int = 250_000  # dask: rows per partition of a table (validate)
+    partition_rows: int = 250_000  # rows per partition: in Dask (validate) and on disk (io.write_tables)
 
 
 class Params(Section):

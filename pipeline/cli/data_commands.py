@@ -62,9 +62,10 @@ def ingest(
 
         tables, rep = stage.ingest_dir(input, p, on_file=on_file, engine=runner)
     if report is None:  # the report is part of the output folder: written in the same step
-        io.write_tables(tables, out, files={"_ingest_report.json": rep})
+        io.write_tables(tables, out, files={"_ingest_report.json": rep},
+                        rows_per_part=io.partition_rows(params))
     else:
-        io.write_tables(tables, out)
+        io.write_tables(tables, out, rows_per_part=io.partition_rows(params))
         io.write_json(rep, report)
     render.print_ingest(tables, rep)
 
@@ -88,7 +89,8 @@ def validate(
     params = io.load_params(params_file)
     p = io.section(params, "validate")
     with open_engine(params, engine, scheduler) as runner:
-        result = stage.run(input, out, quarantine, report, p, engine=runner)
+        result = stage.run(input, out, quarantine, report, p, engine=runner,
+                           rows_per_part=io.partition_rows(params))
     render.print_validation(result.report)
     stage.enforce_limits(result.report, p, quarantine_dir=quarantine)
 

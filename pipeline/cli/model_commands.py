@@ -136,7 +136,7 @@ def synthesize(
         except (stage.SynthParamsError, FabricParamsError) as e:
             raise InputError(f"{params_file}: {e}") from e
         prog.update(task, description="synthesize: write")
-        io.write_tables(syn, out)
+        io.write_tables(syn, out, rows_per_part=io.partition_rows(params))
         io.write_json(model, model_out)
         prog.update(task, completed=len(stage.RUN_STEPS) + 1)
     render.print_synthesis(summary, out, model_out)

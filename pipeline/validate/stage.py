@@ -12,10 +12,11 @@ __all__ = ["enforce_limits", "run"]
 
 
 def run(input_dir: Path, out: Path, quarantine: Path, report: Path, params: dict | None = None,
-        engine=None) -> ValidationResult:
+        engine=None, rows_per_part: int | None = None) -> ValidationResult:
+    """`rows_per_part`: tables with more rows are written as folders of parts (io.write_tables)."""
     tables = io.read_tables(input_dir)
     result = validate_tables(tables, params, engine=engine)
-    io.write_tables(result.valid, out)
-    io.write_tables(result.quarantine, quarantine)
+    io.write_tables(result.valid, out, rows_per_part=rows_per_part)
+    io.write_tables(result.quarantine, quarantine, rows_per_part=rows_per_part)
     io.write_json(result.report, report)
     return result

@@ -104,7 +104,9 @@ def faulty_tables():
 
 
 def _md5s(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    """md5 per file, folders of parts included."""
+    return {str(p.relative_to(folder)): hashlib.md5(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_dask_gives_the_local_result_on_every_planted_fault(cluster, faulty_tables, tmp_path):
@@ -164,7 +166,8 @@ def test_a_repeated_export_gives_the_local_result(cluster):
 def test_cli_validate_on_dask_writes_the_local_files(cluster, tmp_path):
     runner = CliRunner()
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["engine"]["partition_rows"] = 1500  # the sample's big tables in 5-7 partitions
+    params["engine"]["partition_rows"] = 1500  # the sample's big tables in 5-7 partitions, on
+    # disk too: both engines write them as folders of parts
     params_file = tmp_path / "params.yaml"
     params_file.write_text(yaml.safe_dump(params))
     interim = tmp_path / "interim"
@@ -183,6 +186,7 @@ def test_cli_validate_on_dask_writes_the_local_files(cluster, tmp_path):
         outs[label] = {part: _md5s(d / part) for part in ("valid", "quarantine")}
         outs[label]["report"] = hashlib.md5((d / "validation.json").read_bytes()).hexdigest()
     assert outs["dask"] == outs["local"]
+    assert any("/part-" in name for name in outs["local"]["valid"])
     report = json.loads((tmp_path / "dask" / "validation.json").read_text())
     # the sample's planted faults, copies included, are there
     assert report["totals"]["by_check"].get("superseded")
