@@ -88,9 +88,15 @@ def validate(
 
     params = io.load_params(params_file)
     p = io.section(params, "validate")
-    with open_engine(params, engine, scheduler) as runner:
+    with open_engine(params, engine, scheduler) as runner, progress() as prog:
+        task = prog.add_task("validate", total=len(stage.RUN_STEPS))
+
+        def on_step(name, i, n):
+            prog.update(task, total=n, completed=i, description=f"validate: {name}")
+
         result = stage.run(input, out, quarantine, report, p, engine=runner,
-                           rows_per_part=io.partition_rows(params))
+                           rows_per_part=io.partition_rows(params), on_step=on_step)
+        prog.update(task, completed=len(stage.RUN_STEPS), description="validate")
     render.print_validation(result.report)
     stage.enforce_limits(result.report, p, quarantine_dir=quarantine)
 

@@ -63,26 +63,36 @@ def _conforms(df: pd.DataFrame, name: str) -> bool:
                     for c in t.columns))
 
 
+# The phases of validate_tables, in order, as reported to `on_step`.
+STEPS = ("normalise ids", "fill determined fields", "checks", "assemble outputs")
+
+
 def validate_tables(tables: dict[str, pd.DataFrame], params: dict | None = None,
-                    engine=None, partition_rows: int | None = None) -> ValidationResult:
+                    engine=None, partition_rows: int | None = None,
+                    on_step=None) -> ValidationResult:
     """Split every model table into valid and quarantined rows; see the module docstring.
 
     `params` is the `validate` section of params.yaml; no check is tunable today (its limit is
     applied by `enforce_limits`, after the outputs are written). `engine`: None (local) or a
     pipeline.engine.DaskEngine whose cluster runs the checks on partitions of about
     `partition_rows` rows (default: the engine's, params engine.partition_rows); the result
-    is the same.
+    is the same. `on_step(name)` is called as each of STEPS starts (a progress bar).
     """
     from schemas import copies, fill
 
+    step = on_step or (lambda name: None)
+    step(STEPS[0])
     tables, normalised = copies.normalise_ids(_prepare(tables))
+    step(STEPS[1])
     tables, filled = fill.fill_determined(tables)
+    step(STEPS[2])
     if engine is None:
         stale, found, hits = _check_locally(tables)
     else:
         from pipeline.validate.dask_checks import run_checks
 
         stale, found, hits = run_checks(engine, tables, partition_rows or engine.partition_rows)
+    step(STEPS[3])
     return _assemble(tables, stale, found, hits, normalised, filled)
 
 

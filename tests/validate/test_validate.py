@@ -773,3 +773,17 @@ def test_required_missing_reason_names_the_fields():
     res = run(edit(baseline(), "security_group_rules", 1, direction=None, ethertype=None))
     assert res.quarantine["security_group_rules"]["reason"].iat[0] == (
         "direction, ethertype are missing (every stored object has them)")
+
+
+def test_stage_reports_every_step_in_order(tmp_path):
+    """The progress bar of `dcnet validate` sees read, each phase of the checks, and write."""
+    from pipeline import io
+    from pipeline.validate import stage
+
+    io.write_tables(build(baseline()), tmp_path / "in")
+    seen = []
+    stage.run(tmp_path / "in", tmp_path / "valid", tmp_path / "quarantine", tmp_path / "r.json",
+              on_step=lambda name, i, n: seen.append((name, i, n)))
+    n = len(stage.RUN_STEPS)
+    assert seen == [(name, i, n) for i, name in enumerate(stage.RUN_STEPS)]
+    assert seen[0][0] == "read" and seen[-1][0] == "write" and "checks" in stage.RUN_STEPS
