@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.export.topology.model import LABEL_MAX, ROLE_LAYER, Topology, TopologyInputError, pylist
+from pipeline.export.topology.model import (LABEL_MAX, ROLE_LAYER, Topology, TopologyInputError,
+                                            object_frame, pylist)
 from pipeline.export.topology.names import _short_names, label_candidates, unique_names
 from pipeline.export.topology.vms import vm_nodes_and_links
 from pipeline.errors import InputError
@@ -85,20 +86,11 @@ def build_topology(tables: dict, fabric_params: dict | None = None,
     return Topology(nodes, links, kind, summary, tables)
 
 
-def _frame(cols: dict) -> pd.DataFrame:
-    """Object columns as given (pandas 3 would otherwise convert every list of str to its
-    string dtype, which costs more than everything else here and gives NaN for nulls)."""
-    n = max((len(v) for v in cols.values() if not isinstance(v, str)), default=0)
-    return pd.DataFrame({k: (np.full(n, v, dtype=object) if isinstance(v, str)
-                             else np.asarray(v, dtype=object)) for k, v in cols.items()},
-                        dtype=object)
-
-
 def _switch_nodes(sw: pd.DataFrame) -> pd.DataFrame:
     ids, roles, names = pylist(sw["id"]), pylist(sw["role"]), pylist(sw["name"])
     pods, racks = pylist(sw["pod"]), pylist(sw["rack"])
     order = sorted(range(len(ids)), key=lambda i: (ROLE_LAYER.get(roles[i], 3), ids[i]))
-    return _frame({
+    return object_frame({
         "key": ["switch:" + ids[i] for i in order], "kind": "switch",
         "role": [roles[i] or "switch" for i in order], "ref_id": [ids[i] for i in order],
         "name": [names[i] if names[i] is not None else ids[i] for i in order],
@@ -111,7 +103,7 @@ def _host_nodes(hosts: pd.DataFrame) -> pd.DataFrame:
                                           "local_ip", "mac_address")}
     order = sorted(range(len(hosts)), key=cols["id"].__getitem__)
     pick = {c: [v[i] for i in order] for c, v in cols.items()}
-    return _frame({
+    return object_frame({
         "key": ["host:" + h for h in pick["id"]], "kind": "host", "role": "compute",
         "ref_id": pick["id"],
         "name": [n if n is not None else h for n, h in zip(pick["node_name"], pick["id"])],
@@ -131,7 +123,7 @@ def _fabric_links(fl: pd.DataFrame, switch_ids: set, host_ids: set) -> pd.DataFr
         raise TopologyInputError(
             f"fabric_links: {len(bad)} link(s) name a missing switch or host, first {lid[i]} "
             f"({src[i]} -> {kind[i]} {dst[i]}); validate the tables or use --derive-fabric")
-    links = _frame({
+    links = object_frame({
         "src": ["switch:" + src[i] for i in order],
         "dst": [("host:" if kind[i] == "host" else "switch:") + dst[i] for i in order],
         "kind": "fabric", "ref_id": [lid[i] for i in order],

@@ -58,6 +58,18 @@ def pylist(s) -> list:
     return s.to_numpy(dtype=object, na_value=None).tolist()
 
 
+def object_frame(cols: dict) -> pd.DataFrame:
+    """A frame of object columns as given (a str value fills its column). pandas 3 would
+    otherwise convert every list of str to its string dtype, which costs more than building the
+    topology and gives NaN for nulls."""
+    import numpy as np
+
+    n = max((len(v) for v in cols.values() if not isinstance(v, str)), default=0)
+    return pd.DataFrame({k: (np.full(n, v, dtype=object) if isinstance(v, str)
+                             else np.asarray(v, dtype=object)) for k, v in cols.items()},
+                        dtype=object)
+
+
 def name_map(topo: Topology) -> pd.DataFrame:
     """short, label, kind, role, id, name: one row per node, in node order."""
     n = topo.nodes

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.export.topology.model import object_frame
 from schemas import netaddr
 
 NODE_COLS = ["key", "kind", "role", "ref_id", "name", "host_key", "project_id"]
@@ -47,13 +48,13 @@ def vm_nodes_and_links(tables: dict, hosts: pd.DataFrame):
     first = _group_starts(vm)
     stats["vms_multi_host"] = _groups_with_several(first, host)
     project = cols["project_id"].take(rows)
-    nodes = _frame({
+    nodes = object_frame({
         "key": _obj(_prefixed("vm:", vm.take(first))), "kind": "vm", "role": "vm",
         "ref_id": _obj(vm.take(first)), "name": _obj(vm.take(first)),
         "host_key": _obj(_prefixed("host:", host.take(first))), "project_id": _obj(project.take(first)),
     })
     ip4, ip6, subnet = _first_addresses(tables, cols["id"], rows)
-    links = _frame({
+    links = object_frame({
         "src": _obj(_prefixed("vm:", vm)), "dst": _obj(_prefixed("host:", host)), "kind": "nic",
         "ref_id": _obj(cols["id"].take(rows)), "mac": _obj(cols["mac_address"].take(rows)),
         "ip": _obj(ip4), "ip6": _obj(ip6), "subnet_id": _obj(subnet),
@@ -174,12 +175,6 @@ def _obj(values) -> np.ndarray:
     return np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
 
 
-def _frame(cols: dict) -> pd.DataFrame:
-    n = max((len(v) for v in cols.values() if not isinstance(v, str)), default=0)
-    return pd.DataFrame({k: (np.full(n, v, dtype=object) if isinstance(v, str) else v)
-                         for k, v in cols.items()}, dtype=object)
-
-
 def _empty():
-    return (_frame({c: np.array([], dtype=object) for c in NODE_COLS}),
-            _frame({c: np.array([], dtype=object) for c in LINK_COLS}))
+    return (object_frame({c: np.array([], dtype=object) for c in NODE_COLS}),
+            object_frame({c: np.array([], dtype=object) for c in LINK_COLS}))
