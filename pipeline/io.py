@@ -187,21 +187,57 @@ def partition_rows(params: dict[str, Any] | None) -> int:
 PART = "part-{:05d}.parquet"  # zero-padded: every reader's name order is the row order
 
 
-def _write_parts(df, folder: Path, rows_per_part: int, rel: str) -> dict[str, Any]:
-    """`df` as `folder/part-00000.parquet`, ... of `rows_per_part` rows each, in row order;
-    its manifest entry (rows, bytes and one entry per part, `file` relative to the output)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+class TableParts:
+    """One table written piece by piece, in row order, into an output folder being written: at
+    most `rows_per_part` rows give `<name>.parquet`, more a folder `<name>/` of parts of
+    `rows_per_part` rows. Holds at most about two parts' rows, so a stage can write a table
+    bigger than its memory; the files are the same however the rows were cut into pieces."""
 
-    table = pa.Table.from_pandas(df, preserve_index=False)  # one schema for every part
-    folder.mkdir(parents=True, exist_ok=True)
-    parts = []
-    for i, start in enumerate(range(0, len(df), rows_per_part)):
-        path = folder / PART.format(i)
-        with writing(path):
-            pq.write_table(table.slice(start, rows_per_part), path, compression="zstd")
-        parts.append({"file": f"{rel}/{path.name}", **_entry(path, min(rows_per_part, len(df) - start))})
-    return {"rows": len(df), "bytes": sum(p["bytes"] for p in parts), "parts": parts}
+    def __init__(self, folder: Path, name: str, rows_per_part: int | None):
+        self.folder, self.name, self.rows_per_part = Path(folder), name, rows_per_part
+        self.pending: list = []  # frames not yet written
+        self.pending_rows = self.rows = 0
+        self.parts: list[dict[str, Any]] = []
+
+    def append(self, df) -> None:
+        if len(df):
+            if not self.pending_rows:
+                self.pending = []  # drop an empty piece kept for its columns
+            self.pending.append(df)
+        elif not self.pending:  # an empty table still has its columns
+            self.pending.append(df)
+        self.pending_rows += len(df)
+        self.rows += len(df)
+        while self.rows_per_part is not None and self.pending_rows > self.rows_per_part:
+            self._write_part(self.rows_per_part)
+
+    def close(self) -> dict[str, Any]:
+        """Write what is left; the table's manifest entry."""
+        if not self.parts:  # never more than rows_per_part rows: one file
+            path = self.folder / f"{self.name}.parquet"
+            write_table(self._take(self.pending_rows), path)
+            return _entry(path, self.rows)
+        if self.pending_rows:
+            self._write_part(self.pending_rows)
+        return {"rows": self.rows, "bytes": sum(p["bytes"] for p in self.parts), "parts": self.parts}
+
+    def _take(self, n: int):
+        """The first `n` pending rows as one frame, the rest kept pending."""
+        import pandas as pd
+
+        df = self.pending[0] if len(self.pending) == 1 else pd.concat(self.pending, ignore_index=True)
+        if len(df) == n:  # all of it (a table written in one go: no copy)
+            self.pending, self.pending_rows = [], 0
+            return df
+        head, rest = df.iloc[:n].reset_index(drop=True), df.iloc[n:].reset_index(drop=True)
+        self.pending = [rest] if len(rest) else []
+        self.pending_rows = len(rest)
+        return head
+
+    def _write_part(self, n: int) -> None:
+        path = self.folder / self.name / PART.format(len(self.parts))
+        write_table(self._take(n), path)
+        self.parts.append({"file": f"{self.name}/{path.name}", **_entry(path, n)})
 
 
 def write_tables(tables: dict[str, Any], out_dir: Path, files: dict[str, Any] | None = None,
@@ -211,14 +247,40 @@ def write_tables(tables: dict[str, Any], out_dir: Path, files: dict[str, Any] | 
     `rows_per_part`: a table with more rows is written as a folder `<out_dir>/<name>/` of parts
     `part-00000.parquet`, ... (row order = part order; pandas, pyarrow, polars and DuckDB read
     the folder or `<name>/*.parquet` as one table). The layout depends only on this number,
-    never on the engine, so every engine writes the same bytes.
+    never on the engine, so every engine writes the same bytes (TableParts).
     `files`: extra JSON documents written into the folder in the same step (e.g. the ingest
     report), as {file name: object}. `keep_existing`: also keep the tables of the current
     folder that `tables` does not replace (writing one table of several). Tables of an old
     folder are otherwise gone: the new folder replaces it whole.
     """
+    with writing_tables(out_dir, rows_per_part, keep_existing, replaced=set(tables)) as out:
+        for name, df in tables.items():
+            out.table(name).append(df.reset_index(drop=True))
+        out.files.update(files or {})
+
+
+class TablesOut:
+    """A table folder being written (see `writing_tables`): `table(name)` gives the table's
+    TableParts; `files` the extra JSON documents to write beside them."""
+
+    def __init__(self, folder: Path, rows_per_part: int | None):
+        self.folder, self.rows_per_part = folder, rows_per_part
+        self.tables: dict[str, TableParts] = {}
+        self.files: dict[str, Any] = {}
+
+    def table(self, name: str) -> TableParts:
+        if name not in self.tables:
+            self.tables[name] = TableParts(self.folder, name, self.rows_per_part)
+        return self.tables[name]
+
+
+@contextmanager
+def writing_tables(out_dir: Path, rows_per_part: int | None = None, keep_existing: bool = False,
+                   replaced: set[str] | None = None) -> Iterator[TablesOut]:
+    """A table folder written piece by piece, atomically: the tables appended to, the files
+    given and the manifest appear together when the block ends, or nothing changes."""
     out_dir = Path(out_dir)
-    kept = _existing_tables(out_dir, set(tables)) if keep_existing else {}
+    kept = _existing_tables(out_dir, replaced or set()) if keep_existing else {}
     with atomic_dir(out_dir) as tmp:
         manifest: dict[str, Any] = {}
         for name, src in kept.items():
@@ -228,15 +290,11 @@ def write_tables(tables: dict[str, Any], out_dir: Path, files: dict[str, Any] | 
                 else:
                     shutil.copy2(src, tmp / src.name)
             manifest[name] = _read_manifest(out_dir)["tables"][name]
-        for name, df in tables.items():
-            if rows_per_part is not None and len(df) > rows_per_part:
-                manifest[name] = _write_parts(df.reset_index(drop=True), tmp / name,
-                                              rows_per_part, name)
-                continue
-            path = tmp / f"{name}.parquet"
-            write_table(df.reset_index(drop=True), path)
-            manifest[name] = _entry(path, len(df))
-        for fname, obj in (files or {}).items():
+        out = TablesOut(tmp, rows_per_part)
+        yield out
+        for name, parts in out.tables.items():
+            manifest[name] = parts.close()
+        for fname, obj in out.files.items():
             write_json(obj, tmp / fname)
         # Last: a folder with a manifest is complete.
         write_json({"format": MANIFEST_FORMAT, "tables": dict(sorted(manifest.items()))},

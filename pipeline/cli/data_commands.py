@@ -53,21 +53,22 @@ def ingest(
 
     params = io.load_params(params_file)
     p = io.section(params, "ingest")
+    # the tables are written as the files are read (the folder appears complete at the end, or
+    # not at all), so this process never holds the whole dump
     with open_engine(params, engine, scheduler) as runner, \
-            progress() as prog:
+            progress() as prog, \
+            io.writing_tables(out, io.partition_rows(params)) as dest:
         task = prog.add_task("ingest", total=None)
 
         def on_file(i, n, name):
             prog.update(task, total=n, completed=i, description=f"ingest {name}")
 
-        tables, rep = stage.ingest_dir(input, p, on_file=on_file, engine=runner)
-    if report is None:  # the report is part of the output folder: written in the same step
-        io.write_tables(tables, out, files={"_ingest_report.json": rep},
-                        rows_per_part=io.partition_rows(params))
-    else:
-        io.write_tables(tables, out, rows_per_part=io.partition_rows(params))
+        _, rep = stage.ingest_dir(input, p, on_file=on_file, engine=runner, out=dest)
+        if report is None:  # the report is part of the output folder: written in the same step
+            dest.files["_ingest_report.json"] = rep
+    if report is not None:
         io.write_json(rep, report)
-    render.print_ingest(tables, rep)
+    render.print_ingest(rep["tables"], rep)
 
 
 @app.command()

@@ -195,9 +195,10 @@ def print_sample(summary, out) -> None:
     typer.echo(f"wrote sample dataset to {out}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
 
 
-def print_ingest(tables, rep) -> None:
+def print_ingest(rows: dict, rep) -> None:
+    """rows: {table: row count}."""
     # Skipped (unreadable) and unknown files are both shown: neither may pass unnoticed.
-    print_counts("ingested", {k: len(v) for k, v in tables.items()},
+    print_counts("ingested", dict(rows),
                  [f"{f['file']}: skipped, {f['reason']}" for f in rep.get("skipped_files", [])]
                  + [f"{f['file']}: {f['reason']}" for f in rep.get("unknown_files", [])]
                  + [f"{f['file']}: passed over, {f['reason']}" for f in rep.get("passed_over", [])]

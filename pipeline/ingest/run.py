@@ -2,8 +2,9 @@
 
 Files are found by files.py and detected by content (gzip magic, JSON / NDJSON / CSV), never
 by name; parsing is in parse.py. This module fans the units out to `workers` processes (or
-Dask) and concatenates the results in file order, so the output does not depend on
-scheduling.
+Dask) and takes the results in file order, so the output does not depend on scheduling; with
+an output folder (`dcnet ingest`), each file's rows are written as soon as it is done
+(io.TableParts), so this process never holds the whole dump.
 
 Work units (plan.py; worker.py runs one): a file is one unit, except big files, which are cut at object boundaries into
 chunks of ~CHUNK_BYTES (positions are kept), so that one huge file still uses every worker and
@@ -58,7 +59,7 @@ def _check_params(params: dict) -> tuple[str, int, dict]:
 
 
 def ingest_dir(raw_dir: Path, params: dict, on_file: Callable[[int, int, str], None] | None = None,
-               engine=None):
+               engine=None, out=None):
     """Read every data file under `raw_dir` into the canonical tables.
 
     Returns (tables, report): tables maps every name of model.TABLES to a conformed DataFrame
@@ -72,6 +73,11 @@ def ingest_dir(raw_dir: Path, params: dict, on_file: Callable[[int, int, str], N
 
     `engine`: None for the local engine, else a pipeline.engine.DaskEngine; every unit then
     runs as a Dask task (whatever the size of the input and ingest.workers).
+
+    `out`: a pipeline.io.TablesOut (`io.writing_tables`) to write the tables into as the files
+    are read, in file order, instead of returning them (tables is then None): this process
+    then holds only the files in flight and up to two parts per table, not the whole dump.
+    The files written are the same as writing the returned tables.
     """
     raw_dir = Path(raw_dir)
     on_bad, workers, tun = _check_params(params)
@@ -88,7 +94,7 @@ def ingest_dir(raw_dir: Path, params: dict, on_file: Callable[[int, int, str], N
     with TempFiles(getattr(engine, "temp_dir", None)) as temps:
         units = plan_files(raw_dir, files, sizes, tun, temps, paths_only=engine is not None)
         frames, report = _ingest(units, files, sizes, str(raw_dir), on_bad,
-                                 workers if use_pool else 1, on_file, engine, temps.release)
+                                 workers if use_pool else 1, on_file, engine, temps.release, out)
     report["passed_over"] = passed_over
     report["files_passed_over"] = len(passed_over)
     return frames, report
@@ -180,40 +186,60 @@ def _execute(units: Iterable[Unit], workers: int, on_bad: str, label: str,
     return bad
 
 
-def _ingest(units, files, sizes, label, on_bad, workers, on_file, engine=None, release=None):
+def _ingest(units, files, sizes, label, on_bad, workers, on_file, engine=None, release=None,
+            out=None):
     import pyarrow as pa
 
     from schemas import model
 
     n = len(files)
     per_file: list[list] = [[] for _ in files]
+    reports: dict[int, dict] = {}
+    parts: dict[str, list] = {t: [] for t in model.TABLES}
+    n_err = dict.fromkeys(model.TABLES, 0)
+    rows = dict.fromkeys(model.TABLES, 0)
     if on_file:
         on_file(0, n, display(files[0]))
 
+    def done(i: int) -> None:
+        """File i is read and good; every earlier file is done (units come in order)."""
+        reports[i] = _file_report(files[i], sizes[i], per_file[i])
+        for _, tables, _ in per_file[i]:
+            for t, tbl in tables.items():
+                n_err[t] += tbl.num_rows - tbl.column("ingest_errors").null_count
+                rows[t] += tbl.num_rows
+                if out is None:
+                    parts[t].append(tbl)
+                elif tbl.num_rows:
+                    out.table(t).append(_to_frame(t, [tbl], pa))
+        per_file[i] = []
+
     def on_unit(u: Unit, res: tuple) -> None:
         per_file[u.file_idx].append(res)
-        if u.last and on_file:
-            on_file(u.file_idx + 1, n, display(u.rel))
+        if u.last:
+            done(u.file_idx)
+            if on_file:
+                on_file(u.file_idx + 1, n, display(u.rel))
 
     with no_gc():
         bad = _execute(units, workers, on_bad, label, on_unit, engine, release)
 
-        parts: dict[str, list] = {t: [] for t in model.TABLES}
         file_reports, unknown_files, skipped = [], [], []
         for i, rel in enumerate(files):
             if i in bad:
                 skipped.append({"file": display(rel), "reason": bad[i]})
                 continue
-            rep = _file_report(rel, sizes[i], per_file[i])
+            rep = reports[i] if i in reports else _file_report(rel, sizes[i], per_file[i])
             file_reports.append(rep)
             for reason, (count, first) in sorted(rep.pop("_unknown").items(), key=lambda kv: kv[1][1]):
                 unknown_files.append({"file": rel, "reason": reason, "objects": count, "first_pos": first})
-            for _, tables, _ in per_file[i]:
-                for t, tbl in tables.items():
-                    parts[t].append(tbl)
-            per_file[i] = []
-        n_err = {t: sum(x.num_rows - x.column("ingest_errors").null_count for x in parts[t]) for t in parts}
-        frames = {t: _to_frame(t, parts.pop(t), pa) for t in list(parts)}
+        if out is None:
+            frames = {t: _to_frame(t, parts.pop(t), pa) for t in list(parts)}
+        else:
+            frames = None
+            for t in model.TABLES:  # every model table is in the output, empty ones too
+                if t not in out.tables:
+                    out.table(t).append(_to_frame(t, [], pa))
 
     redacted: dict[str, int] = {}
     for f in file_reports:
@@ -228,7 +254,7 @@ def _ingest(units, files, sizes, label, on_bad, workers, on_file, engine=None, r
         # values of secret-like keys (passwords, keys, tokens) replaced by "<redacted>"
         "redacted_values": sum(redacted.values()),
         "redacted_keys": dict(sorted(redacted.items())),
-        "tables": {t: int(len(df)) for t, df in frames.items()},
+        "tables": {t: int(rows[t]) for t in model.TABLES},
         "rows_with_ingest_errors": n_err,
         "files": file_reports,
         "unknown_files": unknown_files,

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import yaml
 from typer.testing import CliRunner
 
@@ -134,3 +136,47 @@ def test_stages_through_the_cli_read_and_write_parts(tmp_path, sample_dir):
     for rel in ("alcor/alcor_requests.ndjson", "mininet/dcnet_topo.py"):
         assert (outs["files"] / "export" / rel).read_bytes() == \
             (outs["parts"] / "export" / rel).read_bytes()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 9), max_size=6), st.integers(1, 6))
+def test_a_table_written_in_pieces_gives_the_same_files(tmp_path_factory, pieces, per_part):
+    """However the rows arrive (empty pieces included), the files are those of one write."""
+    folder = tmp_path_factory.mktemp("pieces")
+    df = rows(sum(pieces))
+    io.write_tables({"big": df}, folder / "whole", rows_per_part=per_part)
+    with io.writing_tables(folder / "pieces", per_part) as out:
+        start = 0
+        for n in pieces or [0]:
+            out.table("big").append(df.iloc[start:start + n].reset_index(drop=True))
+            start += n
+    whole = sorted(p.relative_to(folder / "whole") for p in (folder / "whole").rglob("*") if p.is_file())
+    assert whole == sorted(p.relative_to(folder / "pieces") for p in (folder / "pieces").rglob("*")
+                           if p.is_file())
+    for rel in whole:
+        assert (folder / "whole" / rel).read_bytes() == (folder / "pieces" / rel).read_bytes(), rel
+
+
+@pytest.mark.parametrize("per_part", [700, 10**9])
+def test_ingest_streams_the_files_a_whole_write_would_give(tmp_path, sample_dir, per_part):
+    """`dcnet ingest` writes tables as the files are read; the folder is byte for byte the one
+    written from the tables ingest_dir returns (parts cut across file boundaries included)."""
+    from pipeline.ingest import ingest_dir
+
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["engine"] = {**(params.get("engine") or {}), "partition_rows": per_part}
+    pfile = tmp_path / "params.yaml"
+    pfile.write_text(yaml.safe_dump(params))
+    res = CliRunner().invoke(app, ["ingest", "--input", str(sample_dir), "--out",
+                                   str(tmp_path / "streamed"), "--params", str(pfile)])
+    assert res.exit_code == 0, res.output
+    tables, rep = ingest_dir(sample_dir, params["ingest"])
+    io.write_tables(tables, tmp_path / "whole", files={"_ingest_report.json": rep},
+                    rows_per_part=per_part)
+    files = sorted(p.relative_to(tmp_path / "whole") for p in (tmp_path / "whole").rglob("*")
+                   if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path / "streamed")
+                           for p in (tmp_path / "streamed").rglob("*") if p.is_file())
+    for rel in files:
+        assert (tmp_path / "whole" / rel).read_bytes() == (tmp_path / "streamed" / rel).read_bytes(), rel
+    assert (per_part < 10**9) == any("part-" in str(rel) for rel in files)
