@@ -7,9 +7,7 @@ from pipeline.sample.profiles import KINDS, LABEL_NOISE, MISNAMED, MIXED_USE, NA
 from pipeline.sample.world import World
 
 
-# The generated README names the generator by its old single-module path: the committed sample's
-# bytes stay unchanged by the package refactor (a later regeneration may update it).
-GENERATOR_PATH = "pipeline/sample_dc.py"
+GENERATOR_PATH = "pipeline/sample/"  # the package that generates the sample (`dcnet sample`)
 
 
 def counts(w: World) -> dict[str, int]:
