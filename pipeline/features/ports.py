@@ -221,5 +221,6 @@ def _grouping_project(f: pd.DataFrame, tables: dict[str, pd.DataFrame], dev: np.
                        pd.Series(_str(fips["project_id"]).to_numpy(), index=_str(fips["id"]).to_numpy())])
     owner = owner[(owner.index != "") & (owner != "")]
     owner = owner[~owner.index.duplicated()]
-    fallback = pd.Series(dev).map(owner).fillna("").to_numpy()
+    # object first: with no router or floating IP, map() gives float NaN, which "" cannot fill
+    fallback = pd.Series(dev).map(owner).astype(object).fillna("").to_numpy()
     return np.where(f["project_id"].to_numpy() == "", fallback, f["project_id"].to_numpy())
