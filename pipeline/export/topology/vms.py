@@ -143,9 +143,9 @@ def _subnet_prefixes(subnets) -> tuple:
 
 def _groups_with_several(starts: np.ndarray, values) -> int:
     """How many groups (rows from each start to the next) hold more than one distinct value."""
-    group = np.cumsum(np.isin(np.arange(len(values)), starts)) - 1
+    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(values)]))
     codes, _ = pd.factorize(pd.Series(pd.arrays.ArrowExtensionArray(values)))
-    differs = codes != codes[starts][group]
+    differs = codes != codes[starts][group]  # a row unlike its group's first row
     return int(len(np.unique(group[differs])))
 
 
@@ -165,7 +165,7 @@ def _prefixed(prefix: str, values):
 
 def _arrow(series: pd.Series, type_=pa.large_string()):
     """The column as one Arrow array of `type_` (zero-copy for Arrow-backed columns)."""
-    arr = pa.array(series) if not isinstance(series.dtype, np.dtype) or series.dtype != object \
+    arr = pa.array(series) if series.dtype != object \
         else pa.array(series.to_numpy(dtype=object, na_value=None), type=type_)
     arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
     return arr if arr.type == type_ else pc.cast(arr, type_)
