@@ -41,6 +41,10 @@ import re
 from bisect import bisect_right
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from pipeline.export.wire import dumps_pretty
 from pipeline.export.topology import Topology, partitions, pylist
 from pipeline.params import default
@@ -76,12 +80,14 @@ def jq(value) -> str:
 
 
 _PLAIN = re.compile(r'[ !#-\[\]-~]*')  # printable ASCII except " and backslash
+_JQ_NONE = '"None"'  # jq(None)
 
 
 class _Cols:
-    """The topology's columns as Python lists, computed once for every lab file."""
+    """The topology's columns as Python lists, and every node's and link's JSON text, computed
+    once for every lab file (whole columns at a time: per-row formatting was most of the time)."""
 
-    def __init__(self, topo: Topology):
+    def __init__(self, topo: Topology, sw_kind: str = DEFAULT_SWITCH_KIND):
         n, l = topo.nodes, topo.links
         self.short, self.kind, self.role = pylist(n["short"]), pylist(n["kind"]), pylist(n["role"])
         self.ref, self.name = pylist(n["ref_id"]), pylist(n["name"])
@@ -93,53 +99,94 @@ class _Cols:
         self.mac = pylist(l["mac"]) if "mac" in l else none
         self.ip4 = pylist(l["ip"]) if "ip" in l else none
         self.ip6 = pylist(l["ip6"]) if "ip6" in l else none
-        # interface names (see the module doc): eth<n> in VMs, <node>e<n> on bridges
-        counter = [0] * len(n)
-        self.a_if, self.b_if = [], []
-        for a, b in zip(self.src, self.dst):
-            for end, out in ((a, self.a_if), (b, self.b_if)):
-                counter[end] += 1
-                out.append(f"eth{counter[end]}" if self.kind[end] == "vm"
-                           else f"{self.short[end]}e{counter[end]}")
         for s_ in self.short:
             if not SAFE.match(s_):  # generated names only; a failure here is a bug, not bad data
                 raise ValueError(f"unsafe node name {s_!r}")
+        self.a_if, self.b_if = self._interfaces()
+        self.node_head = self._node_heads(sw_kind)
+        self.link_json = self._link_texts()
+        self.addr_cmds = self._address_cmds()
+
+    def _interfaces(self) -> tuple[list[str], list[str]]:
+        """Interface names (see the module doc): the k-th link end of a node is eth<k> in a VM,
+        <node>e<k> on a bridge, k counted over the links in order, a link's src end first."""
+        ends = np.empty(2 * len(self.src), dtype=np.int64)
+        ends[0::2], ends[1::2] = self.src, self.dst
+        order = np.argsort(ends, kind="stable")
+        ranked = ends[order]
+        first = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]]) if len(ends) else ends
+        sizes = np.diff(np.r_[first, len(ends)])
+        nth = np.empty(len(ends), dtype=np.int64)
+        nth[order] = np.arange(len(ends)) - np.repeat(first, sizes) + 1
+        names = [f"eth{k}" if self.kind[node] == "vm" else f"{self.short[node]}e{k}"
+                 for node, k in zip(ends.tolist(), nth.tolist())]
+        return names[0::2], names[1::2]
+
+    def _node_heads(self, sw_kind: str) -> list[str]:
+        """Each node's mapping entry up to its labels' closing brace (the `exec` and the final
+        brace are added per lab file)."""
+        roles, refs, names = _jq_all(self.role), _jq_all(self.ref), _jq_all(self.name)
+        return [f'"{short}": {{"kind": "{"linux" if k == "vm" else sw_kind}", "labels": '
+                f'{{"dcnet.kind": "{k}", "dcnet.role": {role}'
+                + (f', "dcnet.id": {ref_q}' if ref else "")
+                + (f', "dcnet.name": {name_q}' if name else "") + "}"
+                for short, k, role, ref, ref_q, name, name_q
+                in zip(self.short, self.kind, roles, self.ref, refs, self.name, names)]
+
+    def _link_texts(self) -> list[str]:
+        macs = _jq_all(self.mac)
+        out = []
+        for src, dst, kind, a_if, b_if, mac, mac_q in zip(self.src, self.dst, self.lkind, self.a_if,
+                                                          self.b_if, self.mac, macs):
+            a, b = self.short[src], self.short[dst]
+            if kind != "nic":
+                out.append(f'{{"endpoints": ["{a}:{a_if}", "{b}:{b_if}"]}}')
+                continue
+            mac_part = f', "mac": {mac_q}' if mac is not None else ""
+            out.append(f'{{"type": "veth", "endpoints": [{{"node": "{a}", "interface": "{a_if}"'
+                       f'{mac_part}}}, {{"node": "{b}", "interface": "{b_if}"}}]}}')
+        return out
+
+
+    def _address_cmds(self) -> list[str]:
+        """The `exec` entries (JSON text) of each NIC link's addresses, "" for other links."""
+        nic = [kind == "nic" for kind in self.lkind]
+        v4 = [f"ip addr add {ip} dev {intf}" if is_nic and ip is not None else None
+              for is_nic, ip, intf in zip(nic, self.ip4, self.a_if)]
+        v6 = [f"ip -6 addr add {ip} dev {intf}" if is_nic and ip is not None else None
+              for is_nic, ip, intf in zip(nic, self.ip6, self.a_if)]
+        return [(q4 if c4 is not None else "") + (", " if c4 is not None and c6 is not None else "")
+                + (q6 if c6 is not None else "")
+                for c4, q4, c6, q6 in zip(v4, _jq_all(v4), v6, _jq_all(v6))]
+
+
+_QUOTE, _EMPTY = pa.scalar('"', pa.large_string()), pa.scalar("", pa.large_string())
+
+
+def _jq_all(values: list) -> list[str]:
+    """[jq(v) for v in values], the strings that need no escaping quoted in one Arrow pass."""
+    try:
+        arr = pa.array(values, pa.large_string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all strings: one by one
+        return [jq(v) for v in values]
+    plain = pc.fill_null(pc.match_substring_regex(arr, r"^[ !#-\[\]-~]*$"), False)
+    quoted = pc.if_else(plain, pc.binary_join_element_wise(_QUOTE, arr, _QUOTE, _EMPTY), None).to_pylist()
+    return [q if q is not None else jq(v) if v is not None else _JQ_NONE
+            for q, v in zip(quoted, values)]
 
 
 def address_commands(c: _Cols, link_rows) -> dict[int, list[str]]:
-    """{VM node row: its `exec` commands}: one `ip addr add` per NIC address, in link order."""
+    """{VM node row: its `exec` commands as JSON strings}: one `ip addr add` per NIC address,
+    in link order."""
     cmds: dict[int, list[str]] = {}
     for r in link_rows:
-        if c.lkind[r] != "nic":
-            continue
-        vm, intf = c.src[r], c.a_if[r]
-        if c.ip4[r] is not None:
-            cmds.setdefault(vm, []).append(f"ip addr add {c.ip4[r]} dev {intf}")
-        if c.ip6[r] is not None:
-            cmds.setdefault(vm, []).append(f"ip -6 addr add {c.ip6[r]} dev {intf}")
+        if c.addr_cmds[r]:
+            cmds.setdefault(c.src[r], []).append(c.addr_cmds[r])
     return cmds
 
 
-def _node_json(c: _Cols, i: int, sw_kind: str, commands: list[str] | None) -> str:
-    k = c.kind[i]
-    labels = [f'"dcnet.kind": "{k}"', f'"dcnet.role": {jq(c.role[i])}']
-    if c.ref[i]:
-        labels.append(f'"dcnet.id": {jq(c.ref[i])}')
-    if c.name[i]:
-        labels.append(f'"dcnet.name": {jq(c.name[i])}')
-    text = f'"{c.short[i]}": {{"kind": "{"linux" if k == "vm" else sw_kind}", "labels": {{{", ".join(labels)}}}'
-    if commands:
-        text += f', "exec": [{", ".join(jq(cmd) for cmd in commands)}]'
-    return text + "}"
-
-
-def _link_json(c: _Cols, r: int) -> str:
-    a, b = c.short[c.src[r]], c.short[c.dst[r]]
-    if c.lkind[r] != "nic":
-        return f'{{"endpoints": ["{a}:{c.a_if[r]}", "{b}:{c.b_if[r]}"]}}'
-    mac = f', "mac": {jq(c.mac[r])}' if c.mac[r] is not None else ""
-    return (f'{{"type": "veth", "endpoints": [{{"node": "{a}", "interface": "{c.a_if[r]}"{mac}}}, '
-            f'{{"node": "{b}", "interface": "{c.b_if[r]}"}}]}}')
+def _node_json(c: _Cols, i: int, commands: list[str] | None) -> str:
+    return c.node_head[i] + (f', "exec": [{", ".join(commands)}]}}' if commands else "}")
 
 
 def lab_text(c: _Cols, name: str, node_rows, link_rows, params: dict, mgmt_subnet,
@@ -147,11 +194,10 @@ def lab_text(c: _Cols, name: str, node_rows, link_rows, params: dict, mgmt_subne
     """The lab file: YAML in its JSON form (JSON is YAML 1.2 flow style, which containerlab's
     YAML parser reads), one node or link per line. Checkers and tools load it with a JSON parser
     in milliseconds where a YAML parser in Python takes seconds per 2,500 nodes."""
-    sw_kind = params.get("containerlab_switch_kind", DEFAULT_SWITCH_KIND)
     image = str(params.get("containerlab_image", DEFAULT_IMAGE))
     exec_of = address_commands(c, link_rows)
-    nodes = ",\n".join(f"   {_node_json(c, i, sw_kind, exec_of.get(i))}" for i in node_rows)
-    links = ",\n".join(f"   {_link_json(c, r)}" for r in link_rows)
+    nodes = ",\n".join(f"   {_node_json(c, i, exec_of.get(i))}" for i in node_rows)
+    links = ",\n".join(f"   {c.link_json[r]}" for r in link_rows)
     return (f"# dcnet data center for containerlab (generated by `dcnet export`).{note}\n"
             f"# Create the bridges first: sudo sh {name}.bridges.sh\n"
             f"# YAML in JSON form: one node or link per line.\n"
@@ -167,9 +213,7 @@ def _data_ranges(c: _Cols) -> tuple[list[int], list[int]]:
     """The VMs' own IPv4 networks (and containerlab's default mgmt /24) as sorted, merged
     [start, end] ranges: a management subnet overlapping them would clash inside the VMs."""
     found = {(int(CLAB_DEFAULT_MGMT.network_address), int(CLAB_DEFAULT_MGMT.broadcast_address))}
-    for ip in c.ip4:
-        if ip is not None:
-            found.add(_ipv4_network_range(ip))
+    found.update(_ipv4_network_ranges([ip for ip in c.ip4 if ip is not None]))
     ranges = sorted(r for r in found if r is not None)
     starts, ends = [], []
     for lo, hi in ranges:
@@ -179,6 +223,33 @@ def _data_ranges(c: _Cols) -> tuple[list[int], list[int]]:
             starts.append(lo)
             ends.append(hi)
     return starts, ends
+
+
+# a.b.c.d/len without leading zeros: the common case, computed for a whole column at once
+_IPV4_CIDR_RE2 = (r"^(?P<a>0|[1-9]\d{0,2})\.(?P<b>0|[1-9]\d{0,2})\.(?P<c>0|[1-9]\d{0,2})\."
+                  r"(?P<d>0|[1-9]\d{0,2})/(?P<len>0|[1-9]\d?)$")
+
+
+def _ipv4_network_ranges(texts: list[str]) -> list[tuple[int, int] | None]:
+    """[_ipv4_network_range(t) for t in texts], the plain a.b.c.d/len ones in one Arrow/numpy
+    pass (10^5-10^6 addresses per export), any other text through _ipv4_network_range."""
+    try:
+        arr = pa.array(texts, pa.large_string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return [_ipv4_network_range(t) for t in texts]
+    parts = pc.extract_regex(arr, _IPV4_CIDR_RE2)
+    matched = pc.is_valid(parts).to_numpy(zero_copy_only=False)
+    fields = {name: pc.cast(pc.fill_null(pc.struct_field(parts, name), "0"), pa.int64()).to_numpy()
+              for name in ("a", "b", "c", "d", "len")}
+    octets = np.stack([fields[k] for k in "abcd"])
+    plain = matched & (octets.max(axis=0) <= 255) & (fields["len"] <= 32)
+    address = (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]
+    size = np.left_shift(1, 32 - np.minimum(fields["len"], 32))
+    first = address - address % size
+    out = list(zip(first.tolist(), (first + size - 1).tolist()))
+    for i in np.flatnonzero(~plain).tolist():
+        out[i] = _ipv4_network_range(texts[i])
+    return out
 
 
 _IPV4_CIDR = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/(\d{1,2})")
@@ -257,7 +328,7 @@ def write(topo: Topology, out: Path, params: dict) -> dict:
         raise InputError(f"params export.containerlab_switch_kind must be one of "
                          f"{', '.join(SWITCH_KINDS)}, got {sw_kind!r}")
     max_nodes = int(params.get("containerlab_max_nodes", DEFAULT_MAX_NODES))
-    cols = _Cols(topo)
+    cols = _Cols(topo, sw_kind)
     (out / "names.csv").write_text(topo.names_csv())
     parts = partitions(topo, max_nodes)
     addresses = {"VM addresses set by node exec (ip addr add), not endpoint ipv4/ipv6 keys":

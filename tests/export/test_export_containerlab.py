@@ -174,3 +174,26 @@ def test_network_range_matches_ipaddress():
 
     check()
     assert _ipv4_network_range("2001:db8::1/64") is None
+
+
+def test_column_helpers_equal_their_one_value_rules():
+    """The whole-column helpers (Arrow/numpy) give exactly what the one-value rules give, on
+    lists mixing plain values with every kind that takes the slow path."""
+    from hypothesis import given, settings, strategies as st
+
+    from pipeline.export.containerlab import _ipv4_network_range, _ipv4_network_ranges, _jq_all, jq
+
+    part = st.one_of(st.integers(0, 300).map(str), st.sampled_from(["00", "01", "007"]))
+    prefix = st.one_of(st.integers(0, 40).map(str), st.sampled_from(["08", "255.255.0.0", "", "x"]))
+    address = st.one_of(st.builds(lambda o, p: ".".join(o) + "/" + p,
+                                  st.lists(part, min_size=4, max_size=4), prefix),
+                        st.sampled_from(["2001:db8::1/64", "10.0.0.1", "", "10.0.0.1/24\n"]))
+    texts = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["a\u2028b", "q\"", "\\", "é"]))
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(address, max_size=30), st.lists(texts, max_size=30))
+    def check(addresses, values):
+        assert _ipv4_network_ranges(addresses) == [_ipv4_network_range(a) for a in addresses]
+        assert _jq_all(values) == [jq(v) for v in values]
+
+    check()
