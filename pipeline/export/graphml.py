@@ -70,13 +70,27 @@ def _any_match(t: pd.Series, pattern: str) -> bool:
 
 
 def _elements(df: pd.DataFrame, head: pd.Series, attrs, prefix: str, close: str) -> list[str]:
-    parts = head.reset_index(drop=True)
+    """One XML element per row: `head`, a <data> per non-null attribute, `close`; joined in one
+    Arrow pass (adding the attributes one by one copied the growing text once per attribute)."""
+    pieces = [_large(head)]
     for i, (a, t) in enumerate(attrs):
         if a not in df:
             continue
-        text = _xml_text(df[a].reset_index(drop=True), t)
-        parts = parts + (f'<data key="{prefix}{i}">' + text + "</data>").fillna("")
-    return pylist(parts + close)
+        text = _large(_xml_text(df[a].reset_index(drop=True), t))
+        pieces.append(pc.binary_join_element_wise(_scalar(f'<data key="{prefix}{i}">'), text,
+                                                  _scalar("</data>"), _scalar("")))
+    pieces.append(_scalar(close))
+    return pc.binary_join_element_wise(*pieces, _scalar(""), null_handling="skip").to_pylist()
+
+
+def _large(col: pd.Series) -> pa.Array:
+    arr = pa.array(col.array)
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return arr if arr.type == pa.large_string() else pc.cast(arr, pa.large_string())
+
+
+def _scalar(text: str) -> pa.Scalar:
+    return pa.scalar(text, pa.large_string())
 
 
 CHUNK = 50_000  # rows per vectorised slice: bounds the memory of the string columns
