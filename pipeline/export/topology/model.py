@@ -31,18 +31,11 @@ class Topology:
     def names_csv(self) -> str:
         """short,label,kind,role,id,name per node (the map back to real names), built once."""
         if "names_csv" not in self._cache:
-            import csv
-            import io
-
-            from pipeline.util import csv_cell
+            from pipeline.util import csv_column, csv_text
 
             m = name_map(self)
-            buf = io.StringIO()
-            w = csv.writer(buf, lineterminator="\n")
-            w.writerow(list(m.columns))
-            w.writerows([csv_cell(v) for v in row]
-                        for row in zip(*(pylist(m[c]) for c in m.columns)))
-            self._cache["names_csv"] = buf.getvalue()
+            self._cache["names_csv"] = csv_text(list(m.columns),
+                                                [csv_column(pylist(m[c])) for c in m.columns])
         return self._cache["names_csv"]
 
     def count(self, kind: str) -> int:
