@@ -132,3 +132,46 @@ def test_exported_lab_is_json_form_and_yaml_reads_it_the_same(tmp_path):
     text = (tmp_path / LAB).read_text()
     body = "".join(line for line in text.splitlines(True) if not line.startswith("#"))
     assert json.loads(body) == yaml.safe_load(text) == containerlab.load_lab(text.encode())
+
+
+def test_json_fast_path_never_hides_a_duplicate_key():
+    """load_lab's orjson path (a duplicate key proven absent by counting) gives json.loads's
+    document or the same refusal, on JSON texts written with duplicate keys, spaces before
+    colons, and quotes or colons inside strings, raw or \\u-escaped."""
+    import json
+
+    from hypothesis import given, settings, strategies as st
+
+    word = st.sampled_from(["a", "b", 'q"', "c:", '":', "x\\", ""])
+    colon = st.sampled_from([": ", ":", " : ", "\n:"])
+
+    def encode(text: str, escaped: int) -> str:  # 0: as json writes it, 1: quotes, 2: colons \u-escaped
+        out = json.dumps(text)
+        return out.replace('\\"', "\\u0022") if escaped == 1 else \
+            out.replace(":", "\\u003a") if escaped == 2 else out
+
+    def obj(children):
+        pair = st.tuples(word, st.integers(0, 2), colon, children)
+        return st.lists(pair, max_size=4).map(lambda pairs: "{" + ", ".join(
+            encode(k, esc) + c + v for k, esc, c, v in pairs) + "}")
+
+    scalar = st.one_of(st.builds(encode, word, st.integers(0, 2)), st.sampled_from(["1", "true", "null"]))
+    value = st.recursive(scalar, lambda children: st.one_of(
+        obj(children), st.lists(children, max_size=3).map(lambda items: "[" + ", ".join(items) + "]")),
+        max_leaves=12)
+
+    def same_as_json(text):
+        try:
+            expected = json.loads(text, object_pairs_hook=containerlab._unique_keys)
+        except ValueError:
+            expected = ValueError
+        try:
+            got = containerlab.load_lab(text.encode())
+        except ValueError:
+            got = ValueError
+        assert got == expected
+
+    for text in ['{"a": 1, "a": "\\u0022:"}', '{"a": 1, "a": "\\":"}', '{"a": 1, "a" : 2}',
+                 '{"a": 1, "b": {"a": 2, "a": 3}}']:
+        same_as_json(text)
+    settings(max_examples=400, deadline=None)(given(obj(value))(same_as_json))()
