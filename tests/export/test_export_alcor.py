@@ -272,3 +272,18 @@ def run_k6_script(tmp_path, script: str, env: dict) -> dict:
                        env={"PATH": "/usr/bin:/bin", "K6ENV": json.dumps(env)}, timeout=60)
     assert p.returncode == 0, p.stderr
     return json.loads(p.stdout)
+
+
+def test_each_step_holds_requests_of_its_resource(tmp_path, sample_tables):  # noqa: F811
+    """write() counts requests per resource by step (RESOURCE_OF_STEP): every request of a step
+    is of that resource, and the summary's counts are the stream's."""
+    from collections import Counter
+
+    from pipeline.export.alcor.stream import RESOURCE_OF_STEP, iter_requests
+
+    for tables in (small_dc(), sample_tables):
+        for step, batch in iter_requests(tables, {}):
+            assert {r[0] for r in batch} <= {RESOURCE_OF_STEP[step]}, step
+        summary = export(tables, tmp_path)
+        lines = read_stream(tmp_path / "alcor_requests.ndjson")
+        assert summary["by_resource"] == dict(sorted(Counter(r["resource"] for r in lines).items()))

@@ -3,7 +3,6 @@ written with the K6 replayer; and the stream read back as a dump of resource bod
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import orjson
@@ -174,8 +173,8 @@ def write(topo, out: Path, params: dict) -> dict:
                 phases, prev = phases + 1, step
             fh.write(b"\n".join(_encode(batch, phases)) + b"\n")
             n += len(batch)
-            for resource, count in Counter(r[0] for r in batch).items():
-                by_resource[resource] = by_resource.get(resource, 0) + count
+            resource = RESOURCE_OF_STEP[step]  # a step's requests are all of its resource (tested)
+            by_resource[resource] = by_resource.get(resource, 0) + len(batch)
     (out / K6).write_text(k6_script(params))
     return {"files": [K6, STREAM], "requests": n, "phases": phases,
             "by_resource": dict(sorted(by_resource.items())),
