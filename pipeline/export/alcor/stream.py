@@ -122,14 +122,20 @@ def iter_requests(tables: dict, params: dict | None = None, counts: Counts | Non
 
 def _encode(batch: list, phase: int) -> list:
     """NDJSON lines of one batch, keys sorted, compact, without building a dict per line: the
-    wrapper's keys are fixed and its values (service, method, percent-encoded path) plain."""
+    wrapper's keys are fixed and its values (service, method, percent-encoded path) plain; the
+    text around body and path is made once per (resource, service, method)."""
     tail_phase = b',"phase":' + str(phase).encode()
+    around: dict = {}
     out = []
     for resource, service, method, path, body, capture in batch:
+        key = (resource, service, method)
+        pieces = around.get(key)
+        if pieces is None:
+            pieces = around[key] = (b',"method":"' + method.encode() + b'","path":',
+                                    tail_phase + b',"resource":"' + resource.encode()
+                                    + b'","service":"' + service.encode() + b'"}')
         cap = b',"capture":' + dumps(capture) if capture else b""
-        out.append(b'{"body":' + dumps(body) + cap + b',"method":"' + method.encode()
-                   + b'","path":' + dumps(path) + tail_phase + b',"resource":"'
-                   + resource.encode() + b'","service":"' + service.encode() + b'"}')
+        out.append(b'{"body":' + dumps(body) + cap + pieces[0] + orjson.dumps(path) + pieces[1])
     return out
 
 
