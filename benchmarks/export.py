@@ -7,7 +7,8 @@ The synthetic data center is learned from the embedded sample and generated with
 synthesizer (params.yaml `synthesize:` with `hosts`/`projects` overridden), written as canonical
 tables, then `dcnet export --format all` runs as a subprocess measured by harness.measure()
 (wall time, peak RSS of the process tree), once per `export.workers` setting, then
-`dcnet check-export` of the last export (every consumer). Results: benchmarks/results/export.json;
+`dcnet check-export` of the last export (every consumer), with a fixed pure-Python loop timed
+before and after (`calibration_loop`: this VM's speed drifts). Results: benchmarks/results/export.json;
 benchmarks/README.md ("Export") quotes them. Targets: 10k hosts exported in under 30 s (issue 5),
 export + check under 30 s (issue 8).
 """
@@ -48,6 +49,17 @@ def make_synthetic(hosts: int, projects: int, out: Path) -> dict:
     return {t: len(df) for t, df in syn.items()}
 
 
+def calibrate(rounds: int = 3) -> float:
+    """Seconds of a fixed pure-Python loop (best of `rounds`): this VM's speed drifts by a
+    quarter or more within minutes, so each result carries it (compare runs by it)."""
+    best = float("inf")
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        sum(i * i for i in range(3_000_000))
+        best = min(best, time.perf_counter() - t0)
+    return round(best, 3)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--hosts", type=int, default=10_000)
@@ -67,6 +79,7 @@ def main() -> None:
     import yaml
 
     runs = {}
+    speed_before = calibrate()
     for w in a.workers:
         params = yaml.safe_load((ROOT / "params.yaml").read_text())
         params.setdefault("export", {})["workers"] = w
@@ -77,6 +90,8 @@ def main() -> None:
         print(f"workers={w}: {runs[f'workers_{w}']}", flush=True)
     check = measure([DCNET, "check-export", str(out)], cwd=str(ROOT))
     print(f"check-export: {check}", flush=True)
+    speed = {"before_s": speed_before, "after_s": calibrate()}
+    print(f"calibration loop (lower = faster machine): {speed}", flush=True)
     rep = json.loads((out / "_export_report.json").read_text())
     sizes = {d.name: round(sum(f.stat().st_size for f in d.rglob("*") if f.is_file()) / 2**20, 1)
              for d in sorted(out.iterdir()) if d.is_dir()}
@@ -86,7 +101,8 @@ def main() -> None:
         "fabric_switches": rep["topology"]["fabric_switches"],
         "alcor_requests": rep["formats"]["alcor"]["requests"],
         "containerlab_parts": rep["formats"]["containerlab"]["parts"],
-        "export": runs, "check_export": check, "output_mb": sizes, "generate_s": gen_s,
+        "export": runs, "check_export": check, "calibration_loop": speed, "output_mb": sizes,
+        "generate_s": gen_s,
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(result), flush=True)
