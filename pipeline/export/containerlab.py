@@ -147,7 +147,6 @@ class _Cols:
                        f'{mac_part}}}, {{"node": "{b}", "interface": "{b_if}"}}]}}')
         return out
 
-
     def _address_cmds(self) -> list[str]:
         """The `exec` entries (JSON text) of each NIC link's addresses, "" for other links."""
         nic = [kind == "nic" for kind in self.lkind]
@@ -155,8 +154,8 @@ class _Cols:
               for is_nic, ip, intf in zip(nic, self.ip4, self.a_if)]
         v6 = [f"ip -6 addr add {ip} dev {intf}" if is_nic and ip is not None else None
               for is_nic, ip, intf in zip(nic, self.ip6, self.a_if)]
-        return [(q4 if c4 is not None else "") + (", " if c4 is not None and c6 is not None else "")
-                + (q6 if c6 is not None else "")
+        return [q4 + ", " + q6 if c4 is not None and c6 is not None
+                else q4 if c4 is not None else q6 if c6 is not None else ""
                 for c4, q4, c6, q6 in zip(v4, _jq_all(v4), v6, _jq_all(v6))]
 
 
