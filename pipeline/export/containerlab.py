@@ -79,7 +79,8 @@ def jq(value) -> str:
     return _NOT_YAML_PRINTABLE.sub(_escape, json.dumps(text, ensure_ascii=False))
 
 
-_PLAIN = re.compile(r'[ !#-\[\]-~]*')  # printable ASCII except " and backslash
+_PLAIN_CHAR = r'[ !#-\[\]-~]'  # printable ASCII except " and backslash (Python re and RE2)
+_PLAIN = re.compile(_PLAIN_CHAR + "*")
 _JQ_NONE = '"None"'  # jq(None)
 
 
@@ -168,7 +169,7 @@ def _jq_all(values: list) -> list[str]:
         arr = pa.array(values, pa.large_string())
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all strings: one by one
         return [jq(v) for v in values]
-    plain = pc.fill_null(pc.match_substring_regex(arr, r"^[ !#-\[\]-~]*$"), False)
+    plain = pc.fill_null(pc.match_substring_regex(arr, "^" + _PLAIN_CHAR + "*$"), False)
     quoted = pc.if_else(plain, pc.binary_join_element_wise(_QUOTE, arr, _QUOTE, _EMPTY), None).to_pylist()
     return [q if q is not None else jq(v) if v is not None else _JQ_NONE
             for q, v in zip(quoted, values)]

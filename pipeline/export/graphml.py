@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.export.topology import Topology, pylist, to_networkx
+from pipeline.export.topology import Topology, arrow_column, pylist, to_networkx
 from pipeline.params import default
 
 GRAPHML = "dcnet.graphml"
@@ -72,21 +72,15 @@ def _any_match(t: pd.Series, pattern: str) -> bool:
 def _elements(df: pd.DataFrame, head: pd.Series, attrs, prefix: str, close: str) -> list[str]:
     """One XML element per row: `head`, a <data> per non-null attribute, `close`; joined in one
     Arrow pass (adding the attributes one by one copied the growing text once per attribute)."""
-    pieces = [_large(head)]
+    pieces = [arrow_column(head)]
     for i, (a, t) in enumerate(attrs):
         if a not in df:
             continue
-        text = _large(_xml_text(df[a].reset_index(drop=True), t))
+        text = arrow_column(_xml_text(df[a].reset_index(drop=True), t))
         pieces.append(pc.binary_join_element_wise(_scalar(f'<data key="{prefix}{i}">'), text,
                                                   _scalar("</data>"), _scalar("")))
     pieces.append(_scalar(close))
     return pc.binary_join_element_wise(*pieces, _scalar(""), null_handling="skip").to_pylist()
-
-
-def _large(col: pd.Series) -> pa.Array:
-    arr = pa.array(col.array)
-    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    return arr if arr.type == pa.large_string() else pc.cast(arr, pa.large_string())
 
 
 def _scalar(text: str) -> pa.Scalar:

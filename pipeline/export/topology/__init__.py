@@ -38,7 +38,8 @@ from __future__ import annotations
 # the names exporters and tests import
 from pipeline.export.topology.build import build_topology, fabric_missing, require_tables
 from pipeline.export.topology.model import (
-    LABEL_MAX, ROLE_LAYER, ROLE_PREFIX, SHORT_MAX, Topology, TopologyInputError, name_map, pylist)
+    LABEL_MAX, ROLE_LAYER, ROLE_PREFIX, SHORT_MAX, Topology, TopologyInputError, arrow_column, name_map,
+    pylist)
 from pipeline.export.topology.names import label_candidates, unique_names
 from pipeline.export.topology.partition import partitions
 from pipeline.export.topology.views import to_networkx

@@ -51,6 +51,19 @@ def pylist(s) -> list:
     return s.to_numpy(dtype=object, na_value=None).tolist()
 
 
+def arrow_column(series: pd.Series, type_=None):
+    """The column as one Arrow array of `type_` (default large_string; zero-copy for
+    Arrow-backed columns), for the exporters that build their text a column at a time."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    type_ = type_ or pa.large_string()
+    arr = pa.array(series) if series.dtype != object \
+        else pa.array(series.to_numpy(dtype=object, na_value=None), type=type_)
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return arr if arr.type == type_ else pc.cast(arr, type_)
+
+
 def object_frame(cols: dict) -> pd.DataFrame:
     """A frame of object columns as given (a str value fills its column). pandas 3 would
     otherwise convert every list of str to its string dtype, which costs more than building the

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.export.topology.model import object_frame
+from pipeline.export.topology.model import arrow_column, object_frame
 from schemas import netaddr
 
 NODE_COLS = ["key", "kind", "role", "ref_id", "name", "host_key", "project_id"]
@@ -28,8 +28,8 @@ def vm_nodes_and_links(tables: dict, hosts: pd.DataFrame):
     ports = tables.get("ports")
     if ports is None or len(ports) == 0:
         return _empty() + ({"compute_ports": 0, "compute_ports_unplaced": 0},)
-    cols = {c: _arrow(ports[c]) for c in ("id", "device_owner", "device_id", "binding_host_id",
-                                          "mac_address", "network_id", "project_id")}
+    cols = {c: arrow_column(ports[c]) for c in ("id", "device_owner", "device_id", "binding_host_id",
+                                                 "mac_address", "network_id", "project_id")}
     compute = pc.fill_null(pc.starts_with(cols["device_owner"], "compute:"), False)
     host = _host_of_binding(cols["binding_host_id"], hosts)
     placed = pc.and_(compute, pc.is_valid(host))
@@ -67,10 +67,10 @@ def vm_nodes_and_links(tables: dict, hosts: pd.DataFrame):
 def _host_of_binding(binding, hosts: pd.DataFrame):
     """The host id named by each binding_host_id (the first host with that node_name), null
     where none is."""
-    names = _arrow(hosts["node_name"])
+    names = arrow_column(hosts["node_name"])
     # unique() keeps first occurrences; index_in finds each one's first row
     unique_names = pc.unique(names)
-    first_of_name = _arrow(hosts["id"]).take(pc.index_in(unique_names, value_set=names))
+    first_of_name = arrow_column(hosts["id"]).take(pc.index_in(unique_names, value_set=names))
     return first_of_name.take(pc.index_in(binding, value_set=unique_names))
 
 
@@ -82,19 +82,19 @@ def _first_addresses(tables: dict, port_ids, rows: np.ndarray):
         none = pa.nulls(len(rows), pa.large_string())
         return none, none, none
     # one integer code per distinct port id, shared by both tables
-    ip_port = _arrow(port_ips["port_id"])
+    ip_port = arrow_column(port_ips["port_id"])
     codes, _ = pd.factorize(pd.Series(pd.arrays.ArrowExtensionArray(
         pa.chunked_array([port_ids, ip_port]))), use_na_sentinel=True)
     port_code, ip_code = codes[:len(port_ids)][rows], codes[len(port_ids):]
     wanted = np.zeros(codes.max() + 2, dtype=bool)  # index -1 (a null id) stays False
     wanted[port_code] = True
     keep = np.flatnonzero(wanted[ip_code])
-    index = _arrow(port_ips["ip_index"], pa.int64()).take(keep)
+    index = arrow_column(port_ips["ip_index"], pa.int64()).take(keep)
     index = pc.fill_null(index, _NO_INDEX).to_numpy()
     keep = keep[np.lexsort((index, ip_code[keep]))]  # by port, then ip_index, then row (stable)
-    subnet_col = _arrow(port_ips["subnet_id"])
+    subnet_col = arrow_column(port_ips["subnet_id"])
     subnet = _first_of_code(ip_code[keep], keep, port_code, subnet_col)
-    address = _arrow(port_ips["ip_address"])
+    address = arrow_column(port_ips["ip_address"])
     has_address = pc.is_valid(address).to_numpy(zero_copy_only=False)[keep]
     v6_all = pc.fill_null(pc.match_substring(address, ":"), False).to_numpy(zero_copy_only=False)
     prefix_of = _subnet_prefixes(tables.get("subnets"))
@@ -133,7 +133,7 @@ def _subnet_prefixes(subnets) -> tuple:
     prefix_of: dict = {}
     if subnets is not None and len(subnets):
         cidrs = netaddr.parse_cidrs(subnets["cidr"], require_prefix=False)
-        for sid, prefix, ok in zip(_obj(_arrow(subnets["id"])), cidrs.prefix.tolist(),
+        for sid, prefix, ok in zip(_obj(arrow_column(subnets["id"])), cidrs.prefix.tolist(),
                                    cidrs.valid.tolist()):
             if ok:
                 prefix_of[sid] = prefix
@@ -161,14 +161,6 @@ def _group_starts(sorted_keys) -> np.ndarray:
 def _prefixed(prefix: str, values):
     text = pa.large_string()
     return pc.binary_join_element_wise(pa.scalar(prefix, text), values, pa.scalar("", text))
-
-
-def _arrow(series: pd.Series, type_=pa.large_string()):
-    """The column as one Arrow array of `type_` (zero-copy for Arrow-backed columns)."""
-    arr = pa.array(series) if series.dtype != object \
-        else pa.array(series.to_numpy(dtype=object, na_value=None), type=type_)
-    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    return arr if arr.type == type_ else pc.cast(arr, type_)
 
 
 def _obj(values) -> np.ndarray:
