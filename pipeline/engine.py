@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 from pipeline.errors import InputError, StageFailed
+from pipeline.io import partition_rows
 from pipeline.params import default
 
 KINDS = ("local", "dask")
@@ -69,10 +70,7 @@ def spec_from_params(params: dict, kind: str | None = None, address: str | None 
     temp_dir = section.get("temp_dir") or ""
     if not isinstance(temp_dir, str):
         raise InputError(f"params engine.temp_dir must be a folder path, got {temp_dir!r}")
-    raw_rows = section.get("partition_rows", DEFAULT_PARTITION_ROWS)
-    if isinstance(raw_rows, bool) or not isinstance(raw_rows, int) or raw_rows < 1:
-        raise InputError(f"params engine.partition_rows must be a positive integer, got {raw_rows!r}")
-    return EngineSpec(chosen, addr.strip(), workers, temp_dir, raw_rows)
+    return EngineSpec(chosen, addr.strip(), workers, temp_dir, partition_rows(params))
 
 
 class DaskEngine:

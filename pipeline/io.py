@@ -173,7 +173,8 @@ def _entry(path: Path, rows: int) -> dict[str, Any]:
 
 
 def partition_rows(params: dict[str, Any] | None) -> int:
-    """params `engine.partition_rows`: a table with more rows is written as a folder of parts."""
+    """params `engine.partition_rows`, checked (the one reader of it): rows per Dask partition
+    (pipeline/engine.py), and on disk a table with more rows is written as a folder of parts."""
     from pipeline.params import default
 
     section = (params or {}).get("engine") or {}

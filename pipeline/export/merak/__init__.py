@@ -34,8 +34,6 @@ Modules: `parameters` (export.merak_*), `topology_body`, `network`, `compute` (o
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 # the plug-in's interface (write) and the names callers and tests import
@@ -47,7 +45,7 @@ from pipeline.export.merak.parameters import (
 from pipeline.export.merak.topology_body import build_topology_body
 from pipeline.export.topology import Topology
 from pipeline.export.wire import dumps
-from pipeline.util import csv_cell
+from pipeline.util import csv_column, csv_text
 
 SCENARIO = "dcnet_scenario.json"
 
@@ -68,11 +66,9 @@ def write(topo: Topology, out: Path, params: dict) -> dict:
     doc, name_rows, tally = build_scenario(topo, params)
     (out / SCENARIO).write_bytes(dumps(doc) + b"\n")  # compact: 10k hosts make ~100 MB
     (out / "names.csv").write_text(topo.names_csv())
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["kind", "label", "id", "name"])
-    w.writerows([csv_cell(v) for v in row] for row in name_rows)
-    (out / "network_names.csv").write_text(buf.getvalue())
+    header = ["kind", "label", "id", "name"]
+    columns = [csv_column([row[i] for row in name_rows]) for i in range(len(header))]
+    (out / "network_names.csv").write_text(csv_text(header, columns))
     c = doc["configuration"]
     nc, cc = c["network-config"], c["compute-config"]
     return {"files": ["dcnet_scenario.json", "names.csv", "network_names.csv"],
