@@ -12,7 +12,8 @@ params.yaml `engine:` (read with plain dict access; the CLI's --engine/--schedul
       partition_rows: 250000  # rows per partition of a table: Dask (validate), and on disk: a
                               # bigger table is written as a folder of parts (pipeline/io.py)
 
-Ingest, validate and synthesize's shards (synthesize.shards > 1) run on Dask so far (issue 14).
+Ingest, validate, synthesize's shards (synthesize.shards > 1) and export run on Dask so far
+(issue 14).
 Outputs are byte-identical whatever the engine and the partitioning.
 Dask is imported only when the dask engine is opened, so `dcnet --help` and the local engine
 never pay for it.

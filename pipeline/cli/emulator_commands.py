@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from pipeline.cli.apps import PARAMS_OPT, app
+from pipeline.cli.apps import ENGINE_OPT, PARAMS_OPT, SCHEDULER_OPT, app, open_engine
 from pipeline.cli.console import fail, friendly, progress
 
 
@@ -25,6 +25,8 @@ def export(
                                             "instead of reading fabric_switches/fabric_links."),
     report: Optional[Path] = typer.Option(None, help="Export report JSON (default OUT/_export_report.json)."),
     params_file: Path = PARAMS_OPT,
+    engine: Optional[str] = ENGINE_OPT,
+    scheduler: Optional[str] = SCHEDULER_OPT,
 ):
     """Export the topology for emulators: Mininet/Distrinet, Merak, Alcor (+K6), containerlab, GraphML."""
     from pipeline import io
@@ -33,7 +35,7 @@ def export(
 
     params = io.load_params(params_file)
     timings = {}
-    with progress() as prog:
+    with open_engine(params, engine, scheduler) as runner, progress() as prog:
         task = prog.add_task("export", total=None)
         written: list = []
 
@@ -42,7 +44,8 @@ def export(
             prog.update(task, completed=len(written), description=f"export: {name} written")
 
         rep = stage.run(params, input, out, fmt, derive_fabric, report,
-                        on_format=lambda f, s: timings.__setitem__(f, s), on_written=on_written)
+                        on_format=lambda f, s: timings.__setitem__(f, s), on_written=on_written,
+                        engine=runner)
     render.print_export(rep, timings, out)
 
 

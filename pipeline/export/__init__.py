@@ -10,7 +10,8 @@ this dispatcher. Every format gets its own folder `<out>/<format>/`, written int
 temporary folder and renamed into place once every requested format is complete (pipeline/io.py
 `atomic_dir`): no stale file from an earlier, larger export survives, and a failed export (disk
 full, a crash) leaves the previous folders as they were, never a half-written one.
-JSON/NDJSON outputs are deterministic: keys sorted, compact separators (pretty-printed with a fixed 2-space indent where meant to be
+On the dask engine (`dcnet export --engine dask`) the formats run as tasks instead
+(on_engine.py), with the same folders. JSON/NDJSON outputs are deterministic: keys sorted, compact separators (pretty-printed with a fixed 2-space indent where meant to be
 read), rows in a fixed order.
 """
 

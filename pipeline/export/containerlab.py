@@ -321,6 +321,12 @@ def bridges_script(c: _Cols, node_rows, sw_kind: str) -> str:
 
 
 def write(topo: Topology, out: Path, params: dict) -> dict:
+    return finish(out, [write_group(topo, out, params, 0, 1)])
+
+
+def write_group(topo: Topology, out: Path, params: dict, group: int, groups: int) -> dict:
+    """The lab files of parts group, group + groups, ... (one of `groups` tasks that write the
+    parts side by side; group 0 also writes names.csv). Returns what `finish` needs of them."""
     from pipeline.errors import InputError
 
     sw_kind = params.get("containerlab_switch_kind", DEFAULT_SWITCH_KIND)
@@ -329,42 +335,62 @@ def write(topo: Topology, out: Path, params: dict) -> dict:
                          f"{', '.join(SWITCH_KINDS)}, got {sw_kind!r}")
     max_nodes = int(params.get("containerlab_max_nodes", DEFAULT_MAX_NODES))
     cols = _Cols(topo, sw_kind)
-    (out / "names.csv").write_text(topo.names_csv())
+    if group == 0:
+        (out / "names.csv").write_text(topo.names_csv())
     parts = partitions(topo, max_nodes)
     addresses = {"VM addresses set by node exec (ip addr add), not endpoint ipv4/ipv6 keys":
                  sum(x is not None for x in cols.ip4) + sum(x is not None for x in cols.ip6)}
+    result = {"max_nodes": max_nodes, "nodes": len(topo.nodes), "links": len(topo.links),
+              "changed": _nonzero(addresses), "parts": {}}
     if parts is None:
+        result["single"] = True
         rows = list(range(len(topo.nodes)))
         links = list(range(len(topo.links)))
         (subnet,) = mgmt_subnets(cols, [len(rows)], params)
-        (out / f"{LAB}.clab.yml").write_text(lab_text(cols, LAB, rows, links, params, subnet))
-        (out / f"{LAB}.bridges.sh").write_text(bridges_script(cols, rows, sw_kind))
-        return {"files": [f"{LAB}.bridges.sh", f"{LAB}.clab.yml", "names.csv"],
-                "nodes": len(rows), "links": len(links), "parts": 1,
-                "mgmt_ipv4_subnets": [str(subnet)], "changed": _nonzero(addresses)}
-    index = []
-    files = ["names.csv", "parts.json"]
-    repeated = set()
-    seen = set()
+        result["mgmt_ipv4_subnets"] = [str(subnet)]
+        if group == 0:
+            (out / f"{LAB}.clab.yml").write_text(lab_text(cols, LAB, rows, links, params, subnet))
+            (out / f"{LAB}.bridges.sh").write_text(bridges_script(cols, rows, sw_kind))
+        return result
     subnets = mgmt_subnets(cols, [len(rows) for rows, _ in parts], params)
-    for p, ((rows, links), subnet) in enumerate(zip(parts, subnets), start=1):
+    result["mgmt_ipv4_subnets"] = [str(s_) for s_ in subnets]
+    for p in range(group + 1, len(parts) + 1, groups):
+        (rows, links), subnet = parts[p - 1], subnets[p - 1]
         name = f"{LAB}-part{p:03d}"
         note = (f" Part {p} of {len(parts)}: the topology has {len(topo.nodes)} nodes, above "
                 f"containerlab_max_nodes={max_nodes}; see parts.json.")
         (out / f"{name}.clab.yml").write_text(lab_text(cols, name, rows, links, params, subnet, note))
         (out / f"{name}.bridges.sh").write_text(bridges_script(cols, rows, sw_kind))
-        files += [f"{name}.bridges.sh", f"{name}.clab.yml"]
-        keys = [cols.short[i] for i in rows]
+        result["parts"][p] = ({"file": f"{name}.clab.yml", "nodes": len(rows), "links": len(links),
+                               "mgmt_network": f"{name}-mgmt", "mgmt_ipv4_subnet": str(subnet)},
+                              [cols.short[i] for i in rows])
+    return result
+
+
+def finish(out: Path, results: list[dict]) -> dict:
+    """parts.json and the format's summary from every group's result (any order)."""
+    head = results[0]
+    if head.get("single"):
+        return {"files": [f"{LAB}.bridges.sh", f"{LAB}.clab.yml", "names.csv"],
+                "nodes": head["nodes"], "links": head["links"], "parts": 1,
+                "mgmt_ipv4_subnets": head["mgmt_ipv4_subnets"], "changed": head["changed"]}
+    parts = {p: entry for r in results for p, entry in r["parts"].items()}
+    index = [parts[p][0] for p in sorted(parts)]
+    files = ["names.csv", "parts.json"]
+    files += [f for entry in index for f in (entry["file"][: -len(".clab.yml")] + ".bridges.sh", entry["file"])]
+    # a node named in more than one part: the upper fabric switches each part repeats
+    repeated = set()
+    seen = set()
+    for p in sorted(parts):
+        keys = parts[p][1]
         repeated |= seen & set(keys)
         seen |= set(keys)
-        index.append({"file": f"{name}.clab.yml", "nodes": len(rows), "links": len(links),
-                      "mgmt_network": f"{name}-mgmt", "mgmt_ipv4_subnet": str(subnet)})
     (out / "parts.json").write_bytes(dumps_pretty({
-        "max_nodes": max_nodes, "total_nodes": len(topo.nodes), "total_links": len(topo.links),
+        "max_nodes": head["max_nodes"], "total_nodes": head["nodes"], "total_links": head["links"],
         "parts": index, "repeated_switches": sorted(repeated)}))
-    return {"files": sorted(files), "nodes": len(topo.nodes), "links": len(topo.links),
-            "parts": len(parts), "repeated_switches": len(repeated),
-            "mgmt_ipv4_subnets": [str(s_) for s_ in subnets], "changed": _nonzero(addresses)}
+    return {"files": sorted(files), "nodes": head["nodes"], "links": head["links"],
+            "parts": len(index), "repeated_switches": len(repeated),
+            "mgmt_ipv4_subnets": head["mgmt_ipv4_subnets"], "changed": head["changed"]}
 
 
 def _nonzero(counts: dict) -> dict:

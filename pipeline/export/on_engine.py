@@ -1,0 +1,141 @@
+"""The export as Dask tasks (`dcnet export --engine dask`): the same folders, byte for byte.
+
+Tasks carry paths, not tables: each reads the input folder itself (a shared filesystem, as for
+ingest) and writes into the format's temporary folder under OUT. A worker builds the topology
+once and keeps it for its next task of the same export (one entry per worker process, dropped
+when the export ends). containerlab's lab files are written by one task per worker thread
+(parts 1, 1 + n, 1 + 2n, ... for the first task), then `parts.json` and the summary are made
+here from their results; every other format is one task (the Alcor stream is one ordered file,
+the GraphML one document). The report is the local engine's: same topology summary, formats in
+the order asked.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from pipeline.util import no_gc
+
+# (input folder, params of the topology) -> tables / topology, in a worker process
+_WORKER_CACHE: dict = {}
+TOPOLOGY_ONLY = "_topology"  # a task that only builds the topology (for the report's summary)
+
+
+def export_on_engine(engine, input_dir: Path, formats: list[str], out: Path, params: dict,
+                     derive_fabric: bool = False, on_format=None, on_written=None) -> dict:
+    from pipeline.export import _COST, _module
+    from pipeline.io import writing
+
+    on_written = on_written or (lambda fmt: None)
+    exp = dict(params.get("export") or {})
+    need_fabric = any(getattr(_module(f), "NEEDS_FABRIC", True) for f in formats)
+    shared = (str(Path(input_dir).resolve()), dict(params.get("fabric") or {}), derive_fabric,
+              need_fabric, exp)
+    threads = max(1, sum(engine.client.nthreads().values()))
+    with ExitStackDirs(out, formats) as targets, writing(out):
+        tasks = []
+        for fmt in sorted(formats, key=lambda f: _COST.get(f, 9)):
+            groups = threads if hasattr(_module(fmt), "write_group") else 1
+            tasks += [(fmt, str(targets[fmt]), group, groups) for group in range(groups)]
+        if not any(getattr(_module(f), "NEEDS_TOPOLOGY", True) for f in formats):
+            tasks.append((TOPOLOGY_ONLY, "", 0, 1))
+        results: dict = {}
+        summary = None
+        try:
+            for (_, (fmt, _target, group, groups)), (result, seconds, topo_summary) in engine.run_ordered(
+                    _task, [(shared, t) for t in tasks], per_worker=1,
+                    describe=lambda item: f"export {item[1][0]} (task {item[1][2] + 1} of {item[1][3]})"):
+                summary = summary or topo_summary
+                if fmt == TOPOLOGY_ONLY:
+                    continue
+                parts = results.setdefault(fmt, ([], [0.0]))
+                parts[0].append(result)
+                parts[1][0] += seconds
+                if len(parts[0]) == groups:
+                    on_written(fmt)
+        finally:
+            engine.client.run(_drop_cache)
+        done = {}
+        for fmt in formats:
+            pieces, seconds = results[fmt]
+            module = _module(fmt)
+            summary_of_fmt = module.finish(targets[fmt], pieces) if hasattr(module, "finish") else pieces[0]
+            done[fmt] = (summary_of_fmt, seconds[0])
+    report = {"topology": summary, "formats": {}}
+    for fmt in formats:
+        report["formats"][fmt] = done[fmt][0]
+        if on_format:
+            on_format(fmt, done[fmt][1])
+    return report
+
+
+class ExitStackDirs:
+    """Each format's temporary folder (pipeline.io.atomic_dir), renamed into place on leaving
+    when every format is complete, as on the local engine."""
+
+    def __init__(self, out: Path, formats: list[str]):
+        from contextlib import ExitStack
+
+        self.out, self.formats, self.stack = Path(out), formats, ExitStack()
+
+    def __enter__(self) -> dict:
+        from pipeline.io import atomic_dir
+
+        return {fmt: self.stack.enter_context(atomic_dir(self.out / fmt)) for fmt in self.formats}
+
+    def __exit__(self, *exc):
+        return self.stack.__exit__(*exc)
+
+
+def _task(item):
+    """One format (or one group of containerlab's parts) in a worker: (result, seconds, the
+    topology's summary or None when the task did not build it)."""
+    from pipeline.export import TablesOnly, _module
+
+    shared, (fmt, target, group, groups) = item
+    input_dir, fabric, derive_fabric, need_fabric, exp = shared
+    with no_gc():
+        t0 = time.perf_counter()
+        if fmt != TOPOLOGY_ONLY and not getattr(_module(fmt), "NEEDS_TOPOLOGY", True):
+            from schemas.model import conform
+
+            tables = _tables(input_dir)
+            topo, summary = TablesOnly({**tables, "hosts": conform(tables["hosts"], "hosts")}), None
+        else:
+            topo = _topology(input_dir, fabric, derive_fabric, need_fabric)
+            summary = topo.summary
+        if fmt == TOPOLOGY_ONLY:
+            return None, 0.0, summary
+        module = _module(fmt)
+        if groups > 1:
+            result = module.write_group(topo, Path(target), exp, group, groups)
+        else:
+            result = module.write(topo, Path(target), exp)
+        return result, time.perf_counter() - t0, summary
+
+
+def _tables(input_dir: str) -> dict:
+    from pipeline import io
+
+    key = ("tables", input_dir)
+    if key not in _WORKER_CACHE:
+        _WORKER_CACHE.clear()  # one export's data per worker
+        _WORKER_CACHE[key] = io.read_tables(Path(input_dir))
+    return _WORKER_CACHE[key]
+
+
+def _topology(input_dir: str, fabric: dict, derive_fabric: bool, need_fabric: bool):
+    from pipeline.export.topology import build_topology
+
+    key = ("topology", input_dir, json.dumps(fabric, sort_keys=True, default=str), derive_fabric,
+           need_fabric)
+    if key not in _WORKER_CACHE:
+        tables = _tables(input_dir)
+        _WORKER_CACHE[key] = build_topology(tables, fabric, derive_fabric, require_fabric=need_fabric)
+    return _WORKER_CACHE[key]
+
+
+def _drop_cache() -> None:
+    _WORKER_CACHE.clear()
