@@ -51,8 +51,12 @@ def check_export(export_dir: Path, consumers: list[str] | None = None,
             for future in as_completed(futures):
                 finished(futures[future], future.result())
     else:
+        from pipeline.util import no_gc
+
         for target, name in zip(targets, present):
-            finished(name, _check_one(target, name))
+            with no_gc():  # as in the forked children: `-c distrinet` on 10k hosts 14.2 -> 8.4 CPU-s
+                report = _check_one(target, name)
+            finished(name, report)
     return [done.get(n) or ConsumerReport(consumer=n, unit="files", present=False) for n in names]
 
 
