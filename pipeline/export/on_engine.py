@@ -3,11 +3,12 @@
 Tasks carry paths, not tables: each reads the input folder itself (a shared filesystem, as for
 ingest) and writes into the format's temporary folder under OUT. A worker builds the topology
 once and keeps it for its next task of the same export (one entry per worker process, dropped
-when the export ends). containerlab's lab files are written by one task per worker thread
-(parts 1, 1 + n, 1 + 2n, ... for the first task), then `parts.json` and the summary are made
-here from their results; every other format is one task (the Alcor stream is one ordered file,
-the GraphML one document). The report is the local engine's: same topology summary, formats in
-the order asked.
+when the export ends). A format with `write_group`/`finish` is written by one task per worker
+thread, then `finish` here joins their results: containerlab's lab files (parts 1, 1 + n,
+1 + 2n, ... for the first task; then parts.json), the Alcor stream (its port requests in one
+range of the ports per task, in setup order: part files joined in order). The others are one
+task each (GraphML is one document). The report is the local engine's: same topology summary,
+formats in the order asked.
 """
 
 from __future__ import annotations

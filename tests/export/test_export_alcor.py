@@ -287,3 +287,51 @@ def test_each_step_holds_requests_of_its_resource(tmp_path, sample_tables):  # n
         summary = export(tables, tmp_path)
         lines = read_stream(tmp_path / "alcor_requests.ndjson")
         assert summary["by_resource"] == dict(sorted(Counter(r["resource"] for r in lines).items()))
+
+
+def _tricky_dc():
+    """small_dc with what ties the ports of the stream together: a capture probe (a port whose
+    only group is its project's default, referenced by a rule), a fixed IP taken twice (the
+    later port loses it), a port at its subnet's gateway, a floating IP on a port."""
+    tables = small_dc(n_hosts=8, vms_per_host=3)
+    psg = tables["port_security_groups"]
+    psg.loc[psg["port_id"] == "port-00000", "security_group_id"] = "sg-default-a"
+    rules = tables["security_group_rules"]
+    rules.loc[rules["id"] == "r1", "remote_ip_prefix"] = None
+    rules.loc[rules["id"] == "r1", "remote_group_id"] = "sg-default-a"
+    ips = tables["port_ips"]
+    on_a = ips[(ips["subnet_id"] == "sub-a") & ips["port_id"].str.startswith("port-0")]
+    first, twice, at_gateway = on_a["port_id"].iloc[[1, -1, 2]]
+    taken = on_a["ip_address"].iloc[1]
+    ips.loc[ips["port_id"] == twice, "ip_address"] = taken  # the later port loses it
+    gateway = tables["subnets"].set_index("id").loc["sub-a", "gateway_ip"]
+    ips.loc[(ips["port_id"] == at_gateway) & (ips["subnet_id"] == "sub-a"), "ip_address"] = gateway
+    tables["_expect"] = (first, twice, at_gateway)
+    ports = tables["ports"]
+    ports.loc[ports["id"] == "port-00007", "binding_vif_type"] = "unbound"
+    return tables
+
+
+@pytest.mark.parametrize("parts", [2, 5, 40])
+def test_stream_parts_in_order_are_the_whole_stream(tmp_path, sample_tables, parts):  # noqa: F811
+    """write_group/finish (the dask engine's Alcor tasks): any number of parts gives the stream
+    file and the summary of one write, counts included; parts may finish in any order."""
+    tricky = _tricky_dc()
+    first, twice, at_gateway = tricky.pop("_expect")
+    cases = [("tricky", tricky)] + ([("sample", sample_tables)] if parts < 40 else [])  # 40: a port or none per part
+    for name, tables in cases:
+        topo = build_topology(tables, require_fabric=False)
+        whole = tmp_path / name / "whole"
+        summary = export(tables, whole)
+        split = tmp_path / name / "parts"
+        split.mkdir()
+        results = [export_alcor.write_group(topo, split, {}, g, parts) for g in range(parts)]
+        assert export_alcor.finish(split, results[::-1]) == summary
+        assert sorted(p.name for p in split.iterdir()) == ["alcor_k6.js", "alcor_requests.ndjson"]
+        assert (split / "alcor_requests.ndjson").read_bytes() == (whole / "alcor_requests.ndjson").read_bytes()
+    # the tricky cases are there
+    reqs = read_stream(whole.parent.parent / "tricky" / "whole" / "alcor_requests.ndjson")
+    assert [r["body"]["port"]["id"] for r in reqs if "capture" in r] == ["port-00000"]
+    port_ips = {p["id"]: [ip["ip_address"] for ip in p.get("fixed_ips", ())] for p in bodies(reqs, "port")}
+    assert first in port_ips and twice not in port_ips and at_gateway not in port_ips
+    assert of(reqs, "elasticip")[0]["body"]["elasticip"]["port_id"] == "port-00000"

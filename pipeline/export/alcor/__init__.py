@@ -66,7 +66,8 @@ from pipeline.export.alcor.networks import FLAT_SEGMENTATION_ID
 from pipeline.export.alcor.nodes import ACA_SERVER_PORT, NCM_URI, NODES_PER_BULK
 from pipeline.export.alcor.security import RENAMED_DEFAULT
 from pipeline.export.alcor.stream import (
-    K6, STEPS, STREAM, build_stream, iter_requests, stream_lines, stream_to_dump, write)
+    K6, STEPS, STREAM, build_stream, finish, iter_requests, stream_lines, stream_to_dump, write,
+    write_group)
 
 NEEDS_FABRIC = False  # the controller API knows no physical fabric
 NEEDS_TOPOLOGY = False  # reads only topo.tables: forked before the topology is built

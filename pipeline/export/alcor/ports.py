@@ -2,41 +2,74 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
+
 from pipeline.export.alcor.accepts import MAC, VIF_TYPES, VIF_UNBOUND, VNIC_ALIASES, VNIC_TYPES, Counts
-from pipeline.export.alcor.fields import _children, resources, row_order
+from pipeline.export.alcor.fields import _children, _column, resources, row_order
 from schemas.model import ROUTER_INTERFACE_OWNERS
 
 
-def _port_objects(ports, port_ips, node_names: set, vpcs: dict, subnets: dict, counts: Counts):
-    """Port bodies Alcor can take (security groups are set later), in id order (`ports` in any
-    order: sorting the frame itself costs more than sorting the lists)."""
+@dataclass
+class Screened:
+    """Every port in id order, screened as `_port_objects` would (what Alcor keeps), without
+    building a body: what the stream's later steps need of all ports at once (capture probes,
+    elastic IPs), so the port requests themselves can be built a range at a time."""
+
+    order: np.ndarray  # frame row of each port, in id order
+    ids: list
+    projects: list
+    kept: list  # per port: its kept fixed-IP entries ([] for none) when Alcor takes it, else None
+
+
+def screen_ports(ports, port_ips, vpcs: dict, subnets: dict, counts: Counts) -> Screened:
+    """The ports Alcor can take, with their fixed IPs (IPv4, free, not at a gateway), in id
+    order; what is left out is counted."""
     fips = _children(port_ips, "port_id", "ip_index", ("subnet_id", "ip_address"))
+    order = row_order(ports) if len(ports) else None
+    order = np.arange(len(ports)) if order is None else order
+    ids = _column(ports, "id", order)
     used: set = set()
+    kept = [_screen_one(owner, net, fips.get(pid, []), vpcs, subnets, used, counts)
+            for pid, owner, net in zip(ids, _column(ports, "device_owner", order),
+                                       _column(ports, "network_id", order))]
+    return Screened(order, ids, _column(ports, "project_id", order), kept)
+
+
+def _screen_one(owner, network, ips: list, vpcs: dict, subnets: dict, used: set, counts: Counts):
+    if owner in ROUTER_INTERFACE_OWNERS:
+        counts.out("router interface port (Alcor creates the gateway port with the subnet, R-GW-PORT)")
+        return None
+    if network not in vpcs:
+        counts.out("port on a network not exported")
+        return None
+    kept, v6, at_gateway = _fixed_ips(ips, subnets, used, counts)
+    if at_gateway:
+        counts.out("port at its subnet's gateway address (R-GW-PORT)")
+        return None
+    if ips and not kept:
+        counts.out("port with only IPv6 fixed IPs (R-IPV6)" if v6 == len(ips)
+                   else "port whose fixed IPs are all left out")
+        return None
+    counts.out("IPv6 fixed IP of a port (R-IPV6)", v6)
+    for ip in kept:
+        used.add((ip.get("subnet_id"), ip.get("ip_address")))
+    return kept
+
+
+def port_bodies(ports, screened: Screened, positions, node_names: set, counts: Counts) -> list:
+    """[(position, port body)] of the kept ports at `positions` (id-order positions, ascending);
+    security groups are set later."""
+    rows = [i for i in positions if screened.kept[i] is not None]
+    if not rows:
+        return []
     out = []
-    for obj in resources(ports, "ports", row_order(ports) if len(ports) else None):
-        if obj.get("device_owner") in ROUTER_INTERFACE_OWNERS:
-            counts.out("router interface port (Alcor creates the gateway port with the subnet, "
-                       "R-GW-PORT)")
-            continue
-        if obj.get("network_id") not in vpcs:
-            counts.out("port on a network not exported")
-            continue
-        ips = fips.get(obj["id"], [])
-        kept, v6, at_gateway = _fixed_ips(ips, subnets, used, counts)
-        if at_gateway:
-            counts.out("port at its subnet's gateway address (R-GW-PORT)")
-            continue
-        if ips and not kept:
-            counts.out("port with only IPv6 fixed IPs (R-IPV6)" if v6 == len(ips)
-                       else "port whose fixed IPs are all left out")
-            continue
-        counts.out("IPv6 fixed IP of a port (R-IPV6)", v6)
-        for ip in kept:
-            used.add((ip.get("subnet_id"), ip.get("ip_address")))
-        if kept:
-            obj["fixed_ips"] = kept
+    for i, obj in zip(rows, resources(ports, "ports", screened.order[rows])):
+        if screened.kept[i]:
+            obj["fixed_ips"] = screened.kept[i]
         _port_binding(obj, node_names, counts)
-        out.append(obj)
+        out.append((i, obj))
     return out
 
 

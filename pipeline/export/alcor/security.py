@@ -34,40 +34,39 @@ def _security_groups(sg_objs: list, defaults: dict, renamed: set, counts: Counts
     return reqs, posted
 
 
-def _default_sg_probes(port_objs, port_groups: dict, rules: list, defaults: dict, counts: Counts):
+def _default_sg_probes(kept_ports: list, port_groups: dict, rules: list, defaults: dict, counts: Counts):
     """One capture port per project whose default group is referenced explicitly (by a rule,
-    by a port with further groups, or from another project): {project: port body}. A port whose
-    only group is the default is the faithful probe; failing that, a port without groups (it
-    then gets the default group, counted)."""
+    by a port with further groups, or from another project): {project: the port's position}.
+    A port whose only group is the default is the faithful probe; failing that, a port without
+    groups (it then gets the default group, counted). `kept_ports`: (position, id, project) of
+    the ports Alcor takes, in id order."""
     needed = set()
     for obj in rules:
         for key in ("security_group_id", "remote_group_id"):
             if obj.get(key) in defaults:
                 needed.add(defaults[obj[key]])
-    for obj in port_objs:
-        groups = port_groups.get(obj["id"], ())
+    for _, port, project in kept_ports:
+        groups = port_groups.get(port, ())
         for g in groups:
-            if g in defaults and (len(groups) > 1 or defaults[g] != obj.get("project_id")):
+            if g in defaults and (len(groups) > 1 or defaults[g] != project):
                 needed.add(defaults[g])
     only_default, no_groups = {}, {}
-    for obj in port_objs:
-        project = obj.get("project_id")
+    for position, port, project in kept_ports:
         if project not in needed:
             continue
-        groups = port_groups.get(obj["id"], ())
+        groups = port_groups.get(port, ())
         if len(groups) == 1 and defaults.get(groups[0], object()) == project:
-            only_default.setdefault(project, obj)
+            only_default.setdefault(project, position)
         elif not groups:
-            no_groups.setdefault(project, obj)
+            no_groups.setdefault(project, position)
     probes = {}  # projects left without a probe get their default group posted renamed
     for project in sorted(needed, key=str):
-        obj = only_default.get(project) or no_groups.get(project)
-        if obj is None:
-            continue
-        if project not in only_default:
+        if project in only_default:
+            probes[project] = only_default[project]
+        elif project in no_groups:
             counts.change("port without security groups gets its project's default group "
                           "(capture probe, R-SG-DEFAULT-EXPORT)")
-        probes[project] = obj
+            probes[project] = no_groups[project]
     return probes, needed
 
 

@@ -13,7 +13,7 @@ from pipeline.export.alcor.fields import _children, _p, _req, _sorted, default_s
 from pipeline.export.alcor.k6 import k6_script
 from pipeline.export.alcor.networks import _routers, _subnets, _vpc_requests, _vpcs
 from pipeline.export.alcor.nodes import _nodes
-from pipeline.export.alcor.ports import _port_objects
+from pipeline.export.alcor.ports import port_bodies, screen_ports
 from pipeline.export.alcor.security import (_default_groups, _default_sg_probes, _port_security_groups, _rules,
                           _security_groups)
 from pipeline.export.topology import pylist
@@ -40,84 +40,115 @@ def build_stream(tables: dict, params: dict | None = None) -> list[dict]:
 
 def stream_lines(tables: dict, params: dict | None = None, counts: Counts | None = None):
     """The stream's lines (bytes, without newline), in order."""
-    phase, prev = 0, None
-    for step, batch in iter_requests(tables, params, counts):
-        if not batch:
-            continue
-        if step != prev:
-            phase, prev = phase + 1, step
+    for phase, _, batch in part_requests(tables, params, counts):
         yield from _encode(batch, phase)
 
 
 def iter_requests(tables: dict, params: dict | None = None, counts: Counts | None = None):
-    """(step, [request tuple]) in Alcor's setup order; a step may come in several batches
-    (ports), so a writer can serialise and drop each before the next is built. Request tuple:
-    (resource, service, method, path, body, capture or None)."""
-    cfg = dict((params or {}).get("alcor") or {})
+    """(step, [request tuple]) of the whole stream in Alcor's setup order, non-empty batches
+    only; a step may come in several batches (ports), so a writer can serialise and drop each
+    before the next is built. Request tuple: (resource, service, method, path, body, capture
+    or None)."""
+    for _, step, batch in part_requests(tables, params, counts):
+        yield step, batch
+
+
+PORT_BATCH = 20_000  # port bodies built, serialised and dropped this many at a time
+
+
+def part_requests(tables: dict, params: dict | None = None, counts: Counts | None = None,
+                  part: int = 0, parts: int = 1):
+    """(phase, step, [request tuple]) of part `part` of `parts` of the stream: part 0 holds
+    every step before the ports, each part the port requests of its range of the ports (id
+    order, positions [part * n // parts, (part + 1) * n // parts)), the last part the elastic
+    IPs. The parts in order are the whole stream, whatever `parts` is (tested). Every part
+    screens all ports (which Alcor keeps, the capture probes, the elastic IPs' ports need them
+    all), builds bodies only for its range, and counts what it alone decides: its ports' bodies,
+    and for part 0 everything else (the last part: the elastic IPs)."""
     counts = counts if counts is not None else Counts()
+    shared = counts if part == 0 else Counts()  # every part decides these; part 0 counts them
+    cfg = dict((params or {}).get("alcor") or {})
 
     def get(name, sort=True):
         df = tables.get(name)
         df = df if df is not None else empty_frame(name)
         return _sorted(df) if sort and "id" in df.columns else df
 
-    yield "segment", [_req("segment", "vpc_manager", "POST", "/segments/createDefaultTable", {})]
-    ncms, bulks, node_names = _nodes(get("hosts"), cfg, counts)
-    yield "ncm", ncms
-    yield "node", bulks
-    del bulks
-    vpcs = _vpcs(get("networks"), cfg, counts)
-    subnet_reqs, subnets = _subnets(get("subnets"), get("allocation_pools"), vpcs, counts)
-    yield "vpc", _vpc_requests(vpcs)
-    yield "subnet", subnet_reqs
-    routers, ifaces = _routers(get("routers"), get("router_interfaces"), vpcs, subnets, counts)
-    yield "router", routers
-    yield "router_interface", ifaces
-    del routers, ifaces
+    head = [("segment", [_req("segment", "vpc_manager", "POST", "/segments/createDefaultTable", {})])]
+    ncms, bulks, node_names = _nodes(get("hosts"), cfg, shared)
+    head += [("ncm", ncms), ("node", bulks)]
+    vpcs = _vpcs(get("networks"), cfg, shared)
+    subnet_reqs, subnets = _subnets(get("subnets"), get("allocation_pools"), vpcs, shared)
+    head += [("vpc", _vpc_requests(vpcs)), ("subnet", subnet_reqs)]
+    routers, ifaces = _routers(get("routers"), get("router_interfaces"), vpcs, subnets, shared)
+    head += [("router", routers), ("router_interface", ifaces)]
 
     sg_objs = resources(get("security_groups"), "security_groups")
     defaults = _default_groups(sg_objs)
-    port_objs = _port_objects(get("ports", sort=False), get("port_ips"), node_names, vpcs, subnets, counts)
+    ports = get("ports", sort=False)
+    screened = screen_ports(ports, get("port_ips"), vpcs, subnets, shared)
+    kept = [(i, screened.ids[i], screened.projects[i])
+            for i, ips in enumerate(screened.kept) if ips is not None]
     port_groups = _children(get("port_security_groups"), "port_id", "security_group_id",
                             ("security_group_id",), single=True)
     rule_objs = resources(get("security_group_rules"), "security_group_rules")
-    probes, needed = _default_sg_probes(port_objs, port_groups, rule_objs, defaults, counts)
+    probes, needed = _default_sg_probes(kept, port_groups, rule_objs, defaults, shared)
     renamed = {g for g, project in defaults.items() if project in needed and project not in probes}
-    sg_reqs, posted = _security_groups(sg_objs, defaults, renamed, counts)
+    sg_reqs, posted = _security_groups(sg_objs, defaults, renamed, shared)
     defaults = {g: project for g, project in defaults.items() if g not in renamed}
-    yield "security_group", sg_reqs
-    del sg_objs, sg_reqs
     captured = set(probes)
-    probe_ids = {obj["id"] for obj in probes.values()}
-    yield "default_sg_capture", [
-        _req("port", "port_manager", "POST", f"/project/{_p(project)}/ports", {"port": obj},
-             {default_sg_var(project): "/port/security_groups/0"})
-        for project, obj in sorted(probes.items(), key=lambda kv: kv[1]["id"])]
-    yield "security_group_rule", _rules(rule_objs, defaults, posted, captured, counts)
-    del rule_objs
+    probe_at = set(probes.values())
+    head.append(("security_group", sg_reqs))
+    head.append(("default_sg_capture", _captures(ports, screened, probes, node_names) if part == 0
+                 else list(probes)))  # other parts only need to know whether the step is empty
+    head.append(("security_group_rule", _rules(rule_objs, defaults, posted, captured, shared)))
+    del sg_objs, rule_objs
 
-    eip_ports = {}
-    fips = get("floating_ips")
-    fip_ports = set(pylist(fips["port_id"])) if len(fips) else set()  # the few a floating IP names
-    batch = []
-    for i, obj in enumerate(port_objs):
-        port_objs[i] = None  # the batch holds it now; written and dropped chunk by chunk
-        if obj["id"] in fip_ports:
-            eip_ports[obj["id"]] = (obj.get("project_id"),
-                                    {ip.get("ip_address") for ip in obj.get("fixed_ips", ())})
-        if obj["id"] in probe_ids:
-            continue
-        _port_security_groups(obj, port_groups.get(obj["id"], []), defaults, posted, captured, counts)
-        batch.append(_req("port", "port_manager", "POST",
-                          f"/project/{_p(obj.get('project_id'))}/ports", {"port": obj}))
-        if len(batch) >= 20_000:
-            yield "port", batch
-            batch = []
-    yield "port", batch
-    del port_objs, port_groups
-    ranges, eips = _elastic_ips(fips, eip_ports, counts)
-    yield "elasticip_range", ranges
-    yield "elasticip", eips
+    steps = [step for step, batch in head if batch]
+    if any(i not in probe_at for i, _, _ in kept):
+        steps.append("port")
+    phase_of = {step: n for n, step in enumerate(steps, 1)}
+    if part == 0:
+        for step, batch in head:
+            if batch:
+                yield phase_of[step], step, batch
+    del head
+
+    total = len(screened.ids)
+    lo, hi = part * total // parts, (part + 1) * total // parts
+    for start in range(lo, hi, PORT_BATCH):
+        batch = []
+        for i, obj in port_bodies(ports, screened, range(start, min(start + PORT_BATCH, hi)),
+                                  node_names, counts):
+            if i in probe_at:
+                continue  # posted in the capture step
+            _port_security_groups(obj, port_groups.get(obj["id"], []), defaults, posted, captured, counts)
+            batch.append(_req("port", "port_manager", "POST",
+                              f"/project/{_p(obj.get('project_id'))}/ports", {"port": obj}))
+        if batch:
+            yield phase_of["port"], "port", batch
+
+    if part == parts - 1:
+        fips = get("floating_ips")
+        fip_ports = set(pylist(fips["port_id"])) if len(fips) else set()  # the few a floating IP names
+        eip_ports = {screened.ids[i]: (project, {ip.get("ip_address") for ip in screened.kept[i]})
+                     for i, port, project in kept if port in fip_ports}
+        ranges, eips = _elastic_ips(fips, eip_ports, counts)
+        phase = len(steps)
+        for step, batch in (("elasticip_range", ranges), ("elasticip", eips)):
+            if batch:
+                phase += 1
+                yield phase, step, batch
+
+
+def _captures(ports, screened, probes: dict, node_names: set) -> list:
+    """The capture probes' requests, in port id order: each posts its port without security
+    groups and captures the id of the project's default group Alcor binds. Their bindings are
+    counted with the other ports of their range, so not here."""
+    bodies = dict(port_bodies(ports, screened, sorted(probes.values()), node_names, Counts()))
+    return [_req("port", "port_manager", "POST", f"/project/{_p(project)}/ports",
+                 {"port": bodies[position]}, {default_sg_var(project): "/port/security_groups/0"})
+            for project, position in sorted(probes.items(), key=lambda kv: kv[1])]
 
 
 def _encode(batch: list, phase: int) -> list:
@@ -167,22 +198,50 @@ def _floating_ip(eip: dict) -> dict:
 
 
 def write(topo, out: Path, params: dict) -> dict:
+    return finish(out, [write_group(topo, out, params, 0, 1)])
+
+
+def write_group(topo, out: Path, params: dict, group: int, groups: int) -> dict:
+    """Part `group` of `groups` of the stream (part_requests), written to the stream file
+    itself when there is one part, else to `<stream>.partNNNNN` for `finish` to join in order
+    (the dask engine writes the parts side by side). Part 0 also writes the K6 replayer."""
     counts = Counts()
     by_resource: dict[str, int] = {}
-    n = phases = 0
-    with open(out / STREAM, "wb") as fh:
-        prev = None
-        for step, batch in iter_requests(topo.tables, params, counts):
-            if not batch:
-                continue
-            if step != prev:
-                phases, prev = phases + 1, step
-            fh.write(b"\n".join(_encode(batch, phases)) + b"\n")
+    phases: set = set()
+    n = 0
+    target = out / (STREAM if groups == 1 else f"{STREAM}.part{group:05d}")
+    with open(target, "wb") as fh:
+        for phase, step, batch in part_requests(topo.tables, params, counts, group, groups):
+            fh.write(b"\n".join(_encode(batch, phase)) + b"\n")
+            phases.add(phase)
             n += len(batch)
             resource = RESOURCE_OF_STEP[step]  # a step's requests are all of its resource (tested)
             by_resource[resource] = by_resource.get(resource, 0) + len(batch)
-    (out / K6).write_text(k6_script(params))
-    return {"files": [K6, STREAM], "requests": n, "phases": phases,
-            "by_resource": dict(sorted(by_resource.items())),
-            "left_out": dict(sorted(counts.left_out.items())),
-            "changed": dict(sorted(counts.changed.items()))}
+    if group == 0:
+        (out / K6).write_text(k6_script(params))
+    return {"file": target.name, "requests": n, "phases": sorted(phases), "by_resource": by_resource,
+            "left_out": counts.left_out, "changed": counts.changed}
+
+
+def finish(out: Path, results: list[dict]) -> dict:
+    """The stream file from the parts (in part order) and the format's summary."""
+    import shutil
+
+    results = sorted(results, key=lambda r: r["file"])
+    if len(results) > 1 or results[0]["file"] != STREAM:
+        with open(out / STREAM, "wb") as whole:
+            for r in results:
+                with open(out / r["file"], "rb") as part:
+                    shutil.copyfileobj(part, whole, 1 << 24)
+                (out / r["file"]).unlink()
+    summary = {"requests": 0, "by_resource": {}, "left_out": {}, "changed": {}}
+    for r in results:
+        summary["requests"] += r["requests"]
+        for key in ("by_resource", "left_out", "changed"):
+            for name, count in r[key].items():
+                summary[key][name] = summary[key].get(name, 0) + count
+    return {"files": [K6, STREAM], "requests": summary["requests"],
+            "phases": len({p for r in results for p in r["phases"]}),
+            "by_resource": dict(sorted(summary["by_resource"].items())),
+            "left_out": dict(sorted(summary["left_out"].items())),
+            "changed": dict(sorted(summary["changed"].items()))}
