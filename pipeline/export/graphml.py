@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.export.topology import Topology, arrow_column, pylist, to_networkx
+from pipeline.export.wire import join_parts, part_name
 from pipeline.params import default
 
 GRAPHML = "dcnet.graphml"
@@ -90,8 +91,24 @@ def _scalar(text: str) -> pa.Scalar:
 CHUNK = 50_000  # rows per vectorised slice: bounds the memory of the string columns
 
 
-def write_graphml(topo: Topology, path: Path) -> None:
+def write_graphml(topo: Topology, path: Path, part: int = 0, parts: int = 1) -> None:
+    """The GraphML document, or part `part` of `parts` of its text: part 0 starts with the
+    header, the last ends with the footer, each holds a range of the CHUNK-row slices of nodes
+    then links (the parts in order are the whole document, whatever `parts` is)."""
     nodes, links = topo.nodes, topo.links
+    slices = ([("node", lo) for lo in range(0, len(nodes), CHUNK)]
+              + [("link", lo) for lo in range(0, len(links), CHUNK)])
+    mine = slices[part * len(slices) // parts:(part + 1) * len(slices) // parts]
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        if part == 0:
+            fh.write(_header())
+        for kind, lo in mine:
+            fh.write(_node_text(nodes, lo) if kind == "node" else _link_text(links, lo))
+        if part == parts - 1:
+            fh.write("  </graph>\n</graphml>\n")
+
+
+def _header() -> str:
     head = ['<?xml version="1.0" encoding="UTF-8"?>',
             '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
@@ -102,19 +119,21 @@ def write_graphml(topo: Topology, path: Path) -> None:
     head += [f'  <key id="e{i}" for="edge" attr.name="{a}" attr.type="{t}"/>'
              for i, (a, t) in enumerate(EDGE_ATTRS)]
     head.append('  <graph id="dcnet" edgedefault="undirected">')
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write("\n".join(head) + "\n")
-        for lo in range(0, len(nodes), CHUNK):
-            part = nodes.iloc[lo:lo + CHUNK].reset_index(drop=True)
-            start = "    <node id=" + _xml_attr(part["key"]) + ">"
-            fh.write("\n".join(_elements(part, start, NODE_ATTRS, "n", "</node>")) + "\n")
-        for lo in range(0, len(links), CHUNK):
-            part = links.iloc[lo:lo + CHUNK].reset_index(drop=True)
-            ids = pd.Series([f"l{r}" for r in range(lo, lo + len(part))], dtype="string")
-            start = ('    <edge id="' + ids + '" source=' + _xml_attr(part["src"])
-                     + " target=" + _xml_attr(part["dst"]) + ">")
-            fh.write("\n".join(_elements(part, start, EDGE_ATTRS, "e", "</edge>")) + "\n")
-        fh.write("  </graph>\n</graphml>\n")
+    return "\n".join(head) + "\n"
+
+
+def _node_text(nodes: pd.DataFrame, lo: int) -> str:
+    part = nodes.iloc[lo:lo + CHUNK].reset_index(drop=True)
+    start = "    <node id=" + _xml_attr(part["key"]) + ">"
+    return "\n".join(_elements(part, start, NODE_ATTRS, "n", "</node>")) + "\n"
+
+
+def _link_text(links: pd.DataFrame, lo: int) -> str:
+    part = links.iloc[lo:lo + CHUNK].reset_index(drop=True)
+    ids = pd.Series([f"l{r}" for r in range(lo, lo + len(part))], dtype="string")
+    start = ('    <edge id="' + ids + '" source=' + _xml_attr(part["src"])
+             + " target=" + _xml_attr(part["dst"]) + ">")
+    return "\n".join(_elements(part, start, EDGE_ATTRS, "e", "</edge>")) + "\n"
 
 
 def draw_png(topo: Topology, path: Path, max_nodes: int) -> str:
@@ -180,7 +199,23 @@ def _layered_layout(g) -> dict:
 
 
 def write(topo: Topology, out: Path, params: dict) -> dict:
-    write_graphml(topo, out / GRAPHML)
-    png = draw_png(topo, out / PNG, int(params.get("max_png_nodes", default("export.max_png_nodes"))))
-    files = [GRAPHML] + ([PNG] if not png.startswith("skipped") else [])
-    return {"files": sorted(files), "nodes": len(topo.nodes), "edges": len(topo.links), "png": png}
+    return finish(out, [write_group(topo, out, params, 0, 1)])
+
+
+def write_group(topo: Topology, out: Path, params: dict, group: int, groups: int) -> dict:
+    """Part `group` of `groups` of the document (write_graphml) for `finish` to join; part 0
+    also draws the PNG (the dask engine writes the parts side by side)."""
+    target = part_name(GRAPHML, group, groups)
+    write_graphml(topo, out / target, group, groups)
+    result = {"file": target, "nodes": len(topo.nodes), "edges": len(topo.links)}
+    if group == 0:
+        result["png"] = draw_png(topo, out / PNG, int(params.get("max_png_nodes",
+                                                                 default("export.max_png_nodes"))))
+    return result
+
+
+def finish(out: Path, results: list[dict]) -> dict:
+    join_parts(out, GRAPHML, [r["file"] for r in results])
+    head = next(r for r in results if "png" in r)
+    files = [GRAPHML] + ([PNG] if not head["png"].startswith("skipped") else [])
+    return {"files": sorted(files), "nodes": head["nodes"], "edges": head["edges"], "png": head["png"]}

@@ -6,9 +6,9 @@ once and keeps it for its next task of the same export (one entry per worker pro
 when the export ends). A format with `write_group`/`finish` is written by one task per worker
 thread, then `finish` here joins their results: containerlab's lab files (parts 1, 1 + n,
 1 + 2n, ... for the first task; then parts.json), the Alcor stream (its port requests in one
-range of the ports per task, in setup order: part files joined in order). The others are one
-task each (GraphML is one document). The report is the local engine's: same topology summary,
-formats in the order asked.
+range of the ports per task, in setup order) and the GraphML document (a range of its slices
+per task); part files are joined in order. Mininet and Merak are one task each. The report is
+the local engine's: same topology summary, formats in the order asked.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import networkx as nx
+import pytest
 
 from export_fixtures import INJECTION, small_dc
 from pipeline.export import graphml as export_graphml
@@ -58,3 +59,19 @@ def test_chunked_writing_gives_the_same_file(tmp_path, monkeypatch):
     monkeypatch.setattr(export_graphml, "CHUNK", 5)  # several slices for nodes and links
     export_graphml.write_graphml(topo, tmp_path / "chunked.graphml")
     assert (tmp_path / "whole.graphml").read_bytes() == (tmp_path / "chunked.graphml").read_bytes()
+
+
+@pytest.mark.parametrize("parts", [2, 3, 40])
+def test_parts_in_order_are_the_whole_document(tmp_path, monkeypatch, parts):
+    """write_group/finish (the dask engine's GraphML tasks): any number of parts, finished in
+    any order, gives the file and summary of one write."""
+    topo = build_topology(small_dc())
+    (tmp_path / "whole").mkdir()
+    (tmp_path / "parts").mkdir()
+    monkeypatch.setattr(export_graphml, "CHUNK", 4)  # several slices per part (40 parts: some none)
+    summary = export_graphml.write(topo, tmp_path / "whole", {})
+    results = [export_graphml.write_group(topo, tmp_path / "parts", {}, g, parts) for g in range(parts)]
+    assert export_graphml.finish(tmp_path / "parts", results[::-1]) == summary
+    assert sorted(p.name for p in (tmp_path / "parts").iterdir()) == sorted(summary["files"])
+    for name in summary["files"]:
+        assert (tmp_path / "parts" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()

@@ -54,7 +54,8 @@ exported tables for what the stream carries (placeholders stay as text). List po
 
 Modules: `fields` (rows as wire objects), `accepts` (Alcor's enums, what is counted), one per
 step group (`nodes`, `networks`, `security`, `ports`, `elastic_ips`), `stream` (the order,
-the encoding, `write`), `k6` (the replayer script).
+the encoding, `write`; the stream in parts, `write_group` and `finish`, for the dask engine),
+`k6` (the replayer script).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from pipeline.export.alcor.ports import port_bodies, screen_ports
 from pipeline.export.alcor.security import (_default_groups, _default_sg_probes, _port_security_groups, _rules,
                           _security_groups)
 from pipeline.export.topology import pylist
-from pipeline.export.wire import dumps
+from pipeline.export.wire import dumps, join_parts, part_name
 from schemas.model import empty_frame
 
 STREAM = "alcor_requests.ndjson"
@@ -209,7 +209,7 @@ def write_group(topo, out: Path, params: dict, group: int, groups: int) -> dict:
     by_resource: dict[str, int] = {}
     phases: set = set()
     n = 0
-    target = out / (STREAM if groups == 1 else f"{STREAM}.part{group:05d}")
+    target = out / part_name(STREAM, group, groups)
     with open(target, "wb") as fh:
         for phase, step, batch in part_requests(topo.tables, params, counts, group, groups):
             fh.write(b"\n".join(_encode(batch, phase)) + b"\n")
@@ -225,15 +225,7 @@ def write_group(topo, out: Path, params: dict, group: int, groups: int) -> dict:
 
 def finish(out: Path, results: list[dict]) -> dict:
     """The stream file from the parts (in part order) and the format's summary."""
-    import shutil
-
-    results = sorted(results, key=lambda r: r["file"])
-    if len(results) > 1 or results[0]["file"] != STREAM:
-        with open(out / STREAM, "wb") as whole:
-            for r in results:
-                with open(out / r["file"], "rb") as part:
-                    shutil.copyfileobj(part, whole, 1 << 24)
-                (out / r["file"]).unlink()
+    join_parts(out, STREAM, [r["file"] for r in results])
     summary = {"requests": 0, "by_resource": {}, "left_out": {}, "changed": {}}
     for r in results:
         summary["requests"] += r["requests"]
