@@ -106,14 +106,16 @@ def sniff(data: bytes) -> bool:
 
 
 def is_stream_file(path) -> bool:
-    """Sniff a file on disk from its first line only (cheap for big files)."""
+    """Sniff a file on disk from its first line only (cheap for big files): its first
+    HEAD_LIMIT bytes read in one call (readline is ~4x slower on a dump's one-line list files,
+    and sniff finds the first non-blank line itself, as for bytes in memory)."""
     try:
         with open(path, "rb") as fh:
             gz = fh.read(2) == b"\x1f\x8b"
         opener = gzip.open if gz else open
         with opener(path, "rb") as fh:
-            head = fh.readline(HEAD_LIMIT)
-    except (OSError, EOFError):
+            head = fh.read(HEAD_LIMIT)
+    except (OSError, EOFError, zlib.error):
         return False
     return sniff(head)
 

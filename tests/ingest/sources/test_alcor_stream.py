@@ -237,6 +237,24 @@ def test_hand_stream_reads_back(tmp_path):
     assert len(back["hosts"]) == 6
 
 
+def test_a_stream_starting_with_blank_lines_is_sniffed_on_disk_as_in_memory(tmp_path):
+    """is_stream_file (a file on disk, planning) and sniff (bytes) agree: both look at the
+    first non-blank line, plain or gzipped; a broken gzip is not a stream (the worker reports
+    it)."""
+    import gzip
+
+    from pipeline.ingest.sources.alcor_stream import is_stream_file, sniff
+
+    line = json.dumps(hand_stream(n_ports=1)[0]).encode()
+    for name, data in (("plain.ndjson", b"\n \r\n" + line + b"\n"),
+                       ("packed.ndjson.gz", gzip.compress(b"\n\n" + line + b"\n", mtime=0)),
+                       ("list.json", b'{"ports": [' + b'{"id": "p"},' * 1000 + b'{"id": "q"}]}')):
+        (tmp_path / name).write_bytes(data)
+        assert is_stream_file(tmp_path / name) == sniff(data) == (name != "list.json"), name
+    (tmp_path / "broken.gz").write_bytes(b"\x1f\x8b" + b"not deflate" * 10)
+    assert is_stream_file(tmp_path / "broken.gz") is False
+
+
 def test_non_data_files_are_unknown_only_beside_a_stream(tmp_path):
     folder = tmp_path / "alcor"
     write_lines(folder / "alcor_requests.ndjson", hand_stream(n_ports=2))
