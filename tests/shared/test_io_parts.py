@@ -161,6 +161,21 @@ def test_a_table_written_in_pieces_gives_the_same_files(tmp_path_factory, pieces
     assert_same_files(folder / "whole", folder / "pieces")
 
 
+def test_tables_written_side_by_side_are_those_written_one_by_one(tmp_path):
+    """write_tables writes two tables at a time (threads): the files and the manifest are
+    those of writing each table alone; a table that cannot be written fails the whole folder."""
+    tables = {f"t{n}": rows(n) for n in (0, 3, 17, 40, 41, 5)}
+    io.write_tables(tables, tmp_path / "together", rows_per_part=8)
+    for name, df in tables.items():
+        io.write_tables({name: df}, tmp_path / "alone", keep_existing=True, rows_per_part=8)
+    assert_same_files(tmp_path / "together", tmp_path / "alone")
+    broken = {**tables, "t9": pd.DataFrame({"x": [object()]})}  # pyarrow cannot write it
+    with pytest.raises(Exception):
+        io.write_tables(broken, tmp_path / "broken", rows_per_part=8)
+    assert not (tmp_path / "broken").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".broken")] == []
+
+
 @pytest.mark.parametrize("per_part", [700, 10**9])
 def test_ingest_streams_the_files_a_whole_write_would_give(tmp_path, sample_dir, per_part):
     """`dcnet ingest` writes tables as the files are read; the folder is byte for byte the one
