@@ -377,7 +377,8 @@ def finish(out: Path, results: list[dict]) -> dict:
     parts = {p: entry for r in results for p, entry in r["parts"].items()}
     index = [parts[p][0] for p in sorted(parts)]
     files = ["names.csv", "parts.json"]
-    files += [f for entry in index for f in (entry["file"][: -len(".clab.yml")] + ".bridges.sh", entry["file"])]
+    for entry in index:
+        files += [entry["file"][: -len(".clab.yml")] + ".bridges.sh", entry["file"]]
     # a node named in more than one part: the upper fabric switches each part repeats
     repeated = set()
     seen = set()

@@ -318,7 +318,8 @@ def test_stream_parts_in_order_are_the_whole_stream(tmp_path, sample_tables, par
     file and the summary of one write, counts included; parts may finish in any order."""
     tricky = _tricky_dc()
     first, twice, at_gateway = tricky.pop("_expect")
-    cases = [("tricky", tricky)] + ([("sample", sample_tables)] if parts < 40 else [])  # 40: a port or none per part
+    # 40 parts: a port or none per part (the sample only with fewer)
+    cases = [("tricky", tricky)] + ([("sample", sample_tables)] if parts < 40 else [])
     for name, tables in cases:
         topo = build_topology(tables, require_fabric=False)
         whole = tmp_path / name / "whole"
@@ -328,7 +329,8 @@ def test_stream_parts_in_order_are_the_whole_stream(tmp_path, sample_tables, par
         results = [export_alcor.write_group(topo, split, {}, g, parts) for g in range(parts)]
         assert export_alcor.finish(split, results[::-1]) == summary
         assert sorted(p.name for p in split.iterdir()) == ["alcor_k6.js", "alcor_requests.ndjson"]
-        assert (split / "alcor_requests.ndjson").read_bytes() == (whole / "alcor_requests.ndjson").read_bytes()
+        stream = "alcor_requests.ndjson"
+        assert (split / stream).read_bytes() == (whole / stream).read_bytes()
     # the tricky cases are there
     reqs = read_stream(whole.parent.parent / "tricky" / "whole" / "alcor_requests.ndjson")
     assert [r["body"]["port"]["id"] for r in reqs if "capture" in r] == ["port-00000"]

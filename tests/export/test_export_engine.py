@@ -92,7 +92,8 @@ def test_containerlab_groups_write_the_parts_of_one_write(tmp_path, groups):
     out = tmp_path / "groups"
     out.mkdir()
     # groups finished in any order
-    results = [export_containerlab.write_group(topo, out, params, g, groups) for g in reversed(range(groups))]
+    results = [export_containerlab.write_group(topo, out, params, g, groups)
+               for g in reversed(range(groups))]
     assert export_containerlab.finish(out, results) == whole
     assert _files(out) == _files(tmp_path / "whole") and whole["parts"] > groups
 

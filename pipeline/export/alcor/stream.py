@@ -62,93 +62,112 @@ def part_requests(tables: dict, params: dict | None = None, counts: Counts | Non
     every step before the ports, each part the port requests of its range of the ports (id
     order, positions [part * n // parts, (part + 1) * n // parts)), the last part the elastic
     IPs. The parts in order are the whole stream, whatever `parts` is (tested). Every part
-    screens all ports (which Alcor keeps, the capture probes, the elastic IPs' ports need them
-    all), builds bodies only for its range, and counts what it alone decides: its ports' bodies,
-    and for part 0 everything else (the last part: the elastic IPs)."""
+    plans the whole stream (_Plan: which ports Alcor keeps, the capture probes, the phases),
+    builds bodies only for its range, and counts what it alone decides: its ports' bodies, and
+    for part 0 everything else (the last part: the elastic IPs)."""
     counts = counts if counts is not None else Counts()
-    shared = counts if part == 0 else Counts()  # every part decides these; part 0 counts them
-    cfg = dict((params or {}).get("alcor") or {})
-
-    def get(name, sort=True):
-        df = tables.get(name)
-        df = df if df is not None else empty_frame(name)
-        return _sorted(df) if sort and "id" in df.columns else df
-
-    head = [("segment", [_req("segment", "vpc_manager", "POST", "/segments/createDefaultTable", {})])]
-    ncms, bulks, node_names = _nodes(get("hosts"), cfg, shared)
-    head += [("ncm", ncms), ("node", bulks)]
-    vpcs = _vpcs(get("networks"), cfg, shared)
-    subnet_reqs, subnets = _subnets(get("subnets"), get("allocation_pools"), vpcs, shared)
-    head += [("vpc", _vpc_requests(vpcs)), ("subnet", subnet_reqs)]
-    routers, ifaces = _routers(get("routers"), get("router_interfaces"), vpcs, subnets, shared)
-    head += [("router", routers), ("router_interface", ifaces)]
-
-    sg_objs = resources(get("security_groups"), "security_groups")
-    defaults = _default_groups(sg_objs)
-    ports = get("ports", sort=False)
-    screened = screen_ports(ports, get("port_ips"), vpcs, subnets, shared)
-    kept = [(i, screened.ids[i], screened.projects[i])
-            for i, ips in enumerate(screened.kept) if ips is not None]
-    port_groups = _children(get("port_security_groups"), "port_id", "security_group_id",
-                            ("security_group_id",), single=True)
-    rule_objs = resources(get("security_group_rules"), "security_group_rules")
-    probes, needed = _default_sg_probes(kept, port_groups, rule_objs, defaults, shared)
-    renamed = {g for g, project in defaults.items() if project in needed and project not in probes}
-    sg_reqs, posted = _security_groups(sg_objs, defaults, renamed, shared)
-    defaults = {g: project for g, project in defaults.items() if g not in renamed}
-    captured = set(probes)
-    probe_at = set(probes.values())
-    head.append(("security_group", sg_reqs))
-    head.append(("default_sg_capture", _captures(ports, screened, probes, node_names) if part == 0
-                 else list(probes)))  # other parts only need to know whether the step is empty
-    head.append(("security_group_rule", _rules(rule_objs, defaults, posted, captured, shared)))
-    del sg_objs, rule_objs
-
-    steps = [step for step, batch in head if batch]
-    if any(i not in probe_at for i, _, _ in kept):
-        steps.append("port")
-    phase_of = {step: n for n, step in enumerate(steps, 1)}
+    plan = _Plan(tables, params, counts if part == 0 else Counts(), with_captures=part == 0)
     if part == 0:
-        for step, batch in head:
+        for step, batch in plan.head:
             if batch:
-                yield phase_of[step], step, batch
-    del head
+                yield plan.phase_of[step], step, batch
+    plan.head = []
+    total = len(plan.screened.ids)
+    yield from _port_requests(plan, range(part * total // parts, (part + 1) * total // parts), counts)
+    if part == parts - 1:
+        yield from _elastic_ip_requests(plan, counts)
 
-    total = len(screened.ids)
-    lo, hi = part * total // parts, (part + 1) * total // parts
-    for start in range(lo, hi, PORT_BATCH):
+
+class _Plan:
+    """What every part of the stream needs of the whole: the requests before the ports (`head`,
+    [(step, batch)]), the ports screened (which Alcor keeps, with which fixed IPs), their
+    groups and the capture probes, and the phase number of each step up to the ports.
+    `counts`: where these decisions are counted (part 0's, else thrown away)."""
+
+    def __init__(self, tables: dict, params: dict | None, counts: Counts, with_captures: bool):
+        cfg = dict((params or {}).get("alcor") or {})
+        self.get = lambda name, sort=True: _get(tables, name, sort)
+        get = self.get
+        head = [("segment", [_req("segment", "vpc_manager", "POST", "/segments/createDefaultTable", {})])]
+        ncms, bulks, self.node_names = _nodes(get("hosts"), cfg, counts)
+        head += [("ncm", ncms), ("node", bulks)]
+        vpcs = _vpcs(get("networks"), cfg, counts)
+        subnet_reqs, subnets = _subnets(get("subnets"), get("allocation_pools"), vpcs, counts)
+        head += [("vpc", _vpc_requests(vpcs)), ("subnet", subnet_reqs)]
+        routers, ifaces = _routers(get("routers"), get("router_interfaces"), vpcs, subnets, counts)
+        head += [("router", routers), ("router_interface", ifaces)]
+
+        sg_objs = resources(get("security_groups"), "security_groups")
+        defaults = _default_groups(sg_objs)
+        self.ports = get("ports", sort=False)
+        self.screened = screen_ports(self.ports, get("port_ips"), vpcs, subnets, counts)
+        self.kept = [(i, self.screened.ids[i], self.screened.projects[i])
+                     for i, ips in enumerate(self.screened.kept) if ips is not None]
+        self.port_groups = _children(get("port_security_groups"), "port_id", "security_group_id",
+                                     ("security_group_id",), single=True)
+        rule_objs = resources(get("security_group_rules"), "security_group_rules")
+        probes, needed = _default_sg_probes(self.kept, self.port_groups, rule_objs, defaults, counts)
+        renamed = {g for g, project in defaults.items() if project in needed and project not in probes}
+        sg_reqs, self.posted = _security_groups(sg_objs, defaults, renamed, counts)
+        self.defaults = {g: project for g, project in defaults.items() if g not in renamed}
+        self.captured = set(probes)
+        self.probe_at = set(probes.values())
+        head.append(("security_group", sg_reqs))
+        # a part without the capture step only needs to know whether it is empty
+        head.append(("default_sg_capture", self._captures(probes) if with_captures else list(probes)))
+        head.append(("security_group_rule", _rules(rule_objs, self.defaults, self.posted,
+                                                   self.captured, counts)))
+        self.head = head
+        steps = [step for step, batch in head if batch]
+        if any(i not in self.probe_at for i, _, _ in self.kept):
+            steps.append("port")
+        self.phase_of = {step: n for n, step in enumerate(steps, 1)}
+
+    def _captures(self, probes: dict) -> list:
+        """The capture probes' requests, in port id order: each posts its port without security
+        groups and captures the id of the project's default group Alcor binds. Their bindings
+        are counted with the other ports of their range, so not here."""
+        bodies = dict(port_bodies(self.ports, self.screened, sorted(probes.values()),
+                                  self.node_names, Counts()))
+        return [_req("port", "port_manager", "POST", f"/project/{_p(project)}/ports",
+                     {"port": bodies[position]}, {default_sg_var(project): "/port/security_groups/0"})
+                for project, position in sorted(probes.items(), key=lambda kv: kv[1])]
+
+
+def _get(tables: dict, name: str, sort: bool = True):
+    df = tables.get(name)
+    df = df if df is not None else empty_frame(name)
+    return _sorted(df) if sort and "id" in df.columns else df
+
+
+def _port_requests(plan: _Plan, positions: range, counts: Counts):
+    """The port requests of the ports at `positions` (id order), PORT_BATCH at a time."""
+    for start in range(positions.start, positions.stop, PORT_BATCH):
         batch = []
-        for i, obj in port_bodies(ports, screened, range(start, min(start + PORT_BATCH, hi)),
-                                  node_names, counts):
-            if i in probe_at:
+        chunk = range(start, min(start + PORT_BATCH, positions.stop))
+        for i, obj in port_bodies(plan.ports, plan.screened, chunk, plan.node_names, counts):
+            if i in plan.probe_at:
                 continue  # posted in the capture step
-            _port_security_groups(obj, port_groups.get(obj["id"], []), defaults, posted, captured, counts)
+            _port_security_groups(obj, plan.port_groups.get(obj["id"], []), plan.defaults, plan.posted,
+                                  plan.captured, counts)
             batch.append(_req("port", "port_manager", "POST",
                               f"/project/{_p(obj.get('project_id'))}/ports", {"port": obj}))
         if batch:
-            yield phase_of["port"], "port", batch
-
-    if part == parts - 1:
-        fips = get("floating_ips")
-        fip_ports = set(pylist(fips["port_id"])) if len(fips) else set()  # the few a floating IP names
-        eip_ports = {screened.ids[i]: (project, {ip.get("ip_address") for ip in screened.kept[i]})
-                     for i, port, project in kept if port in fip_ports}
-        ranges, eips = _elastic_ips(fips, eip_ports, counts)
-        phase = len(steps)
-        for step, batch in (("elasticip_range", ranges), ("elasticip", eips)):
-            if batch:
-                phase += 1
-                yield phase, step, batch
+            yield plan.phase_of["port"], "port", batch
 
 
-def _captures(ports, screened, probes: dict, node_names: set) -> list:
-    """The capture probes' requests, in port id order: each posts its port without security
-    groups and captures the id of the project's default group Alcor binds. Their bindings are
-    counted with the other ports of their range, so not here."""
-    bodies = dict(port_bodies(ports, screened, sorted(probes.values()), node_names, Counts()))
-    return [_req("port", "port_manager", "POST", f"/project/{_p(project)}/ports",
-                 {"port": bodies[position]}, {default_sg_var(project): "/port/security_groups/0"})
-            for project, position in sorted(probes.items(), key=lambda kv: kv[1])]
+def _elastic_ip_requests(plan: _Plan, counts: Counts):
+    fips = plan.get("floating_ips")
+    fip_ports = set(pylist(fips["port_id"])) if len(fips) else set()  # the few a floating IP names
+    kept = plan.screened.kept
+    eip_ports = {port: (project, {ip.get("ip_address") for ip in kept[i]})
+                 for i, port, project in plan.kept if port in fip_ports}
+    ranges, eips = _elastic_ips(fips, eip_ports, counts)
+    phase = len(plan.phase_of)
+    for step, batch in (("elasticip_range", ranges), ("elasticip", eips)):
+        if batch:
+            phase += 1
+            yield phase, step, batch
 
 
 def _encode(batch: list, phase: int) -> list:
