@@ -61,3 +61,15 @@ def repo_copy(tmp_path) -> Path:
 def sample_dir() -> Path:
     assert SAMPLE.is_dir(), "embedded sample missing: run `make sample`"
     return SAMPLE
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """One 2-worker LocalCluster for every Dask test: (engine, the lines dcnet announced). The
+    Dask modules share the xdist group "dask", so one xdist worker runs them all and starts the
+    cluster once (a start costs seconds), not once per module."""
+    from pipeline import engine as engines
+
+    lines: list[str] = []
+    with engines.open_engine(engines.EngineSpec("dask", workers=2), announce=lines.append) as eng:
+        yield eng, lines

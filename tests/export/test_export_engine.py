@@ -1,7 +1,7 @@
 """`dcnet export` on Dask (pipeline/export/on_engine.py): the same folders, byte for byte, and
 the same report as the local engine; containerlab's parts written by several tasks.
 
-One 2-worker LocalCluster for the module, in the xdist group of the other Dask tests.
+The 2-worker LocalCluster of every Dask test (tests/conftest.py `dask_cluster`), in their xdist group.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import yaml
 from typer.testing import CliRunner
 
 from export_fixtures import sample_tables, small_dc  # noqa: F401
-from pipeline import engine as engines
 from pipeline import io
 from pipeline.cli import app
 from pipeline.errors import InputError
@@ -27,9 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    with engines.open_engine(engines.EngineSpec("dask", workers=2)) as eng:
-        yield eng
+def cluster(dask_cluster):
+    return dask_cluster[0]
 
 
 def _files(folder: Path) -> dict:

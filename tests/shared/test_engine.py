@@ -1,7 +1,7 @@
 """The engine switch (params `engine:`, `dcnet ingest --engine/--scheduler`): ingest on a Dask
 cluster writes the same bytes as the local engine, and fails with the same one-line errors.
 
-One 2-worker LocalCluster for the whole module (starting one costs seconds); its tests share
+One 2-worker LocalCluster for every Dask test module (tests/conftest.py `dask_cluster`); its tests share
 an xdist group so `make test` (-n 2 --dist loadgroup) starts it once.
 """
 
@@ -33,10 +33,8 @@ SPLIT = {"workers": 2, "pool_min_bytes": 1, "split_above_bytes": 2000, "chunk_by
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    lines = []
-    with engines.open_engine(engines.EngineSpec("dask", workers=2), announce=lines.append) as eng:
-        yield eng, lines
+def cluster(dask_cluster):
+    return dask_cluster
 
 
 def _ports(start: int, count: int) -> list[dict]:

@@ -140,11 +140,8 @@ def test_bad_shard_counts_are_parameter_errors(shards):
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    from pipeline import engine as engines
-
-    with engines.open_engine(engines.EngineSpec("dask", workers=2)) as eng:
-        yield eng
+def cluster(dask_cluster):
+    return dask_cluster[0]
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ byte: the checks run per partition and on hash co-partitions of their keys
 (pipeline/validate/dask_checks.py), so rows sharing a key must meet whatever partition they
 start in. Inputs are shuffled so the rows of one planted fault start in different partitions.
 
-One 2-worker LocalCluster for the module, in the `dask` xdist group (as tests/test_engine.py).
+The 2-worker LocalCluster of every Dask test (tests/conftest.py `dask_cluster`), in the `dask` xdist group.
 """
 
 from __future__ import annotations
@@ -32,9 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    with engines.open_engine(engines.EngineSpec("dask", workers=2)) as eng:
-        yield eng
+def cluster(dask_cluster):
+    return dask_cluster[0]
 
 
 def _namespaced(raw, ns):
