@@ -26,68 +26,51 @@ TOPOLOGY_ONLY = "_topology"  # a task that only builds the topology (for the rep
 
 def export_on_engine(engine, input_dir: Path, formats: list[str], out: Path, params: dict,
                      derive_fabric: bool = False, on_format=None, on_written=None) -> dict:
-    from pipeline.export import _COST, _module
-    from pipeline.io import writing
+    """export_tables' folders and report, written by Dask tasks (see the module doc)."""
+    from contextlib import ExitStack
 
-    on_written = on_written or (lambda fmt: None)
+    from pipeline.export import _COST, _module
+    from pipeline.io import atomic_dir, writing
+
     exp = dict(params.get("export") or {})
     need_fabric = any(getattr(_module(f), "NEEDS_FABRIC", True) for f in formats)
     shared = (str(Path(input_dir).resolve()), dict(params.get("fabric") or {}), derive_fabric,
               need_fabric, exp)
     threads = max(1, sum(engine.client.nthreads().values()))
-    with ExitStackDirs(out, formats) as targets, writing(out):
+    with ExitStack() as folders, writing(out):  # every format folder renamed into place, or none
+        targets = {fmt: folders.enter_context(atomic_dir(Path(out) / fmt)) for fmt in formats}
         tasks = []
-        for fmt in sorted(formats, key=lambda f: _COST.get(f, 9)):
+        for fmt in sorted(formats, key=lambda f: _COST.get(f, 9)):  # heaviest first
             groups = threads if hasattr(_module(fmt), "write_group") else 1
             tasks += [(fmt, str(targets[fmt]), group, groups) for group in range(groups)]
         if not any(getattr(_module(f), "NEEDS_TOPOLOGY", True) for f in formats):
-            tasks.append((TOPOLOGY_ONLY, "", 0, 1))
-        results: dict = {}
+            tasks.append((TOPOLOGY_ONLY, "", 0, 1))  # no format builds it: the report still has it
+        pieces: dict = {fmt: [] for fmt in formats}
+        seconds: dict = dict.fromkeys(formats, 0.0)
         summary = None
         try:
-            for (_, (fmt, _target, group, groups)), (result, seconds, topo_summary) in engine.run_ordered(
-                    _task, [(shared, t) for t in tasks], per_worker=1,
-                    describe=lambda item: f"export {item[1][0]} (task {item[1][2] + 1} of {item[1][3]})"):
+            for (_, (fmt, _, _, groups)), (result, took, topo_summary) in engine.run_ordered(
+                    _task, [(shared, t) for t in tasks], per_worker=2, describe=_describe):
                 summary = summary or topo_summary
                 if fmt == TOPOLOGY_ONLY:
                     continue
-                parts = results.setdefault(fmt, ([], [0.0]))
-                parts[0].append(result)
-                parts[1][0] += seconds
-                if len(parts[0]) == groups:
+                pieces[fmt].append(result)
+                seconds[fmt] += took
+                if len(pieces[fmt]) == groups and on_written:
                     on_written(fmt)
         finally:
             engine.client.run(_drop_cache)
-        done = {}
+        summaries = {fmt: _module(fmt).finish(targets[fmt], pieces[fmt])
+                     if hasattr(_module(fmt), "finish") else pieces[fmt][0] for fmt in formats}
+    if on_format:
         for fmt in formats:
-            pieces, seconds = results[fmt]
-            module = _module(fmt)
-            summary_of_fmt = module.finish(targets[fmt], pieces) if hasattr(module, "finish") else pieces[0]
-            done[fmt] = (summary_of_fmt, seconds[0])
-    report = {"topology": summary, "formats": {}}
-    for fmt in formats:
-        report["formats"][fmt] = done[fmt][0]
-        if on_format:
-            on_format(fmt, done[fmt][1])
-    return report
+            on_format(fmt, seconds[fmt])
+    return {"topology": summary, "formats": summaries}
 
 
-class ExitStackDirs:
-    """Each format's temporary folder (pipeline.io.atomic_dir), renamed into place on leaving
-    when every format is complete, as on the local engine."""
-
-    def __init__(self, out: Path, formats: list[str]):
-        from contextlib import ExitStack
-
-        self.out, self.formats, self.stack = Path(out), formats, ExitStack()
-
-    def __enter__(self) -> dict:
-        from pipeline.io import atomic_dir
-
-        return {fmt: self.stack.enter_context(atomic_dir(self.out / fmt)) for fmt in self.formats}
-
-    def __exit__(self, *exc):
-        return self.stack.__exit__(*exc)
+def _describe(item) -> str:
+    fmt, _, group, groups = item[1]
+    return f"export {fmt} (task {group + 1} of {groups})"
 
 
 def _task(item):
