@@ -13,9 +13,10 @@ from schemas.model import ROUTER_INTERFACE_OWNERS
 
 @dataclass
 class Screened:
-    """Every port in id order, screened as `_port_objects` would (what Alcor keeps), without
-    building a body: what the stream's later steps need of all ports at once (capture probes,
-    elastic IPs), so the port requests themselves can be built a range at a time."""
+    """Every port in id order, screened for Alcor (whether it is taken, with which fixed IPs)
+    without building a body: what the stream needs of all ports at once (capture probes,
+    elastic IPs, the addresses earlier ports took), so that the port requests themselves can be
+    built a range at a time (port_bodies)."""
 
     order: np.ndarray  # frame row of each port, in id order
     ids: list
