@@ -71,7 +71,7 @@ def _export(tables, formats, out, params, derive_fabric, on_format, on_written) 
     from pipeline.export.topology import build_topology, require_tables
 
     exp = dict(params.get("export") or {})
-    need_fabric = any(getattr(_module(f), "NEEDS_FABRIC", True) for f in formats)
+    need_fabric = needs_fabric(formats)
     require_tables(tables, derive_fabric, need_fabric)  # bad input fails before any work starts
     with ExitStack() as folders:  # on leaving: every format folder renamed into place, or none
         jobs = [(fmt, folders.enter_context(atomic_dir(out / fmt)), exp) for fmt in formats]
@@ -106,14 +106,12 @@ def _export(tables, formats, out, params, derive_fabric, on_format, on_written) 
 def _start_tables_only(tables: dict, jobs: list, pools: ExitStack):
     """Fork the formats that read only the tables (`NEEDS_TOPOLOGY = False`, e.g. the Alcor
     stream) before the topology is built, so they run beside it: ({formats}, async result) or
-    None. They get the tables as the topology holds them (hosts conformed)."""
-    from schemas.model import conform
-
-    early = [j for j in jobs if not getattr(_module(j[0]), "NEEDS_TOPOLOGY", True)]
+    None."""
+    early = [j for j in jobs if not needs_topology(j[0])]
     if not early:
         return None
     global _FORKED_TOPO
-    _FORKED_TOPO = TablesOnly({**tables, "hosts": conform(tables["hosts"], "hosts")})
+    _FORKED_TOPO = TablesOnly.of(tables)
     try:
         pool = pools.enter_context(mp.get_context("fork").Pool(len(early)))
     finally:
@@ -126,6 +124,23 @@ class TablesOnly:
 
     def __init__(self, tables: dict):
         self.tables = tables
+
+    @classmethod
+    def of(cls, tables: dict) -> "TablesOnly":
+        """The tables as the topology holds them (hosts conformed)."""
+        from schemas.model import conform
+
+        return cls({**tables, "hosts": conform(tables["hosts"], "hosts")})
+
+
+def needs_fabric(formats: list[str]) -> bool:
+    """Whether any of the formats draws the physical fabric (a plug-in's NEEDS_FABRIC)."""
+    return any(getattr(_module(f), "NEEDS_FABRIC", True) for f in formats)
+
+
+def needs_topology(fmt: str) -> bool:
+    """False for a plug-in that reads only the tables (NEEDS_TOPOLOGY = False)."""
+    return getattr(_module(fmt), "NEEDS_TOPOLOGY", True)
 
 
 def _write_one(topo, fmt: str, target: Path, exp: dict):

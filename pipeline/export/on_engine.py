@@ -22,18 +22,24 @@ from pipeline.util import no_gc
 # (input folder, params of the topology) -> tables / topology, in a worker process
 _WORKER_CACHE: dict = {}
 TOPOLOGY_ONLY = "_topology"  # a task that only builds the topology (for the report's summary)
+REQUIRED_TABLES = ["hosts", "fabric_switches", "fabric_links"]  # what require_tables reads
 
 
-def export_on_engine(engine, input_dir: Path, formats: list[str], out: Path, params: dict,
-                     derive_fabric: bool = False, on_format=None, on_written=None) -> dict:
-    """export_tables' folders and report, written by Dask tasks (see the module doc)."""
+def export_on_engine(engine, input_dir: Path, required: dict, formats: list[str], out: Path,
+                     params: dict, derive_fabric: bool = False, on_format=None,
+                     on_written=None) -> dict:
+    """export_tables' folders and report, written by Dask tasks (see the module doc).
+    `required`: the tables require_tables reads (REQUIRED_TABLES of `input_dir`), checked here
+    so bad input fails before any task starts."""
     from contextlib import ExitStack
 
-    from pipeline.export import _COST, _module
+    from pipeline.export import _COST, _module, needs_fabric, needs_topology
+    from pipeline.export.topology import require_tables
     from pipeline.io import atomic_dir, writing
 
     exp = dict(params.get("export") or {})
-    need_fabric = any(getattr(_module(f), "NEEDS_FABRIC", True) for f in formats)
+    need_fabric = needs_fabric(formats)
+    require_tables(required, derive_fabric, need_fabric)
     shared = (str(Path(input_dir).resolve()), dict(params.get("fabric") or {}), derive_fabric,
               need_fabric, exp)
     threads = max(1, sum(engine.client.nthreads().values()))
@@ -43,7 +49,7 @@ def export_on_engine(engine, input_dir: Path, formats: list[str], out: Path, par
         for fmt in sorted(formats, key=lambda f: _COST.get(f, 9)):  # heaviest first
             groups = threads if hasattr(_module(fmt), "write_group") else 1
             tasks += [(fmt, str(targets[fmt]), group, groups) for group in range(groups)]
-        if not any(getattr(_module(f), "NEEDS_TOPOLOGY", True) for f in formats):
+        if not any(needs_topology(f) for f in formats):
             tasks.append((TOPOLOGY_ONLY, "", 0, 1))  # no format builds it: the report still has it
         pieces: dict = {fmt: [] for fmt in formats}
         seconds: dict = dict.fromkeys(formats, 0.0)
@@ -76,17 +82,14 @@ def _describe(item) -> str:
 def _task(item):
     """One format (or one group of containerlab's parts) in a worker: (result, seconds, the
     topology's summary or None when the task did not build it)."""
-    from pipeline.export import TablesOnly, _module
+    from pipeline.export import TablesOnly, _module, needs_topology
 
     shared, (fmt, target, group, groups) = item
     input_dir, fabric, derive_fabric, need_fabric, exp = shared
     with no_gc():
         t0 = time.perf_counter()
-        if fmt != TOPOLOGY_ONLY and not getattr(_module(fmt), "NEEDS_TOPOLOGY", True):
-            from schemas.model import conform
-
-            tables = _tables(input_dir)
-            topo, summary = TablesOnly({**tables, "hosts": conform(tables["hosts"], "hosts")}), None
+        if fmt != TOPOLOGY_ONLY and not needs_topology(fmt):
+            topo, summary = TablesOnly.of(_tables(input_dir)), None
         else:
             topo = _topology(input_dir, fabric, derive_fabric, need_fabric)
             summary = topo.summary

@@ -18,20 +18,18 @@ def run(params: dict, input: Path, out: Path, fmt: str | None = None, derive_fab
     processes) or a pipeline.engine.DaskEngine (pipeline/export/on_engine.py); the same
     folders and report either way."""
     formats = parse_formats(fmt or ",".join((params.get("export") or {}).get("formats") or ["all"]))
+    if engine is None:
+        tables = io.read_tables(input)  # outside the try below: its errors name the file already
+    else:
+        from pipeline.export.on_engine import REQUIRED_TABLES, export_on_engine
+
+        tables = io.read_tables(input, REQUIRED_TABLES)  # the tasks read the rest themselves
     try:
         if engine is None:
-            rep = export_tables(io.read_tables(input), formats, out, params, derive_fabric,
+            rep = export_tables(tables, formats, out, params, derive_fabric,
                                 on_format=on_format, on_written=on_written)
         else:
-            from pipeline.export import _module
-            from pipeline.export.on_engine import export_on_engine
-            from pipeline.export.topology import require_tables
-
-            # bad input fails here, before any task starts (the tasks read the tables themselves)
-            need_fabric = any(getattr(_module(f), "NEEDS_FABRIC", True) for f in formats)
-            require_tables(io.read_tables(input, ["hosts", "fabric_switches", "fabric_links"]),
-                           derive_fabric, need_fabric)
-            rep = export_on_engine(engine, input, formats, out, params, derive_fabric,
+            rep = export_on_engine(engine, input, tables, formats, out, params, derive_fabric,
                                    on_format=on_format, on_written=on_written)
     except InputError as e:
         raise InputError(f"{input}: {e}") from e

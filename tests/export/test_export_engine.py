@@ -81,6 +81,15 @@ def test_bad_input_fails_before_any_task_with_the_local_message(tmp_path, cluste
     assert not (tmp_path / "out" / "mininet").exists()
 
 
+def test_an_unreadable_input_names_its_folder_once_on_both_engines(tmp_path, cluster):
+    (tmp_path / "empty").mkdir()
+    for engine in (None, cluster):
+        with pytest.raises(InputError) as err:
+            stage.run(_params(), tmp_path / "empty", tmp_path / "out", "all", engine=engine)
+        assert str(err.value).count(str(tmp_path / "empty")) == 1, str(err.value)
+        assert "no _manifest.json" in str(err.value)
+
+
 @pytest.mark.parametrize("groups", [1, 2, 5])
 def test_containerlab_groups_write_the_parts_of_one_write(tmp_path, groups):
     topo = build_topology(small_dc(n_hosts=12, vms_per_host=3))
