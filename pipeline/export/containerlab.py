@@ -334,10 +334,13 @@ def write_group(topo: Topology, out: Path, params: dict, group: int, groups: int
         raise InputError(f"params export.containerlab_switch_kind must be one of "
                          f"{', '.join(SWITCH_KINDS)}, got {sw_kind!r}")
     max_nodes = int(params.get("containerlab_max_nodes", DEFAULT_MAX_NODES))
-    cols = _Cols(topo, sw_kind)
+    if groups > 1:  # the groups of one export that a worker runs share the columns and parts
+        cols, parts = topo.cached(("containerlab", sw_kind, max_nodes),
+                                  lambda: (_Cols(topo, sw_kind), partitions(topo, max_nodes)))
+    else:
+        cols, parts = _Cols(topo, sw_kind), partitions(topo, max_nodes)
     if group == 0:
         (out / "names.csv").write_text(topo.names_csv())
-    parts = partitions(topo, max_nodes)
     addresses = {"VM addresses set by node exec (ip addr add), not endpoint ipv4/ipv6 keys":
                  sum(x is not None for x in cols.ip4) + sum(x is not None for x in cols.ip6)}
     result = {"max_nodes": max_nodes, "nodes": len(topo.nodes), "links": len(topo.links),

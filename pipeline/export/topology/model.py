@@ -28,15 +28,22 @@ class Topology:
     tables: dict = field(default_factory=dict, repr=False)  # the canonical tables used
     _cache: dict = field(default_factory=dict, repr=False)
 
+    def cached(self, key, make):
+        """make(), built once per topology under `key` (derived data several exporters, or
+        several tasks of one exporter, read)."""
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
     def names_csv(self) -> str:
         """short,label,kind,role,id,name per node (the map back to real names), built once."""
-        if "names_csv" not in self._cache:
+        def make() -> str:
             from pipeline.util import csv_column, csv_text
 
             m = name_map(self)
-            self._cache["names_csv"] = csv_text(list(m.columns),
-                                                [csv_column(pylist(m[c])) for c in m.columns])
-        return self._cache["names_csv"]
+            return csv_text(list(m.columns), [csv_column(pylist(m[c])) for c in m.columns])
+
+        return self.cached("names_csv", make)
 
     def count(self, kind: str) -> int:
         return int((self.nodes["kind"] == kind).sum())
