@@ -72,12 +72,19 @@ def _default_sg_probes(kept_ports: list, port_groups: dict, rules: list, default
 
 def _port_security_groups(obj: dict, groups: list, defaults: dict, posted: dict,
                           captured: set, counts: Counts) -> None:
-    project = obj.get("project_id")
+    value = port_groups_value(groups, obj.get("project_id"), defaults, posted, captured, counts)
+    if value is not None:
+        obj["security_groups"] = value
+
+
+def port_groups_value(groups: list, project, defaults: dict, posted: dict, captured: set,
+                      counts: Counts) -> list | None:
+    """A port's `security_groups` as sent, or None to leave the key out: a port whose only
+    group is its project's default gets Alcor's own default bound by port_manager."""
     if not groups:
-        obj["security_groups"] = []  # no group in the data; absent would bind the default
-        return
+        return []  # no group in the data; absent would bind the default
     if all(g in defaults and defaults[g] == project for g in groups):
-        return  # only the project's default: port_manager binds Alcor's default itself
+        return None
     mapped = []
     for g in groups:
         if g in defaults:
@@ -89,7 +96,7 @@ def _port_security_groups(obj: dict, groups: list, defaults: dict, posted: dict,
             mapped.append(g)
         else:
             counts.out("port's security group not exported")
-    obj["security_groups"] = list(dict.fromkeys(mapped))
+    return list(dict.fromkeys(mapped))
 
 
 def _rules(rule_objs: list, defaults: dict, posted: dict, captured: set, counts: Counts) -> list:

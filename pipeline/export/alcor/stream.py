@@ -13,6 +13,7 @@ from pipeline.export.alcor.fields import _children, _p, _req, _sorted, default_s
 from pipeline.export.alcor.k6 import k6_script
 from pipeline.export.alcor.networks import _routers, _subnets, _vpc_requests, _vpcs
 from pipeline.export.alcor.nodes import _nodes
+from pipeline.export.alcor.port_lines import Encoded, port_lines, port_table
 from pipeline.export.alcor.ports import port_bodies, screen_ports
 from pipeline.export.alcor.security import (_default_groups, _default_sg_probes, _port_security_groups, _rules,
                           _security_groups)
@@ -40,8 +41,8 @@ def build_stream(tables: dict, params: dict | None = None) -> list[dict]:
 
 def stream_lines(tables: dict, params: dict | None = None, counts: Counts | None = None):
     """The stream's lines (bytes, without newline), in order."""
-    for phase, _, batch in part_requests(tables, params, counts):
-        yield from _encode(batch, phase)
+    for phase, _, batch in part_requests(tables, params, counts, encoded=True):
+        yield from _lines(batch, phase)
 
 
 def iter_requests(tables: dict, params: dict | None = None, counts: Counts | None = None):
@@ -57,14 +58,15 @@ PORT_BATCH = 20_000  # port bodies built, serialised and dropped this many at a 
 
 
 def part_requests(tables: dict, params: dict | None = None, counts: Counts | None = None,
-                  part: int = 0, parts: int = 1):
+                  part: int = 0, parts: int = 1, encoded: bool = False):
     """(phase, step, [request tuple]) of part `part` of `parts` of the stream: part 0 holds
     every step before the ports, each part the port requests of its range of the ports (id
     order, positions [part * n // parts, (part + 1) * n // parts)), the last part the elastic
     IPs. The parts in order are the whole stream, whatever `parts` is (tested). Every part
     plans the whole stream (_Plan: which ports Alcor keeps, the capture probes, the phases),
     builds bodies only for its range, and counts what it alone decides: its ports' bodies, and
-    for part 0 everything else (the last part: the elastic IPs)."""
+    for part 0 everything else (the last part: the elastic IPs). With `encoded`, port batches
+    come as ready NDJSON text (port_lines.Encoded) where the port columns allow it."""
     counts = counts if counts is not None else Counts()
     plan = _Plan(tables, params, counts if part == 0 else Counts(), with_captures=part == 0)
     if part == 0:
@@ -73,7 +75,8 @@ def part_requests(tables: dict, params: dict | None = None, counts: Counts | Non
                 yield plan.phase_of[step], step, batch
     plan.head = []
     total = len(plan.screened.ids)
-    yield from _port_requests(plan, range(part * total // parts, (part + 1) * total // parts), counts)
+    yield from _port_requests(plan, range(part * total // parts, (part + 1) * total // parts), counts,
+                              encoded)
     if part == parts - 1:
         yield from _elastic_ip_requests(plan, counts)
 
@@ -140,11 +143,18 @@ def _get(tables: dict, name: str, sort: bool = True):
     return _sorted(df) if sort and "id" in df.columns else df
 
 
-def _port_requests(plan: _Plan, positions: range, counts: Counts):
-    """The port requests of the ports at `positions` (id order), PORT_BATCH at a time."""
+def _port_requests(plan: _Plan, positions: range, counts: Counts, encoded: bool = False):
+    """The port requests of the ports at `positions` (id order), PORT_BATCH at a time, as
+    request tuples or (`encoded`) as NDJSON text when the port columns allow it."""
+    table = port_table(plan.ports) if encoded else None
     for start in range(positions.start, positions.stop, PORT_BATCH):
-        batch = []
         chunk = range(start, min(start + PORT_BATCH, positions.stop))
+        if table is not None:
+            lines = port_lines(table, plan, chunk, plan.phase_of.get("port", 0), counts)
+            if lines.requests:
+                yield plan.phase_of["port"], "port", lines
+            continue
+        batch = []
         for i, obj in port_bodies(plan.ports, plan.screened, chunk, plan.node_names, counts):
             if i in plan.probe_at:
                 continue  # posted in the capture step
@@ -168,6 +178,11 @@ def _elastic_ip_requests(plan: _Plan, counts: Counts):
         if batch:
             phase += 1
             yield phase, step, batch
+
+
+def _lines(batch, phase: int) -> list:
+    """NDJSON lines of a batch of request tuples or of ready text."""
+    return batch.lines() if isinstance(batch, Encoded) else _encode(batch, phase)
 
 
 def _encode(batch: list, phase: int) -> list:
@@ -230,12 +245,17 @@ def write_group(topo, out: Path, params: dict, group: int, groups: int) -> dict:
     n = 0
     target = out / part_name(STREAM, group, groups)
     with open(target, "wb") as fh:
-        for phase, step, batch in part_requests(topo.tables, params, counts, group, groups):
-            fh.write(b"\n".join(_encode(batch, phase)) + b"\n")
+        for phase, step, batch in part_requests(topo.tables, params, counts, group, groups, encoded=True):
+            if isinstance(batch, Encoded):
+                fh.write(batch.data)
+                size = batch.requests
+            else:
+                fh.write(b"\n".join(_encode(batch, phase)) + b"\n")
+                size = len(batch)
             phases.add(phase)
-            n += len(batch)
+            n += size
             resource = RESOURCE_OF_STEP[step]  # a step's requests are all of its resource (tested)
-            by_resource[resource] = by_resource.get(resource, 0) + len(batch)
+            by_resource[resource] = by_resource.get(resource, 0) + size
     if group == 0:
         (out / K6).write_text(k6_script(params))
     return {"file": target.name, "requests": n, "phases": sorted(phases), "by_resource": by_resource,

@@ -1,0 +1,97 @@
+"""The port requests built column-wise (port_lines) are the bytes of the request tuples encoded
+one by one (the reference), counts included, whatever the values hold."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from export_fixtures import sample_tables, small_dc  # noqa: F401
+from pipeline.export.alcor import stream
+from pipeline.export.alcor.accepts import Counts
+from pipeline.export.alcor.port_lines import port_lines, port_table
+from test_export_alcor import _tricky_dc
+
+
+def both_ways(tables: dict) -> tuple:
+    """(lines, left out, changed) of the stream with ports column-wise, and the reference."""
+    out = []
+    for encoded in (True, False):
+        counts = Counts()
+        lines = [line for phase, _, batch in stream.part_requests(tables, {}, counts, encoded=encoded)
+                 for line in stream._lines(batch, phase)]
+        out.append((lines, counts.left_out, counts.changed))
+    return out
+
+
+def test_same_stream_on_the_sample_and_a_tricky_dc(sample_tables):  # noqa: F811
+    tricky = _tricky_dc()
+    tricky.pop("_expect")
+    for tables in (sample_tables, tricky):
+        assert port_table(tables["ports"]) is not None  # the column-wise path is the one taken
+        fast, reference = both_ways(tables)
+        assert fast == reference
+        assert sum(b'"resource":"port"' in line for line in fast[0]) > 10
+
+
+def test_another_column_type_takes_the_reference_path():
+    tables = small_dc()
+    tables["ports"]["name"] = range(len(tables["ports"]))  # numbers where names are text
+    assert port_table(tables["ports"]) is None
+    fast, reference = both_ways(tables)
+    assert fast == reference
+    assert any(b'"name":3,' in line for line in fast[0])
+
+
+TEXT = st.one_of(st.none(), st.sampled_from(["", "vm", 'a"b', "back\\slash", "tab\there", "\x00\x1f",
+                                             "é ü 中", "\u2028", "{{x}}"]), st.text(max_size=6))
+VALUES = {
+    "name": TEXT, "device_owner": st.one_of(TEXT, st.just("compute:nova")),
+    "binding_host_id": st.sampled_from([None, "", "cn01", "cn02", "nowhere", "cn01\n"]),
+    "binding_vif_type": st.sampled_from([None, "ovs", "unbound", "binding_failed", "weird", "other"]),
+    "binding_vnic_type": st.sampled_from([None, "normal", "direct-physical", "odd", "direct"]),
+    "mac_address": st.sampled_from([None, "fa:16:3e:00:00:01", "FA-16-3E-00-00-02", "fa:16:3e:00:00:03\n",
+                                    "nonsense", "fa:16:3e:00:00"]),
+    "allowed_address_pairs": st.sampled_from([None, "[]", "null", "not json", '[{"ip_address": "10.0.0.9",'
+                                              ' "mac_address": "fa:16:3e:00:00:09"}]', '{"b": 1, "a": [2]}']),
+    "admin_state_up": st.sampled_from([None, True, False]),
+    "dns_name": TEXT,
+}
+ROW = st.fixed_dictionaries(VALUES)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(ROW, min_size=1, max_size=30), as_objects=st.booleans())
+def test_same_stream_whatever_the_port_values(rows, as_objects):
+    tables = small_dc(n_hosts=4, vms_per_host=3)
+    ports = tables["ports"]
+    for i, row in enumerate(rows[: len(ports)]):
+        for column, value in row.items():
+            ports.loc[ports.index[i], column] = value
+    for column in VALUES:  # both the canonical dtypes and plain Python objects
+        ports[column] = ports[column].astype(object if as_objects else
+                                             "boolean" if column == "admin_state_up" else "string")
+    fast, reference = both_ways(tables)
+    assert fast == reference
+    for line in fast[0]:
+        orjson.loads(line)
+
+
+@pytest.mark.parametrize("parts", [1, 3])
+def test_written_parts_take_the_column_wise_path(tmp_path, monkeypatch, parts):
+    """write_group writes the ready text; the file is the reference stream."""
+    from pipeline.export.topology import build_topology
+
+    calls = []
+    monkeypatch.setattr(stream, "port_lines", lambda *a: calls.append(1) or port_lines(*a))
+    tricky = _tricky_dc()
+    tricky.pop("_expect")
+    topo = build_topology(tricky, require_fabric=False)
+    results = [stream.write_group(topo, tmp_path, {}, g, parts) for g in range(parts)]
+    stream.finish(tmp_path, results)
+    assert len(calls) == parts
+    reference = both_ways(tricky)[1][0]
+    assert (tmp_path / stream.STREAM).read_bytes() == b"\n".join(reference) + b"\n"
+    assert sum(r["requests"] for r in results) == len(reference)
