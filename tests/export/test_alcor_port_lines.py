@@ -4,6 +4,7 @@ one by one (the reference), counts included, whatever the values hold."""
 from __future__ import annotations
 
 import orjson
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -95,3 +96,24 @@ def test_written_parts_take_the_column_wise_path(tmp_path, monkeypatch, parts):
     reference = both_ways(tricky)[1][0]
     assert (tmp_path / stream.STREAM).read_bytes() == b"\n".join(reference) + b"\n"
     assert sum(r["requests"] for r in results) == len(reference)
+
+
+GROUPS = ["sg-web", "sg-db", "sg-default-a", "sg-default-b", "sg-gone", 'sg-"quoted"']
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(links=st.lists(st.tuples(st.integers(0, 11), st.sampled_from(GROUPS)), max_size=40),
+       rule_on_default=st.sampled_from([None, "sg-default-a", "sg-default-b"]))
+def test_same_stream_whatever_the_port_groups(links, rule_on_default):
+    """Ports with no group, only their project's default, another project's default (captured
+    or not), groups not exported, a group twice (the one-port-at-a-time way)."""
+    tables = small_dc(n_hosts=4, vms_per_host=3)
+    ports = tables["ports"]["id"].tolist()
+    tables["port_security_groups"] = pd.DataFrame(
+        {"port_id": [ports[i % len(ports)] for i, _ in links], "security_group_id": [g for _, g in links]},
+        dtype="string")
+    if rule_on_default:
+        rules = tables["security_group_rules"]
+        rules.loc[rules["id"] == "r1", ["remote_ip_prefix", "remote_group_id"]] = [None, rule_on_default]
+    fast, reference = both_ways(tables)
+    assert fast == reference

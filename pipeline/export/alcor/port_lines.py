@@ -16,8 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.export.alcor.accepts import MAC, VIF_TYPES, VIF_UNBOUND, VNIC_ALIASES, VNIC_TYPES, Counts
-from pipeline.export.alcor.fields import FIELDS, _json_value, _p
-from pipeline.export.alcor.security import port_groups_value
+from pipeline.export.alcor.fields import FIELDS, _json_value, _p, default_sg_var, placeholder, row_order
+from pipeline.export.alcor.security import NO_CAPTURE, NOT_EXPORTED, port_groups_value
 from pipeline.export.wire import dumps
 
 # MAC as RE2 reads it: `$` is the end of the text only, so a match here is a match of
@@ -58,7 +58,79 @@ def port_table(ports: pd.DataFrame) -> pa.Table | None:
     return pa.table(arrays)
 
 
-def port_lines(table: pa.Table, plan, positions: range, phase: int, counts: Counts) -> Encoded:
+@dataclass
+class GroupPieces:
+    """Every port's security_groups piece (id-order position), as port_groups_value gives it,
+    and per port the groups it leaves out, per reason."""
+
+    pieces: pa.Array  # ',"security_groups":[...]' or null (key left out)
+    no_capture: np.ndarray
+    not_exported: np.ndarray
+
+    def take(self, rows: list, counts: Counts) -> pa.Array:
+        counts.out(NO_CAPTURE, int(self.no_capture[rows].sum()))
+        counts.out(NOT_EXPORTED, int(self.not_exported[rows].sum()))
+        return self.pieces.take(pa.array(rows, pa.int64()))
+
+
+def group_pieces(plan) -> GroupPieces | None:
+    """GroupPieces from the (port, group) rows at once, or None where the data leaves the
+    column-wise way (ids not unique text, a group listed twice for a port)."""
+    screened, links = plan.screened, plan.get("port_security_groups", sort=False)
+    try:
+        ids = pa.array(screened.ids, pa.string())
+        projects = pa.array(screened.projects, pa.string())
+        default_ids = pa.array(list(plan.defaults), pa.string())
+        default_projects = pa.array(list(plan.defaults.values()), pa.string())
+        captured = sorted(plan.captured, key=str)
+        captured_pieces = pa.array([orjson.dumps(placeholder(default_sg_var(p))).decode() for p in captured],
+                                   pa.string())
+        captured = pa.array(captured, pa.string())
+        posted = pa.array(list(plan.posted), pa.string())
+        order = row_order(links, ("port_id", "security_group_id")) if len(links) else None
+        port_ids = _whole(pa.array(links["port_id"], pa.string()))
+        group_ids = _whole(pa.array(links["security_group_id"], pa.string()))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, KeyError):
+        return None
+    if ids.null_count or group_ids.null_count or _repeats(ids):
+        return None
+    if order is not None:
+        port_ids, group_ids = port_ids.take(order), group_ids.take(order)
+    position = pc.index_in(port_ids, value_set=ids)  # null: a port not in the table
+    group_ids = group_ids.filter(pc.is_valid(position))
+    position = position.filter(pc.is_valid(position)).to_numpy().astype(np.int64)
+
+    is_default = pc.is_in(group_ids, value_set=default_ids)
+    default_of = default_projects.take(pc.index_in(group_ids, value_set=default_ids))
+    project = projects.take(pa.array(position))
+    same = pc.or_kleene(pc.equal(default_of, project), pc.and_(pc.is_null(default_of), pc.is_null(project)))
+    own = pc.and_kleene(is_default, pc.fill_null(same, False))
+    is_captured = pc.and_kleene(is_default, pc.is_in(default_of, value_set=captured))
+    is_posted = pc.and_kleene(pc.invert(is_default), pc.is_in(group_ids, value_set=posted))
+    sent = pc.if_else(is_captured, captured_pieces.take(pc.index_in(default_of, value_set=captured)),
+                      pc.if_else(is_posted, _strings(group_ids, None), _NULL))
+
+    def per_port(mask) -> np.ndarray:
+        return np.bincount(position[_np(mask)], minlength=len(ids))
+
+    rows = np.bincount(position, minlength=len(ids))
+    all_own = (rows > 0) & (per_port(own) == rows)  # Alcor binds its own default: key left out
+    counted = ~all_own[position]
+    no_capture = per_port(pc.and_kleene(is_default, pc.invert(is_captured))) * ~all_own
+    not_exported = per_port(pc.and_kleene(pc.invert(is_default), pc.invert(is_posted))) * ~all_own
+    listed = counted & _np(pc.is_valid(sent))
+    values, at = sent.filter(pa.array(listed)), position[listed]
+    codes = pc.dictionary_encode(values).indices.to_numpy().astype(np.int64)
+    if len(np.unique(at * (int(codes.max(initial=0)) + 1) + codes)) != len(at):
+        return None  # a value twice for a port: dict.fromkeys would drop one
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(at, minlength=len(ids)))]).astype(np.int32)
+    lists = pa.ListArray.from_arrays(pa.array(offsets), values)
+    pieces = pc.binary_join_element_wise(',"security_groups":[', pc.binary_join(lists, ","), "]", "")
+    return GroupPieces(pc.if_else(pa.array(all_own), _NULL, pieces), no_capture, not_exported)
+
+
+def port_lines(table: pa.Table, plan, positions: range, phase: int, counts: Counts,
+               groups: GroupPieces | None = None) -> Encoded:
     """The port requests of the kept ports at `positions` (id order), capture probes left out
     (their step posts them), with the bindings fixed and counted as port_bodies does (probes
     included, as there) and the security groups as port_groups_value gives them."""
@@ -88,7 +160,7 @@ def port_lines(table: pa.Table, plan, positions: range, phase: int, counts: Coun
             pieces[key] = _strings(values, key)
     pieces["fixed_ips"] = pa.array([',"fixed_ips":' + dumps(screened.kept[i]).decode()
                                     if screened.kept[i] else None for i in rows], pa.string())
-    pieces["security_groups"] = _groups(plan, rows, counts)
+    pieces["security_groups"] = groups.take(rows, counts) if groups else _groups(plan, rows, counts)
     body = pc.binary_join_element_wise(*(pc.fill_null(pieces[k], "") for k in sorted(pieces)), "")
     paths = pa.array([f'"/project/{_p(screened.projects[i])}/ports"' for i in rows], pa.string())
     lines = pc.binary_join_element_wise(
@@ -139,26 +211,19 @@ def _binding(cols: dict, node_names: set, counts: Counts) -> dict:
 
 
 def _groups(plan, rows: list, counts: Counts) -> pa.Array:
-    """The security_groups pieces, worked out once per (groups, project): ports share them."""
-    screened, out, seen = plan.screened, [], {}
+    """The security_groups pieces one port at a time (where group_pieces cannot)."""
+    screened, out = plan.screened, []
     for i in rows:
-        key = (tuple(plan.port_groups.get(screened.ids[i], ())), screened.projects[i])
-        hit = seen.get(key)
-        if hit is None:
-            own = Counts()
-            value = port_groups_value(list(key[0]), key[1], plan.defaults, plan.posted,
-                                      plan.captured, own)
-            hit = seen[key] = (None if value is None else ',"security_groups":' + dumps(value).decode(),
-                               list(own.left_out.items()))
-        out.append(hit[0])
-        for reason, n in hit[1]:
-            counts.out(reason, n)
+        value = port_groups_value(plan.port_groups.get(screened.ids[i], []), screened.projects[i],
+                                  plan.defaults, plan.posted, plan.captured, counts)
+        out.append(None if value is None else ',"security_groups":' + dumps(value).decode())
     return pa.array(out, pa.string())
 
 
-def _strings(values: pa.Array, key: str) -> pa.Array:
-    """',"key":"value"' per row, null for null; JSON-escaped by orjson where needed."""
-    head = f',"{key}":'
+def _strings(values: pa.Array, key: str | None) -> pa.Array:
+    """',"key":"value"' per row (without a key: '"value"'), null for null; JSON-escaped by
+    orjson where needed."""
+    head = f',"{key}":' if key else ""
     if _may_need_escapes(values):
         return pa.array([None if v is None else head + orjson.dumps(v).decode()
                          for v in values.to_pylist()], pa.string())
@@ -192,6 +257,16 @@ def _value_counts(values: pa.Array, mask: pa.Array) -> list:
 
 def _count(mask: pa.Array) -> int:
     return int(pc.sum(mask).as_py() or 0)
+
+
+def _repeats(ids: pa.Array) -> bool:
+    """Whether a value repeats in `ids`, which are sorted (equal ones are neighbours)."""
+    return len(ids) > 1 and bool(pc.any(pc.equal(ids.slice(1), ids.slice(0, len(ids) - 1))).as_py())
+
+
+def _np(mask: pa.Array) -> np.ndarray:
+    """A boolean array without nulls as numpy."""
+    return _whole(mask).to_numpy(zero_copy_only=False).astype(bool)
 
 
 def _whole(values) -> pa.Array:

@@ -7,6 +7,9 @@ from pipeline.export.alcor.accepts import ALLOW_ALL_PREFIXES, SGR_PROTOCOLS, Cou
 from pipeline.export.alcor.fields import _p, _req, default_sg_var, placeholder
 
 RENAMED_DEFAULT = "dcnet-default"  # a default group posted as an ordinary group
+# why a group of a port is left out of its security_groups
+NO_CAPTURE = "port's default-group reference without a capture port in its project"
+NOT_EXPORTED = "port's security group not exported"
 
 
 def _default_groups(sg_objs: list) -> dict:
@@ -91,11 +94,11 @@ def port_groups_value(groups: list, project, defaults: dict, posted: dict, captu
             if defaults[g] in captured:
                 mapped.append(placeholder(default_sg_var(defaults[g])))
             else:
-                counts.out("port's default-group reference without a capture port in its project")
+                counts.out(NO_CAPTURE)
         elif g in posted:
             mapped.append(g)
         else:
-            counts.out("port's security group not exported")
+            counts.out(NOT_EXPORTED)
     return list(dict.fromkeys(mapped))
 
 

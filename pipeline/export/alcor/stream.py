@@ -13,7 +13,7 @@ from pipeline.export.alcor.fields import _children, _p, _req, _sorted, default_s
 from pipeline.export.alcor.k6 import k6_script
 from pipeline.export.alcor.networks import _routers, _subnets, _vpc_requests, _vpcs
 from pipeline.export.alcor.nodes import _nodes
-from pipeline.export.alcor.port_lines import Encoded, port_lines, port_table
+from pipeline.export.alcor.port_lines import Encoded, group_pieces, port_lines, port_table
 from pipeline.export.alcor.ports import port_bodies, screen_ports
 from pipeline.export.alcor.security import (_default_groups, _default_sg_probes, _port_security_groups, _rules,
                           _security_groups)
@@ -147,10 +147,11 @@ def _port_requests(plan: _Plan, positions: range, counts: Counts, encoded: bool 
     """The port requests of the ports at `positions` (id order), PORT_BATCH at a time, as
     request tuples or (`encoded`) as NDJSON text when the port columns allow it."""
     table = port_table(plan.ports) if encoded else None
+    groups = group_pieces(plan) if table is not None else None
     for start in range(positions.start, positions.stop, PORT_BATCH):
         chunk = range(start, min(start + PORT_BATCH, positions.stop))
         if table is not None:
-            lines = port_lines(table, plan, chunk, plan.phase_of.get("port", 0), counts)
+            lines = port_lines(table, plan, chunk, plan.phase_of.get("port", 0), counts, groups)
             if lines.requests:
                 yield plan.phase_of["port"], "port", lines
             continue
