@@ -117,3 +117,28 @@ def test_same_stream_whatever_the_port_groups(links, rule_on_default):
         rules.loc[rules["id"] == "r1", ["remote_ip_prefix", "remote_group_id"]] = [None, rule_on_default]
     fast, reference = both_ways(tables)
     assert fast == reference
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(["p1", "p2", "p3", None]), st.integers(0, 3),
+                               st.sampled_from(["s1", "s2", None]), st.sampled_from(["a", None])),
+                     max_size=25),
+       as_strings=st.booleans())
+def test_children_group_rows_by_parent_in_order(rows, as_strings):
+    """fields._children: per parent (None too), the children sorted by `order`, ties in row
+    order, nulls left out of each child; parents in sorted order."""
+    from pipeline.export.alcor.fields import _children
+
+    df = pd.DataFrame(rows, columns=["port_id", "ip_index", "subnet_id", "ip_address"])
+    if as_strings:
+        df = df.astype({"port_id": "string", "subnet_id": "string", "ip_address": "string"})
+    expected: dict = {}
+    parents = sorted({r[0] for r in rows}, key=lambda p: (p is None, p or ""))
+    for p in parents:
+        mine = sorted((r for r in rows if r[0] == p), key=lambda r: r[1])  # stable: row order on ties
+        expected[p] = [{k: v for k, v in (("subnet_id", r[2]), ("ip_address", r[3])) if v is not None}
+                       for r in mine]
+    got = _children(df, "port_id", "ip_index", ("subnet_id", "ip_address"))
+    assert list(got) == parents and got == expected
+    single = _children(df, "port_id", "ip_index", ("subnet_id",), single=True)
+    assert single == {p: [c.get("subnet_id") for c in kids] for p, kids in expected.items()}

@@ -142,19 +142,23 @@ def _children(df, parent: str, order: str, fields: tuple[str, ...], single: bool
     out: dict = {}
     if df is None or len(df) == 0:
         return out
-    # one vectorised sort (parent, order, row), then one pass over runs of equal parents
+    # one vectorised sort (parent, order, row); then runs of equal parents, sliced
     rows = row_order(df, (parent, order))
-    current: list = []
-    last = _NO_PARENT
-    for pid, *vals in zip(_column(df, parent, rows), *(_column(df, c, rows) for c in fields)):
-        if pid != last:
-            current = out[pid] = []
-            last = pid
-        current.append(vals[0] if single else {k: v for k, v in zip(fields, vals) if v is not None})
+    parents = _column(df, parent, rows)
+    columns = [_column(df, c, rows) for c in fields]
+    if single:
+        children = columns[0]
+    else:
+        children = [dict(zip(fields, values)) for values in zip(*columns)]
+        for name, column in zip(fields, columns):
+            if any(v is None for v in column):
+                for child, v in zip(children, column):
+                    if v is None:
+                        del child[name]
+    starts = [0] + [i for i in range(1, len(parents)) if parents[i] != parents[i - 1]]
+    for start, stop in zip(starts, starts[1:] + [len(parents)]):
+        out[parents[start]] = children[start:stop]
     return out
-
-
-_NO_PARENT = object()
 
 
 @lru_cache(maxsize=65536)
