@@ -63,7 +63,7 @@ VALUES = {
 ROW = st.fixed_dictionaries(VALUES)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.lists(ROW, min_size=1, max_size=30), as_objects=st.booleans())
 def test_same_stream_whatever_the_port_values(rows, as_objects):
     tables = small_dc(n_hosts=4, vms_per_host=3)
@@ -101,7 +101,7 @@ def test_written_parts_take_the_column_wise_path(tmp_path, monkeypatch, parts):
 GROUPS = ["sg-web", "sg-db", "sg-default-a", "sg-default-b", "sg-gone", 'sg-"quoted"']
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(links=st.lists(st.tuples(st.integers(0, 11), st.sampled_from(GROUPS)), max_size=40),
        rule_on_default=st.sampled_from([None, "sg-default-a", "sg-default-b"]))
 def test_same_stream_whatever_the_port_groups(links, rule_on_default):
