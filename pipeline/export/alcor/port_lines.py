@@ -47,14 +47,14 @@ def port_table(ports: pd.DataFrame) -> pa.Table | None:
     for c in columns:
         try:  # nulls as the reference reads them (NaN, None, NA: missing)
             values = pa.array(ports[c], from_pandas=True)
+            if pa.types.is_null(values.type):
+                values = values.cast(pa.string())
+            if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)
+                    or pa.types.is_boolean(values.type)):
+                return None
+            arrays[c] = _whole(values).cast(pa.bool_() if pa.types.is_boolean(values.type) else pa.string())
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            return None  # mixed Python objects
-        if pa.types.is_null(values.type):
-            values = values.cast(pa.string())
-        if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)
-                or pa.types.is_boolean(values.type)):
-            return None
-        arrays[c] = _whole(values).cast(pa.bool_() if pa.types.is_boolean(values.type) else pa.string())
+            return None  # mixed Python objects, or text past 32-bit offsets
     return pa.table(arrays)
 
 
