@@ -3,6 +3,7 @@ one by one (the reference), counts included, whatever the values hold."""
 
 from __future__ import annotations
 
+import numpy as np
 import orjson
 import pandas as pd
 import pytest
@@ -12,7 +13,9 @@ from hypothesis import strategies as st
 from export_fixtures import sample_tables, small_dc  # noqa: F401
 from pipeline.export.alcor import stream
 from pipeline.export.alcor.accepts import Counts
-from pipeline.export.alcor.port_lines import port_lines, port_table
+from pipeline.export.alcor.fields import resources
+from pipeline.export.alcor.port_lines import port_lines, port_table, probe_candidates
+from pipeline.export.alcor.security import _default_groups, _probe_candidates
 from test_export_alcor import _tricky_dc
 
 
@@ -117,6 +120,13 @@ def test_same_stream_whatever_the_port_groups(links, rule_on_default):
         rules.loc[rules["id"] == "r1", ["remote_ip_prefix", "remote_group_id"]] = [None, rule_on_default]
     fast, reference = both_ways(tables)
     assert fast == reference
+    # the capture probes' candidates, from the rows at once and one port at a time
+    plan = stream._Plan(tables, {}, Counts(), True)
+    assert plan.group_rows is not None
+    defaults = _default_groups(resources(plan.get("security_groups"), "security_groups"))
+    kept = np.array([ips is not None for ips in plan.screened.kept])
+    assert (probe_candidates(plan.group_rows, kept, plan.screened.projects, defaults)
+            == _probe_candidates(plan.kept, plan.port_groups, defaults))
 
 
 @settings(max_examples=60, deadline=None)

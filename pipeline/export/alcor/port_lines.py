@@ -73,20 +73,37 @@ class GroupPieces:
         return self.pieces.take(pa.array(rows, pa.int64()))
 
 
-def group_pieces(plan) -> GroupPieces | None:
-    """GroupPieces from the (port, group) rows at once, or None where the data leaves the
-    column-wise way (ids not unique text, a group listed twice for a port)."""
-    screened, links = plan.screened, plan.get("port_security_groups", sort=False)
+@dataclass
+class GroupRows:
+    """The (port, group) rows of the ports in the stream, in (port id, group id) order."""
+
+    ports: int  # ports in the stream (id-order positions)
+    position: np.ndarray  # per row: its port's position
+    group_ids: pa.Array
+    projects: pa.Array  # per row: its port's project
+    rows: np.ndarray  # per port: its rows
+
+    def defaults(self, defaults: dict) -> tuple[np.ndarray, pa.Array, np.ndarray]:
+        """Per row: whether the group is a default one, that group's project (null when not),
+        whether it is the default of the port's own project (None equal to None, as in Python)."""
+        ids = pa.array(list(defaults), pa.string())
+        is_default = pc.is_in(self.group_ids, value_set=ids)
+        default_of = pa.array(list(defaults.values()), pa.string()).take(
+            pc.index_in(self.group_ids, value_set=ids))
+        same = pc.or_kleene(pc.equal(default_of, self.projects),
+                            pc.and_(pc.is_null(default_of), pc.is_null(self.projects)))
+        return _np(is_default), default_of, _np(pc.and_kleene(is_default, pc.fill_null(same, False)))
+
+    def per_port(self, mask: np.ndarray) -> np.ndarray:
+        return np.bincount(self.position[mask], minlength=self.ports)
+
+
+def group_rows(screened, links) -> GroupRows | None:
+    """GroupRows, or None where the data leaves the column-wise way (ids or projects not text,
+    ids not unique)."""
     try:
         ids = pa.array(screened.ids, pa.string())
         projects = pa.array(screened.projects, pa.string())
-        default_ids = pa.array(list(plan.defaults), pa.string())
-        default_projects = pa.array(list(plan.defaults.values()), pa.string())
-        captured = sorted(plan.captured, key=str)
-        captured_pieces = pa.array([orjson.dumps(placeholder(default_sg_var(p))).decode() for p in captured],
-                                   pa.string())
-        captured = pa.array(captured, pa.string())
-        posted = pa.array(list(plan.posted), pa.string())
         order = row_order(links, ("port_id", "security_group_id")) if len(links) else None
         port_ids = _whole(pa.array(links["port_id"], pa.string()))
         group_ids = _whole(pa.array(links["security_group_id"], pa.string()))
@@ -99,31 +116,56 @@ def group_pieces(plan) -> GroupPieces | None:
     position = pc.index_in(port_ids, value_set=ids)  # null: a port not in the table
     group_ids = group_ids.filter(pc.is_valid(position))
     position = position.filter(pc.is_valid(position)).to_numpy().astype(np.int64)
+    return GroupRows(len(ids), position, group_ids, projects.take(pa.array(position)),
+                     np.bincount(position, minlength=len(ids)))
 
-    is_default = pc.is_in(group_ids, value_set=default_ids)
-    default_of = default_projects.take(pc.index_in(group_ids, value_set=default_ids))
-    project = projects.take(pa.array(position))
-    same = pc.or_kleene(pc.equal(default_of, project), pc.and_(pc.is_null(default_of), pc.is_null(project)))
-    own = pc.and_kleene(is_default, pc.fill_null(same, False))
-    is_captured = pc.and_kleene(is_default, pc.is_in(default_of, value_set=captured))
-    is_posted = pc.and_kleene(pc.invert(is_default), pc.is_in(group_ids, value_set=posted))
-    sent = pc.if_else(is_captured, captured_pieces.take(pc.index_in(default_of, value_set=captured)),
-                      pc.if_else(is_posted, _strings(group_ids, None), _NULL))
 
-    def per_port(mask) -> np.ndarray:
-        return np.bincount(position[_np(mask)], minlength=len(ids))
+def probe_candidates(rows: GroupRows, kept: np.ndarray, projects: list, defaults: dict) -> tuple:
+    """security._default_sg_probes's three findings over the rows at once: the projects whose
+    default group a kept port names beside other groups or from another project, and per
+    project the first kept port whose only group is its default, and the first without groups."""
+    is_default, default_of, own = rows.defaults(defaults)
+    referenced = is_default & kept[rows.position] & ((rows.rows[rows.position] > 1) | ~own)
+    needed = set(default_of.filter(pa.array(referenced)).to_pylist())
+    firsts = []
+    for ports in (kept & (rows.rows == 1) & (rows.per_port(own) == 1), kept & (rows.rows == 0)):
+        first: dict = {}
+        for position in np.flatnonzero(ports).tolist():
+            first.setdefault(projects[position], position)
+        firsts.append(first)
+    return needed, firsts[0], firsts[1]
 
-    rows = np.bincount(position, minlength=len(ids))
-    all_own = (rows > 0) & (per_port(own) == rows)  # Alcor binds its own default: key left out
-    counted = ~all_own[position]
-    no_capture = per_port(pc.and_kleene(is_default, pc.invert(is_captured))) * ~all_own
-    not_exported = per_port(pc.and_kleene(pc.invert(is_default), pc.invert(is_posted))) * ~all_own
+
+def group_pieces(plan) -> GroupPieces | None:
+    """GroupPieces from the (port, group) rows at once, or None where the data leaves the
+    column-wise way (no GroupRows, a group listed twice for a port)."""
+    rows = plan.group_rows
+    if rows is None:
+        return None
+    try:
+        captured = sorted(plan.captured, key=str)
+        captured_pieces = pa.array([orjson.dumps(placeholder(default_sg_var(p))).decode() for p in captured],
+                                   pa.string())
+        captured = pa.array(captured, pa.string())
+        posted = pa.array(list(plan.posted), pa.string())
+        is_default, default_of, own = rows.defaults(plan.defaults)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    is_captured = is_default & _np(pc.fill_null(pc.is_in(default_of, value_set=captured), False))
+    is_posted = ~is_default & _np(pc.is_in(rows.group_ids, value_set=posted))
+    sent = pc.if_else(pa.array(is_captured), captured_pieces.take(pc.index_in(default_of, value_set=captured)),
+                      pc.if_else(pa.array(is_posted), _strings(rows.group_ids, None), _NULL))
+
+    all_own = (rows.rows > 0) & (rows.per_port(own) == rows.rows)  # Alcor binds its own default
+    counted = ~all_own[rows.position]
+    no_capture = rows.per_port(is_default & ~is_captured) * ~all_own
+    not_exported = rows.per_port(~is_default & ~is_posted)  # never a port of own defaults only
     listed = counted & _np(pc.is_valid(sent))
-    values, at = sent.filter(pa.array(listed)), position[listed]
+    values, at = sent.filter(pa.array(listed)), rows.position[listed]
     codes = pc.dictionary_encode(values).indices.to_numpy().astype(np.int64)
     if len(np.unique(at * (int(codes.max(initial=0)) + 1) + codes)) != len(at):
         return None  # a value twice for a port: dict.fromkeys would drop one
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(at, minlength=len(ids)))]).astype(np.int32)
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(at, minlength=rows.ports))]).astype(np.int32)
     lists = pa.ListArray.from_arrays(pa.array(offsets), values)
     pieces = pc.binary_join_element_wise(',"security_groups":[', pc.binary_join(lists, ","), "]", "")
     return GroupPieces(pc.if_else(pa.array(all_own), _NULL, pieces), no_capture, not_exported)

@@ -37,31 +37,20 @@ def _security_groups(sg_objs: list, defaults: dict, renamed: set, counts: Counts
     return reqs, posted
 
 
-def _default_sg_probes(kept_ports: list, port_groups: dict, rules: list, defaults: dict, counts: Counts):
+def _default_sg_probes(kept_ports: list, port_groups, rules: list, defaults: dict, counts: Counts,
+                       found: tuple | None = None):
     """One capture port per project whose default group is referenced explicitly (by a rule,
     by a port with further groups, or from another project): {project: the port's position}.
     A port whose only group is the default is the faithful probe; failing that, a port without
     groups (it then gets the default group, counted). `kept_ports`: (position, id, project) of
-    the ports Alcor takes, in id order."""
-    needed = set()
+    the ports Alcor takes, in id order; `found`: what _probe_candidates finds in them, when
+    worked out already (port_lines.probe_candidates; `port_groups` is then not read)."""
+    needed, only_default, no_groups = found or _probe_candidates(kept_ports, port_groups, defaults)
+    needed = set(needed)
     for obj in rules:
         for key in ("security_group_id", "remote_group_id"):
             if obj.get(key) in defaults:
                 needed.add(defaults[obj[key]])
-    for _, port, project in kept_ports:
-        groups = port_groups.get(port, ())
-        for g in groups:
-            if g in defaults and (len(groups) > 1 or defaults[g] != project):
-                needed.add(defaults[g])
-    only_default, no_groups = {}, {}
-    for position, port, project in kept_ports:
-        if project not in needed:
-            continue
-        groups = port_groups.get(port, ())
-        if len(groups) == 1 and defaults.get(groups[0], object()) == project:
-            only_default.setdefault(project, position)
-        elif not groups:
-            no_groups.setdefault(project, position)
     probes = {}  # projects left without a probe get their default group posted renamed
     for project in sorted(needed, key=str):
         if project in only_default:
@@ -71,6 +60,24 @@ def _default_sg_probes(kept_ports: list, port_groups: dict, rules: list, default
                           "(capture probe, R-SG-DEFAULT-EXPORT)")
             probes[project] = no_groups[project]
     return probes, needed
+
+
+def _probe_candidates(kept_ports: list, port_groups: dict, defaults: dict) -> tuple:
+    """(projects whose default group a port names beside other groups or from another project,
+    {project: first port whose only group is its default}, {project: first port without
+    groups}), one port at a time."""
+    needed = set()
+    only_default, no_groups = {}, {}
+    for position, port, project in kept_ports:
+        groups = port_groups.get(port, ())
+        for g in groups:
+            if g in defaults and (len(groups) > 1 or defaults[g] != project):
+                needed.add(defaults[g])
+        if len(groups) == 1 and defaults.get(groups[0], object()) == project:
+            only_default.setdefault(project, position)
+        elif not groups:
+            no_groups.setdefault(project, position)
+    return needed, only_default, no_groups
 
 
 def _port_security_groups(obj: dict, groups: list, defaults: dict, posted: dict,

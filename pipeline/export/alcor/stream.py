@@ -3,8 +3,10 @@ written with the K6 replayer; and the stream read back as a dump of resource bod
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 import orjson
 
 from pipeline.export.alcor.accepts import Counts
@@ -13,7 +15,8 @@ from pipeline.export.alcor.fields import _children, _p, _req, _sorted, default_s
 from pipeline.export.alcor.k6 import k6_script
 from pipeline.export.alcor.networks import _routers, _subnets, _vpc_requests, _vpcs
 from pipeline.export.alcor.nodes import _nodes
-from pipeline.export.alcor.port_lines import Encoded, group_pieces, port_lines, port_table
+from pipeline.export.alcor.port_lines import (Encoded, group_pieces, group_rows, port_lines, port_table,
+                                              probe_candidates)
 from pipeline.export.alcor.ports import port_bodies, screen_ports
 from pipeline.export.alcor.security import (_default_groups, _default_sg_probes, _port_security_groups, _rules,
                           _security_groups)
@@ -106,10 +109,14 @@ class _Plan:
         self.screened = screen_ports(self.ports, get("port_ips"), vpcs, subnets, counts)
         self.kept = [(i, self.screened.ids[i], self.screened.projects[i])
                      for i, ips in enumerate(self.screened.kept) if ips is not None]
-        self.port_groups = _children(get("port_security_groups"), "port_id", "security_group_id",
-                                     ("security_group_id",), single=True)
+        self.group_rows = group_rows(self.screened, get("port_security_groups", sort=False))
+        found = None
+        if self.group_rows is not None:
+            kept = np.array([ips is not None for ips in self.screened.kept], dtype=bool)
+            found = probe_candidates(self.group_rows, kept, self.screened.projects, defaults)
         rule_objs = resources(get("security_group_rules"), "security_group_rules")
-        probes, needed = _default_sg_probes(self.kept, self.port_groups, rule_objs, defaults, counts)
+        probes, needed = _default_sg_probes(self.kept, found is None and self.port_groups, rule_objs,
+                                            defaults, counts, found)
         renamed = {g for g, project in defaults.items() if project in needed and project not in probes}
         sg_reqs, self.posted = _security_groups(sg_objs, defaults, renamed, counts)
         self.defaults = {g: project for g, project in defaults.items() if g not in renamed}
@@ -125,6 +132,12 @@ class _Plan:
         if any(i not in self.probe_at for i, _, _ in self.kept):
             steps.append("port")
         self.phase_of = {step: n for n, step in enumerate(steps, 1)}
+
+    @cached_property
+    def port_groups(self) -> dict:
+        """{port id: its group ids}, for the one-port-at-a-time paths."""
+        return _children(self.get("port_security_groups"), "port_id", "security_group_id",
+                         ("security_group_id",), single=True)
 
     def _captures(self, probes: dict) -> list:
         """The capture probes' requests, in port id order: each posts its port without security
