@@ -115,7 +115,7 @@ class _Plan:
             kept = np.array([ips is not None for ips in self.screened.kept], dtype=bool)
             found = probe_candidates(self.group_rows, kept, self.screened.projects, defaults)
         rule_objs = resources(get("security_group_rules"), "security_group_rules")
-        probes, needed = _default_sg_probes(self.kept, found is None and self.port_groups, rule_objs,
+        probes, needed = _default_sg_probes(self.kept, self.port_groups if found is None else {}, rule_objs,
                                             defaults, counts, found)
         renamed = {g for g, project in defaults.items() if project in needed and project not in probes}
         sg_reqs, self.posted = _security_groups(sg_objs, defaults, renamed, counts)
