@@ -37,15 +37,13 @@ def _security_groups(sg_objs: list, defaults: dict, renamed: set, counts: Counts
     return reqs, posted
 
 
-def _default_sg_probes(kept_ports: list, port_groups, rules: list, defaults: dict, counts: Counts,
-                       found: tuple | None = None):
+def _default_sg_probes(found: tuple, rules: list, defaults: dict, counts: Counts):
     """One capture port per project whose default group is referenced explicitly (by a rule,
     by a port with further groups, or from another project): {project: the port's position}.
     A port whose only group is the default is the faithful probe; failing that, a port without
-    groups (it then gets the default group, counted). `kept_ports`: (position, id, project) of
-    the ports Alcor takes, in id order; `found`: what _probe_candidates finds in them, when
-    worked out already (port_lines.probe_candidates; `port_groups` is then not read)."""
-    needed, only_default, no_groups = found or _probe_candidates(kept_ports, port_groups, defaults)
+    groups (it then gets the default group, counted). `found`: what the ports show
+    (_probe_candidates one port at a time, or port_lines.probe_candidates from the rows)."""
+    needed, only_default, no_groups = found
     needed = set(needed)
     for obj in rules:
         for key in ("security_group_id", "remote_group_id"):
@@ -65,7 +63,8 @@ def _default_sg_probes(kept_ports: list, port_groups, rules: list, defaults: dic
 def _probe_candidates(kept_ports: list, port_groups: dict, defaults: dict) -> tuple:
     """(projects whose default group a port names beside other groups or from another project,
     {project: first port whose only group is its default}, {project: first port without
-    groups}), one port at a time."""
+    groups}), one port at a time. `kept_ports`: (position, id, project) of the ports Alcor
+    takes, in id order."""
     needed = set()
     only_default, no_groups = {}, {}
     for position, port, project in kept_ports:

@@ -18,8 +18,8 @@ from pipeline.export.alcor.nodes import _nodes
 from pipeline.export.alcor.port_lines import (Encoded, group_pieces, group_rows, port_lines, port_table,
                                               probe_candidates)
 from pipeline.export.alcor.ports import port_bodies, screen_ports
-from pipeline.export.alcor.security import (_default_groups, _default_sg_probes, _port_security_groups, _rules,
-                          _security_groups)
+from pipeline.export.alcor.security import (_default_groups, _default_sg_probes, _port_security_groups,
+                                           _probe_candidates, _rules, _security_groups)
 from pipeline.export.topology import pylist
 from pipeline.export.wire import dumps, join_parts, part_name
 from schemas.model import empty_frame
@@ -110,13 +110,13 @@ class _Plan:
         self.kept = [(i, self.screened.ids[i], self.screened.projects[i])
                      for i, ips in enumerate(self.screened.kept) if ips is not None]
         self.group_rows = group_rows(self.screened, get("port_security_groups", sort=False))
-        found = None
         if self.group_rows is not None:
             kept = np.array([ips is not None for ips in self.screened.kept], dtype=bool)
             found = probe_candidates(self.group_rows, kept, self.screened.projects, defaults)
+        else:
+            found = _probe_candidates(self.kept, self.port_groups, defaults)
         rule_objs = resources(get("security_group_rules"), "security_group_rules")
-        probes, needed = _default_sg_probes(self.kept, self.port_groups if found is None else {}, rule_objs,
-                                            defaults, counts, found)
+        probes, needed = _default_sg_probes(found, rule_objs, defaults, counts)
         renamed = {g for g, project in defaults.items() if project in needed and project not in probes}
         sg_reqs, self.posted = _security_groups(sg_objs, defaults, renamed, counts)
         self.defaults = {g: project for g, project in defaults.items() if g not in renamed}
@@ -260,12 +260,10 @@ def write_group(topo, out: Path, params: dict, group: int, groups: int) -> dict:
     target = out / part_name(STREAM, group, groups)
     with open(target, "wb") as fh:
         for phase, step, batch in part_requests(topo.tables, params, counts, group, groups, encoded=True):
-            if isinstance(batch, Encoded):
-                fh.write(batch.data)
-                size = batch.requests
-            else:
-                fh.write(b"\n".join(_encode(batch, phase)) + b"\n")
-                size = len(batch)
+            text = batch if isinstance(batch, Encoded) else Encoded(b"\n".join(_encode(batch, phase)) + b"\n",
+                                                                    len(batch))
+            fh.write(text.data)
+            size = text.requests
             phases.add(phase)
             n += size
             resource = RESOURCE_OF_STEP[step]  # a step's requests are all of its resource (tested)
