@@ -297,6 +297,31 @@ class TablesOut:
             self.tables[name] = TableParts(self.folder, name, self.rows_per_part)
         return self.tables[name]
 
+    def written(self, name: str, files: list[tuple[str, dict[str, Any]]]) -> None:
+        """Table `name` as files other processes (Dask workers) wrote into `folder`, cut as
+        TableParts cuts them: [(file name relative to `folder`, `file_entry` of it)], one
+        `<name>.parquet` or the parts in row order."""
+        self.tables[name] = _Written(files)
+
+
+def file_entry(path: Path, rows: int) -> dict[str, Any]:
+    """A written file's manifest entry: rows, bytes, md5."""
+    return _entry(Path(path), rows)
+
+
+class _Written:
+    """A table whose files other processes wrote: its manifest entry, as TableParts.close."""
+
+    def __init__(self, files: list[tuple[str, dict[str, Any]]]):
+        self.files = files
+
+    def close(self) -> dict[str, Any]:
+        if len(self.files) == 1 and "/" not in self.files[0][0]:
+            return dict(self.files[0][1])
+        parts = [{"file": file, **entry} for file, entry in self.files]
+        return {"rows": sum(p["rows"] for p in parts), "bytes": sum(p["bytes"] for p in parts),
+                "parts": parts}
+
 
 @contextmanager
 def writing_tables(out_dir: Path, rows_per_part: int | None = None, keep_existing: bool = False,
@@ -366,6 +391,14 @@ def table_files(folder: Path, name: str) -> list[Path] | None:
     """The parquet file(s) of table `name` in `folder`, in row order (one, or the parts of a
     partitioned table); None when the manifest does not list it; InputError when a listed file
     is missing or changed on disk."""
+    listed = table_parts(folder, name)
+    return None if listed is None else [path for path, _ in listed]
+
+
+def table_parts(folder: Path, name: str) -> list[tuple[Path, int]] | None:
+    """(file, rows) of each parquet file of table `name`, in row order, as the manifest lists
+    them (what a distributed reader plans with, before any file is opened); None and
+    InputError as `table_files`."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: input folder does not exist")
@@ -374,19 +407,22 @@ def table_files(folder: Path, name: str) -> list[Path] | None:
         return None
     parts = entry.get("parts") if isinstance(entry, dict) else None
     if parts is None:
-        listed = [(folder / f"{name}.parquet", entry.get("bytes") if isinstance(entry, dict) else None)]
+        entry = entry if isinstance(entry, dict) else {}
+        listed = [(folder / f"{name}.parquet", entry.get("bytes"), entry.get("rows"))]
     elif isinstance(parts, list) and all(isinstance(p, dict) and isinstance(p.get("file"), str)
                                          for p in parts):
-        listed = [(folder / p["file"], p.get("bytes")) for p in parts]
+        listed = [(folder / p["file"], p.get("bytes"), p.get("rows")) for p in parts]
     else:
         raise InputError(f"{folder / MANIFEST}: table {name}: unreadable list of parts")
-    for path, size in listed:
+    for path, size, rows in listed:
         if not path.is_file():
             raise InputError(f"{path}: table missing (listed in {folder / MANIFEST})")
         if path.stat().st_size != size:
             raise InputError(f"{path}: {path.stat().st_size} bytes, {folder / MANIFEST} says "
                              f"{size} (truncated or replaced)")
-    return [path for path, _ in listed]
+        if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
+            raise InputError(f"{folder / MANIFEST}: {path.name}: rows {rows!r} is not a row count")
+    return [(path, rows) for path, _, rows in listed]
 
 
 def _read_files(paths: list[Path]):

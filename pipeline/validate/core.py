@@ -16,7 +16,9 @@ Row accounting is exact: for every table rows_in == rows_valid + rows_quarantine
 
 Steps 0 (copies), 1 and 2 run here on whole tables (the local engine) or on a Dask cluster
 (`engine`: pipeline/validate/dask_checks.py), with the same rules (pipeline/validate/rules.py,
-schemas/) and the same failures; identities, fills and assembly run here for both.
+schemas/) and the same failures; for tables held in memory, identities, fills and assembly
+run here on both engines. `dcnet validate --engine dask` reads and writes a folder on the
+workers instead (pipeline/validate/on_engine.py): every step runs there, per partition.
 """
 
 from __future__ import annotations
@@ -129,9 +131,7 @@ def _assemble(tables, stale, found, hits, normalised, filled) -> ValidationResul
 
     valid, quarantine, table_reports, warns = {}, {}, {}, []
     for name, df in tables.items():
-        f = found[name]
-        if len(stale[name]):
-            f = pd.concat([stale[name], f], ignore_index=True)
+        f = all_failures(stale[name], found[name])
         bad = relations.collapse(f)
         pos = bad.index.to_numpy(dtype=np.int64)
         mask = np.zeros(len(df), dtype=bool)
@@ -139,29 +139,52 @@ def _assemble(tables, stale, found, hits, normalised, filled) -> ValidationResul
         # No copy when nothing failed (the usual case for most tables): memory at 1M rows.
         valid[name] = df[~mask].reset_index(drop=True) if len(pos) else df
         q = df.iloc[pos].reset_index(drop=True)
-        q["check"] = pd.array(bad["check"].tolist(), dtype="string")
-        q["reason"] = pd.array(bad["reason"].tolist(), dtype="string")
-        quarantine[name] = q
-        n_in, n_valid, n_q = len(df), len(valid[name]), len(q)
-        if n_in != n_valid + n_q:
-            raise AssertionError(f"{name}: {n_in} rows in != {n_valid} valid + {n_q} quarantined")
-        w = summarize_warnings(name, hits[name])
+        quarantine[name] = with_reasons(q, bad)
+        table_reports[name], w = table_report(name, len(df), len(valid[name]), len(q), f,
+                                              hits[name])
         warns += w
-        by_check = f.drop_duplicates(["pos", "check"])["check"].value_counts()
-        table_reports[name] = {
-            "rows_in": n_in,
-            "rows_valid": n_valid,
-            "rows_quarantined": n_q,
-            "quarantine_fraction": round(n_q / n_in, 6) if n_in else 0.0,
-            "warnings": sum(x["count"] for x in w),
-            "by_check": {k: int(v) for k, v in sorted(by_check.items())},
-        }
+    return ValidationResult(valid, quarantine, full_report(table_reports, warns, normalised, filled))
+
+
+def all_failures(stale: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame:
+    """A table's failures: its stale copies first, then the others (what `collapse` reads)."""
+    return pd.concat([stale, found], ignore_index=True) if len(stale) else found
+
+
+def with_reasons(rows: pd.DataFrame, bad: pd.DataFrame) -> pd.DataFrame:
+    """Quarantined rows (in position order) with their `check` and `reason` columns, from the
+    collapsed failures of exactly these rows."""
+    rows = rows.copy()
+    rows["check"] = pd.array(bad["check"].tolist(), dtype="string")
+    rows["reason"] = pd.array(bad["reason"].tolist(), dtype="string")
+    return rows
+
+
+def table_report(name: str, rows_in: int, rows_valid: int, rows_quarantined: int,
+                 f: pd.DataFrame, hits: list) -> tuple[dict, list[dict]]:
+    """(the report's entry of table `name`, its warnings) from its failures and warning hits."""
+    if rows_in != rows_valid + rows_quarantined:
+        raise AssertionError(f"{name}: {rows_in} rows in != {rows_valid} valid + "
+                             f"{rows_quarantined} quarantined")
+    w = summarize_warnings(name, hits)
+    by_check = f.drop_duplicates(["pos", "check"])["check"].value_counts()
+    return {
+        "rows_in": rows_in,
+        "rows_valid": rows_valid,
+        "rows_quarantined": rows_quarantined,
+        "quarantine_fraction": round(rows_quarantined / rows_in, 6) if rows_in else 0.0,
+        "warnings": sum(x["count"] for x in w),
+        "by_check": {k: int(v) for k, v in sorted(by_check.items())},
+    }, w
+
+
+def full_report(table_reports: dict, warns: list, normalised: dict, filled: dict) -> dict:
     report = _report(table_reports, warns)
     # Ids rewritten to their canonical spelling (whitespace, UUID case), per table and column.
     report["normalised_ids"] = {t: dict(sorted(c.items())) for t, c in sorted(normalised.items())}
     # Null fields filled from the field that determines them (schemas/fill.py).
     report["filled_fields"] = {t: dict(sorted(c.items())) for t, c in sorted(filled.items())}
-    return ValidationResult(valid, quarantine, report)
+    return report
 
 
 def _report(tables: dict[str, dict], warns: list[dict]) -> dict[str, Any]:

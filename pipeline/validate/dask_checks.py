@@ -20,7 +20,8 @@ every row carrying `_pos`, its position in the table, and:
   (`dd.merge`), then run per partition.
 
 Only failures (position, check, reason) and warning hits come back to the caller; they hold
-table positions, so the assembly is the local one and the outputs are byte-identical.
+table positions, so the assembly (core._assemble for tables in memory, on_engine.py's output
+tasks for a folder) gives the local engine's outputs, byte for byte.
 """
 
 from __future__ import annotations
@@ -46,10 +47,9 @@ CROSS_CHILD_COLUMNS = {"subnets": ["cidr", "network_id"],
 
 
 def run_checks(engine, tables: dict[str, pd.DataFrame], partition_rows: int):
-    """(stale copies, other failures, warning hits) per table, as `core._check_locally`."""
+    """(stale copies, other failures, warning hits) per table, as `core._check_locally`, for
+    tables held here: cut into partitions scattered to the workers."""
     import dask.dataframe as dd
-
-    from schemas import relations
 
     client = engine.client
     nparts = {name: max(1, -(-len(df) // max(1, partition_rows))) for name, df in tables.items()}
@@ -63,15 +63,27 @@ def run_checks(engine, tables: dict[str, pd.DataFrame], partition_rows: int):
         held += futures
         frames[name] = dd.from_delayed(futures, meta=chunks[0].iloc[:0], verify_meta=False)
     sizes = {name: len(df) for name, df in tables.items()}
-    ctx = _Context(client, frames, nparts, sizes)
+    try:
+        return checks_on(_Context(client, frames, nparts, sizes))
+    finally:
+        for fut in held:
+            fut.release()
 
+
+def checks_on(ctx: "_Context"):
+    """(stale copies, other failures, warning hits) per table of `ctx.frames` (dask frames
+    whose rows carry POS, their table positions)."""
+    from schemas import relations
+
+    sizes = dict(ctx.sizes)
     stale = _stale_copies(ctx)
     work = {}
-    for name, frame in frames.items():
+    for name, frame in ctx.frames.items():
         gone = stale[name]["pos"].to_numpy(dtype=np.int64)
         work[name] = frame[~frame[POS].isin(gone)] if len(gone) else frame
         sizes[name] -= len(np.unique(gone))
-    single, hits = _single_table(ctx, work, tables)
+    ctx = _Context(ctx.client, ctx.frames, ctx.nparts, sizes)
+    single, hits = _single_table(ctx, work)
 
     found: dict[str, pd.DataFrame] = {}
     bad: dict[str, pd.Series] = {}
@@ -80,8 +92,6 @@ def run_checks(engine, tables: dict[str, pd.DataFrame], partition_rows: int):
         for name in level:
             found[name] = pd.concat([single[name], *more.get(name, [])], ignore_index=True)
             bad[name] = relations.collapse(found[name])["check"]
-    for fut in held:
-        fut.release()
     return stale, found, hits
 
 
@@ -284,9 +294,10 @@ def _group_task(name: str, number: int, part: pd.DataFrame) -> pd.DataFrame:
     return _to_table_pos(group_check_failures(part.drop(columns=[POS]), chk), pos)
 
 
-def _single_table(ctx: _Context, work: dict, tables: dict):
+def _single_table(ctx: _Context, work: dict):
     """Per table: the pandera failures (row checks per partition, row-comparing checks on
     co-partitions of their key) and the warning hits of each partition."""
+    from schemas.model import empty_frame
     from schemas.relations import no_failures
 
     row_tasks, group_tasks = {}, {}
@@ -312,7 +323,7 @@ def _single_table(ctx: _Context, work: dict, tables: dict):
         parts = [f for f in single.get(name, []) if len(f)]
         single[name] = pd.concat(parts, ignore_index=True) if parts else no_failures()
         if name not in hits:  # an empty table: its (empty) hits, as the local engine has them
-            hits[name] = [warning_hits(name, tables[name].iloc[:0])]
+            hits[name] = [warning_hits(name, empty_frame(name))]
     return single, hits
 
 

@@ -22,6 +22,12 @@ def run(input_dir: Path, out: Path, quarantine: Path, report: Path, params: dict
             on_step(name, RUN_STEPS.index(name), len(RUN_STEPS))
 
     step("read")
+    if engine is not None:  # the workers read, check and write the tables (on_engine.py)
+        from pipeline.validate.on_engine import validate_folder
+
+        rep = validate_folder(engine, input_dir, out, quarantine, rows_per_part, step)
+        io.write_json(rep, report)
+        return ValidationResult({}, {}, rep)
     tables = io.read_tables(input_dir)
     result = validate_tables(tables, params, engine=engine, on_step=step)
     step("write")

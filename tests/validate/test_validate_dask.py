@@ -131,6 +131,69 @@ def test_dask_gives_the_local_result_on_every_planted_fault(cluster, faulty_tabl
         assert _md5s(tmp_path / "dask" / part) == _md5s(tmp_path / "local" / part)
 
 
+def _with_ids_to_normalise(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """A network whose id is an upper-case UUID with spaces around it, and its subnet naming it
+    in lower case: both spellings become one id (schemas/copies.normalise_ids)."""
+    net = tables["networks"].iloc[[0]].assign(
+        id=" 3F2504E0-4F89-11D3-9A0C-0305E82C3301 ", source_file="norm/networks.json")
+    sub = tables["subnets"].iloc[[0]].assign(
+        id="norm-s1", network_id="3f2504e0-4f89-11d3-9a0c-0305e82c3301", cidr="10.250.0.0/24",
+        gateway_ip="10.250.0.1", source_file="norm/subnets.json")
+    out = dict(tables)
+    out["networks"] = pd.concat([tables["networks"], net], ignore_index=True)
+    out["subnets"] = pd.concat([tables["subnets"], sub], ignore_index=True)
+    return out
+
+
+def test_a_folder_of_parts_validated_on_dask_gives_the_local_files(cluster, faulty_tables,
+                                                                   tmp_path, monkeypatch):
+    # The stage reads the folder's parts on the workers: this process reads no table.
+    from pipeline.validate import stage
+
+    tables = _with_ids_to_normalise(faulty_tables)
+    io.write_tables(tables, tmp_path / "in", rows_per_part=40)  # several parts per big table
+    outs, reports = {}, {}
+    for label, engine in (("local", None), ("dask", cluster)):
+        d = tmp_path / label
+        with monkeypatch.context() as m:
+            if engine is not None:
+                def refuse(*args, **kwargs):
+                    raise AssertionError("the stage process read a table")
+
+                m.setattr(io, "read_tables", refuse)
+                m.setattr(io, "read_parquet", refuse)
+            stage.run(tmp_path / "in", d / "valid", d / "quarantine", d / "report.json", {},
+                      engine=engine, rows_per_part=25)
+        outs[label] = {part: _md5s(d / part) for part in ("valid", "quarantine")}
+        reports[label] = (d / "report.json").read_bytes()
+    assert outs["dask"] == outs["local"]
+    assert reports["dask"] == reports["local"]
+    report = json.loads(reports["dask"])
+    # what runs before the checks is exercised: ids normalised, fields filled per row and
+    # ports' networks filled across tables
+    assert report["normalised_ids"]["networks"]["id"] == 1
+    assert report["filled_fields"]["ports"]["network_id"] >= 1
+    assert report["filled_fields"]["subnets"]["ip_version"] >= 1
+    assert report["totals"]["rows_quarantined"] > 25  # the quarantine cut into parts too
+    assert any("/part-" in name for name in outs["dask"]["quarantine"])
+    assert any("/part-" in name for name in outs["dask"]["valid"])
+    assert report["totals"]["rows_in"] == (report["totals"]["rows_valid"]
+                                           + report["totals"]["rows_quarantined"])
+
+
+def test_a_damaged_part_read_on_a_worker_is_a_one_line_error_naming_it(cluster, tmp_path):
+    from pipeline.validate import stage
+
+    tables = tv.build(tv.baseline())
+    io.write_tables(tables, tmp_path / "in", rows_per_part=2)
+    part = tmp_path / "in" / "ports" / "part-00001.parquet"
+    part.write_bytes(b"x" * part.stat().st_size)  # same size: only reading it finds out
+    with pytest.raises(InputError, match=f"{part}: not a readable parquet file"):
+        stage.run(tmp_path / "in", tmp_path / "valid", tmp_path / "q", tmp_path / "r.json", {},
+                  engine=cluster, rows_per_part=2)
+    assert not (tmp_path / "valid").exists()  # nothing half-written
+
+
 def test_rows_sharing_a_key_meet_across_partitions(cluster):
     # Two ports with one MAC in one network, far apart: a per-partition check would miss it.
     raw = tv.baseline()
