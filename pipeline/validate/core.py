@@ -47,15 +47,16 @@ class ValidationResult:
 
 def _prepare(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Every model table, conformed to the contract, with positions as index."""
-    out = {}
-    for name in TABLES:
-        df = tables.get(name)
-        if df is None:
-            df = empty_frame(name)
-        elif not _conforms(df, name):
-            df = conform(df, name)
-        out[name] = df.reset_index(drop=True)
-    return out
+    return {name: prepare_table(name, tables.get(name)) for name in TABLES}
+
+
+def prepare_table(name: str, df: pd.DataFrame | None) -> pd.DataFrame:
+    """Table `name` (None: empty) conformed to the contract, with positions as index."""
+    if df is None:
+        df = empty_frame(name)
+    elif not _conforms(df, name):
+        df = conform(df, name)
+    return df.reset_index(drop=True)
 
 
 def _conforms(df: pd.DataFrame, name: str) -> bool:

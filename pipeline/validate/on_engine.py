@@ -51,7 +51,7 @@ def validate_folder(engine, input_dir: Path, out: Path, quarantine: Path,
         step(STEPS[0])
         parts, infos = {}, {}
         for name, files in inputs.items():
-            parts[name], infos[name] = _prepare(client, name, files, held)
+            parts[name], infos[name] = _prepare_partitions(client, name, files, held)
         normalised, filled = _counts(infos)
         step(STEPS[1])
         n = _fill_port_networks(client, parts, infos, held)
@@ -75,7 +75,7 @@ def validate_folder(engine, input_dir: Path, out: Path, quarantine: Path,
 # --- 1. prepare ------------------------------------------------------------------------------
 
 
-def _prepare(client, name: str, files: list[tuple[Path, int]], held: list):
+def _prepare_partitions(client, name: str, files: list[tuple[Path, int]], held: list):
     """(partition futures, [info of each]) of table `name`: one task per file (an empty table:
     one empty partition)."""
     futures, start = [], 0
@@ -96,14 +96,12 @@ def prepare_part(name: str, path: str | None, start: int, rows: int):
     fields its rows determine filled, `_pos` from `start`; info: rows, start, the counts of
     values normalised and filled, and of ports without network_id."""
     from pipeline.errors import InputError
-    from pipeline.validate.core import _prepare
+    from pipeline.validate.core import prepare_table
     from schemas import copies, fill
-    from schemas.model import empty_frame
 
-    df = empty_frame(name) if path is None else io.read_parquet(Path(path))
+    df = prepare_table(name, None if path is None else io.read_parquet(Path(path)))
     if len(df) != rows:
         raise InputError(f"{path}: {len(df)} rows, its folder's manifest says {rows}")
-    df = _prepare({name: df})[name] if path is not None else df
     tables, normalised = copies.normalise_ids({name: df})
     df, filled = fill.fill_row_fields(name, tables[name])
     df = df.assign(**{POS: np.arange(start, start + len(df), dtype=np.int64)})
