@@ -185,11 +185,9 @@ def _port_networks_task(links: pd.DataFrame, wanted: pd.DataFrame, starts: np.nd
     those whose fixed IPs lie on one network, split by the ports' partition of `_pos`."""
     from schemas import fill
 
-    per_port = fill.one_network_per_port(links)
-    found = wanted["id"].map(per_port) if len(per_port) else pd.Series([], dtype=object)
-    keep = found.notna().to_numpy(dtype=bool) if len(per_port) else np.zeros(len(wanted), bool)
-    hit = pd.DataFrame({POS: wanted[POS].to_numpy(dtype=np.int64)[keep],
-                        "net": found.to_numpy(dtype=object)[keep] if len(per_port) else []})
+    found = wanted["id"].map(fill.one_network_per_port(links)).to_numpy(dtype=object)
+    keep = pd.notna(found)
+    hit = pd.DataFrame({POS: wanted[POS].to_numpy(dtype=np.int64)[keep], "net": found[keep]})
     which = np.searchsorted(starts, hit[POS].to_numpy(), side="right") - 1
     return [hit[which == i] for i in range(len(starts))]
 
@@ -237,8 +235,13 @@ def _write(client, parts: dict, plans: dict, out: Path, quarantine: Path,
             ends = np.asarray(starts, dtype=np.int64) + np.asarray(rows, dtype=np.int64)
             lo = np.searchsorted(pos, starts, side="left")
             hi = np.searchsorted(pos, ends, side="left")
-            # each partition's collapsed failures, sent to the workers once
-            reasons = [client.scatter(bad.iloc[a:b]) if b > a else None for a, b in zip(lo, hi)]
+            # each partition's collapsed failures, sent to the workers once, in one call
+            failing = [i for i, (a, b) in enumerate(zip(lo, hi)) if b > a]
+            reasons = [None] * len(starts)
+            if failing:  # (scatter refuses an empty list)
+                slices = client.scatter([bad.iloc[lo[i]:hi[i]] for i in failing])
+                for i, fut in zip(failing, slices):
+                    reasons[i] = fut
             for folder, quarantined, counts in ((valid_out, False, np.asarray(rows) - (hi - lo)),
                                                 (q_out, True, hi - lo)):
                 for file, pieces in _files(name, counts, rows_per_part):
