@@ -304,6 +304,27 @@ class TablesOut:
         self.tables[name] = _Written(files)
 
 
+def cut_by_rank(name: str, counts, rows_per_part: int | None) -> list[tuple[str, list]]:
+    """The files of table `name` whose rows come in pieces of `counts` rows, in order, cut as
+    TableParts cuts them (one `<name>.parquet` up to `rows_per_part` rows, else parts of
+    `rows_per_part`): [(file, [(piece, first row, end row) of the piece in it])]. A table
+    without rows: one file and no piece."""
+    import numpy as np
+
+    total = int(np.sum(counts)) if len(counts) else 0
+    if rows_per_part is None or total <= rows_per_part:
+        edges, names = [0, total], [f"{name}.parquet"]
+    else:
+        edges = list(range(0, total, rows_per_part)) + [total]
+        names = [f"{name}/{PART.format(k)}" for k in range(len(edges) - 1)]
+    firsts = [0, *np.cumsum(counts).tolist()]
+    out = []
+    for file, lo, hi in zip(names, edges[:-1], edges[1:]):
+        out.append((file, [(i, max(lo, firsts[i]) - firsts[i], min(hi, firsts[i + 1]) - firsts[i])
+                           for i in range(len(counts)) if firsts[i] < hi and firsts[i + 1] > lo]))
+    return out
+
+
 def file_entry(path: Path, rows: int) -> dict[str, Any]:
     """A written file's manifest entry: rows, bytes, md5."""
     return _entry(Path(path), rows)

@@ -127,10 +127,12 @@ def _run_unit_task(u: Unit):
 
 def _execute(units: Iterable[Unit], workers: int, on_bad: str, label: str,
              on_unit: Callable[[Unit, tuple], None], engine=None,
-             release: Callable[[str | None], None] | None = None) -> dict[int, str]:
+             release: Callable[[str | None], None] | None = None,
+             task: Callable | None = None) -> dict[int, str]:
     """Run units (on the dask engine, else in a process pool when workers > 1) and hand
     results over in unit order. Returns {file index: problem} for bad files; raises at the
-    first one unless skipping. `release(path)` is called once a file's last unit is done."""
+    first one unless skipping. `release(path)` is called once a file's last unit is done.
+    `task`: what a Dask task runs on a unit (default: run_unit, paused collector)."""
     bad: dict[int, str] = {}
 
     def handle(u: Unit, res: tuple) -> None:
@@ -151,7 +153,7 @@ def _execute(units: Iterable[Unit], workers: int, on_bad: str, label: str,
 
         # closing: an error in handle() cancels the units still in flight
         name = lambda u: _one_line(display(Path(label, u.rel).as_posix()))  # noqa: E731
-        with closing(engine.run_ordered(_run_unit_task, units, describe=name)) as results:
+        with closing(engine.run_ordered(task or _run_unit_task, units, describe=name)) as results:
             for u, res in results:
                 handle(u, res)
         return bad
@@ -201,11 +203,27 @@ def _ingest(units, files, sizes, label, on_bad, workers, on_file, engine=None, r
     if on_file:
         on_file(0, n, display(files[0]))
 
+    # On Dask with an output folder the workers write (worker_tables.py): a unit's tables come
+    # back as files of the units folder with their row counts, and are cut into the output's
+    # files by tasks at the end; this process only keeps the order.
+    spread = engine is not None and out is not None
+    units_dir = None
+    if spread:
+        from pipeline.ingest import worker_tables
+
+        units_dir = worker_tables.units_folder(out)
+
     def done(i: int) -> None:
         """File i is read and good; every earlier file is done (units come in order)."""
         reports[i] = _file_report(files[i], sizes[i], per_file[i])
         for _, tables, _ in per_file[i]:
             for t, tbl in tables.items():
+                if spread:  # (file of the unit's rows, rows, rows with ingest errors)
+                    n_err[t] += tbl[2]
+                    rows[t] += tbl[1]
+                    if tbl[1]:
+                        parts[t].append(tbl[:2])
+                    continue
                 n_err[t] += tbl.num_rows - tbl.column("ingest_errors").null_count
                 rows[t] += tbl.num_rows
                 if out is None:
@@ -222,7 +240,8 @@ def _ingest(units, files, sizes, label, on_bad, workers, on_file, engine=None, r
                 on_file(u.file_idx + 1, n, display(u.rel))
 
     with no_gc():
-        bad = _execute(units, workers, on_bad, label, on_unit, engine, release)
+        task = worker_tables.unit_task(units_dir) if spread else None
+        bad = _execute(units, workers, on_bad, label, on_unit, engine, release, task)
 
         file_reports, unknown_files, skipped = [], [], []
         for i, rel in enumerate(files):
@@ -233,7 +252,10 @@ def _ingest(units, files, sizes, label, on_bad, workers, on_file, engine=None, r
             file_reports.append(rep)
             for reason, (count, first) in sorted(rep.pop("_unknown").items(), key=lambda kv: kv[1][1]):
                 unknown_files.append({"file": rel, "reason": reason, "objects": count, "first_pos": first})
-        if out is None:
+        if spread:
+            frames = None
+            worker_tables.write_tables(engine, out, parts, units_dir)
+        elif out is None:
             frames = {t: _to_frame(t, parts.pop(t), pa) for t in list(parts)}
         else:
             frames = None

@@ -244,7 +244,8 @@ def _write(client, parts: dict, plans: dict, out: Path, quarantine: Path,
                     reasons[i] = fut
             for folder, quarantined, counts in ((valid_out, False, np.asarray(rows) - (hi - lo)),
                                                 (q_out, True, hi - lo)):
-                for file, pieces in _files(name, counts, rows_per_part):
+                for file, pieces in io.cut_by_rank(name, counts, rows_per_part):
+                    pieces = pieces or [(0, 0, 0)]  # no rows: the columns, from partition 0
                     task = _delayed(_write_file)(
                         str(folder.folder / file), quarantined,
                         [(parts[name][i], reasons[i], a, b) for i, a, b in pieces])
@@ -255,24 +256,6 @@ def _write(client, parts: dict, plans: dict, out: Path, quarantine: Path,
             written.setdefault((id(folder), name), (folder, name, []))[2].append((file, entry))
         for folder, name, files in written.values():
             folder.written(name, files)
-
-
-def _files(name: str, counts, rows_per_part: int | None) -> list[tuple[str, list]]:
-    """The output files of a table whose partitions keep `counts` rows, as io.TableParts cuts
-    them: [(file, [(partition, first row, end row) in it])]; rows by rank across partitions."""
-    total = int(np.sum(counts))
-    if rows_per_part is None or total <= rows_per_part:
-        edges, names = [0, total], [f"{name}.parquet"]
-    else:
-        edges = list(range(0, total, rows_per_part)) + [total]
-        names = [f"{name}/{io.PART.format(k)}" for k in range(len(edges) - 1)]
-    firsts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    out = []
-    for file, lo, hi in zip(names, edges[:-1], edges[1:]):
-        pieces = [(i, max(lo, int(firsts[i])) - int(firsts[i]), min(hi, int(firsts[i + 1])) - int(firsts[i]))
-                  for i in range(len(counts)) if firsts[i] < hi and firsts[i + 1] > lo]
-        out.append((file, pieces or [(0, 0, 0)]))  # an empty table: its columns, from partition 0
-    return out
 
 
 def _write_file(path: str, quarantined: bool, pieces: list) -> dict:

@@ -110,6 +110,34 @@ def test_split_files_give_the_same_bytes_on_both_engines(tmp_path, cluster):
     assert list(spill.iterdir()) == []  # the temporary files are gone
 
 
+def _tree_bytes(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def test_workers_write_the_parts_and_this_process_converts_no_row(tmp_path, cluster,
+                                                                  monkeypatch):
+    # 70-row parts: the 400 ports of the split dump come in chunks of other sizes, so output
+    # parts span several units' files; on Dask the workers write them (worker_tables.py)
+    raw = write(tmp_path / "raw", FIXTURE_DUMP)
+    eng, _ = cluster
+    local, local_out = _run_cli(tmp_path, "local", raw, SPLIT, "--engine", "local",
+                                engine_params={"partition_rows": 70})
+    real = ingest_run._to_frame
+
+    def no_rows_here(name, tables, pa):
+        assert not any(t.num_rows for t in tables), "the dcnet process converted rows"
+        return real(name, tables, pa)
+
+    monkeypatch.setattr(ingest_run, "_to_frame", no_rows_here)
+    dask, dask_out = _run_cli(tmp_path, "dask", raw, SPLIT, "--scheduler",
+                              eng.client.scheduler.address, engine_params={"partition_rows": 70})
+    assert local.exit_code == 0 and dask.exit_code == 0, (local.output, dask.output)
+    files = _tree_bytes(local_out)
+    assert "ports/part-00005.parquet" in files and "ports/part-00006.parquet" not in files
+    assert _tree_bytes(dask_out) == files  # no unit file left behind either
+
+
 def test_dask_units_name_files_and_big_files_are_cut(tmp_path):
     raw = write(tmp_path / "raw", FIXTURE_DUMP)
     files, _ = ingest.discover(raw)
