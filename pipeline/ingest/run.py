@@ -32,7 +32,8 @@ from pipeline.util import no_gc
 from pipeline.errors import InputError
 from pipeline.ingest.files import discover, display
 from pipeline.ingest.plan import TempFiles, Unit, plan_files
-from pipeline.ingest.worker import run_unit
+from pipeline.ingest.frames import to_frame
+from pipeline.ingest.worker import run_unit, run_unit_task
 from pipeline.params import default
 
 # Tunables: params ingest.<name in lower case> (defaults in pipeline/params.py; tests use tiny values).
@@ -118,13 +119,6 @@ def _worker_init() -> None:
     gc.disable()
 
 
-def _run_unit_task(u: Unit):
-    """run_unit as a Dask task, the collector paused while it runs (the local pool pauses it
-    for good in its workers; a Dask worker runs its own code between tasks)."""
-    with no_gc():
-        return run_unit(u)
-
-
 def _execute(units: Iterable[Unit], workers: int, on_bad: str, label: str,
              on_unit: Callable[[Unit, tuple], None], engine=None,
              release: Callable[[str | None], None] | None = None,
@@ -153,7 +147,7 @@ def _execute(units: Iterable[Unit], workers: int, on_bad: str, label: str,
 
         # closing: an error in handle() cancels the units still in flight
         name = lambda u: _one_line(display(Path(label, u.rel).as_posix()))  # noqa: E731
-        with closing(engine.run_ordered(task or _run_unit_task, units, describe=name)) as results:
+        with closing(engine.run_ordered(task or run_unit_task, units, describe=name)) as results:
             for u, res in results:
                 handle(u, res)
         return bad
@@ -190,8 +184,6 @@ def _execute(units: Iterable[Unit], workers: int, on_bad: str, label: str,
 
 def _ingest(units, files, sizes, label, on_bad, workers, on_file, engine=None, release=None,
             out=None):
-    import pyarrow as pa
-
     from schemas import model
 
     n = len(files)
@@ -209,7 +201,7 @@ def _ingest(units, files, sizes, label, on_bad, workers, on_file, engine=None, r
     spread = engine is not None and out is not None
     units_dir = None
     if spread:
-        from pipeline.ingest import worker_tables
+        import pipeline.ingest.worker_tables as worker_tables
 
         units_dir = worker_tables.units_folder(out)
 
@@ -229,7 +221,7 @@ def _ingest(units, files, sizes, label, on_bad, workers, on_file, engine=None, r
                 if out is None:
                     parts[t].append(tbl)
                 elif tbl.num_rows:
-                    out.table(t).append(_to_frame(t, [tbl], pa))
+                    out.table(t).append(to_frame(t, [tbl]))
         per_file[i] = []
 
     def on_unit(u: Unit, res: tuple) -> None:
@@ -256,12 +248,12 @@ def _ingest(units, files, sizes, label, on_bad, workers, on_file, engine=None, r
             frames = None
             worker_tables.write_tables(engine, out, parts, units_dir)
         elif out is None:
-            frames = {t: _to_frame(t, parts.pop(t), pa) for t in list(parts)}
+            frames = {t: to_frame(t, parts.pop(t)) for t in list(parts)}
         else:
             frames = None
             for t in model.TABLES:  # every model table is in the output, empty ones too
                 if t not in out.tables:
-                    out.table(t).append(_to_frame(t, [], pa))
+                    out.table(t).append(to_frame(t, []))
 
     redacted: dict[str, int] = {}
     for f in file_reports:
@@ -310,24 +302,3 @@ def _file_report(rel: str, size: int, results: list) -> dict:
             "unknown_objects": sum(u[0] for u in unknown.values()),
             "ignored_keys": sorted(ignored), "redacted": dict(sorted(redacted.items())),
             "_unknown": unknown}
-
-
-_EMPTY: dict = {}
-
-
-def _to_frame(name: str, tables: list, pa):
-    import pandas as pd
-
-    from pipeline.ingest.rows import SCHEMAS
-    from schemas import model
-
-    if not tables:
-        # cached: building an empty frame costs milliseconds, per table, per call
-        if name not in _EMPTY:
-            _EMPTY[name] = _to_frame(name, [SCHEMAS[name].empty_table()], pa)
-        return _EMPTY[name].copy()
-    tbl = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
-    mapper = {pa.string(): pd.StringDtype("pyarrow"), pa.int64(): pd.Int64Dtype(),
-              pa.bool_(): pd.BooleanDtype(), pa.float64(): pd.Float64Dtype()}
-    df = tbl.to_pandas(types_mapper=mapper.get)
-    return model.conform(df, name)

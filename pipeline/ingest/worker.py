@@ -5,6 +5,14 @@ from __future__ import annotations
 
 from pipeline.ingest.files import name_problem
 from pipeline.ingest.plan import Unit
+from pipeline.util import no_gc
+
+
+def run_unit_task(u: Unit):
+    """run_unit as a Dask task, the collector paused while it runs (the local pool pauses it
+    for good in its workers; a Dask worker runs its own code between tasks)."""
+    with no_gc():
+        return run_unit(u)
 
 
 def run_unit(u: Unit):

@@ -37,9 +37,9 @@ def _unit_to_files(folder: str, unit):
     result as it is."""
     import pyarrow as pa
 
-    from pipeline.ingest.run import _run_unit_task
+    from pipeline.ingest.worker import run_unit_task
 
-    res = _run_unit_task(unit)
+    res = run_unit_task(unit)
     if res[0] != "ok":
         return res
     _, tables, summary = res
@@ -84,11 +84,11 @@ def _write_file(name: str, path: str, slices: list) -> dict:
     import pyarrow as pa
 
     from pipeline import io
-    from pipeline.ingest.run import _to_frame
+    from pipeline.ingest.frames import to_frame
 
     tables = []
     for file, lo, hi in slices:  # mapped, not copied: only the slice is converted
         tables.append(pa.ipc.open_file(pa.memory_map(file)).read_all().slice(lo, hi - lo))
-    df = _to_frame(name, tables, pa)
+    df = to_frame(name, tables)
     io.write_table(df, Path(path))
     return io.file_entry(Path(path), len(df))

@@ -123,13 +123,13 @@ def test_workers_write_the_parts_and_this_process_converts_no_row(tmp_path, clus
     eng, _ = cluster
     local, local_out = _run_cli(tmp_path, "local", raw, SPLIT, "--engine", "local",
                                 engine_params={"partition_rows": 70})
-    real = ingest_run._to_frame
+    real = ingest_run.to_frame
 
-    def no_rows_here(name, tables, pa):
+    def no_rows_here(name, tables):
         assert not any(t.num_rows for t in tables), "the dcnet process converted rows"
-        return real(name, tables, pa)
+        return real(name, tables)
 
-    monkeypatch.setattr(ingest_run, "_to_frame", no_rows_here)
+    monkeypatch.setattr(ingest_run, "to_frame", no_rows_here)
     dask, dask_out = _run_cli(tmp_path, "dask", raw, SPLIT, "--scheduler",
                               eng.client.scheduler.address, engine_params={"partition_rows": 70})
     assert local.exit_code == 0 and dask.exit_code == 0, (local.output, dask.output)
