@@ -126,6 +126,11 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--work", type=Path, default=HERE / ".work")
     ap.add_argument("--stage", choices=("ingest", "validate"), default="ingest")
+    ap.add_argument("--memory-limit", default="",
+                    help="engine.memory_limit of the LocalCluster's workers, e.g. 4GB (a worker "
+                    "spills to disk past 60%% of it); default: Dask's (memory / workers)")
+    ap.add_argument("--engines", default="local,dask",
+                    help="the engines to run, in this order each round (default local,dask)")
     ap.add_argument("--out", type=Path, default=None,
                     help="results file (default results/engines.json, validate: "
                     "results/engines_validate.json)")
@@ -139,12 +144,12 @@ def main() -> None:
     params = work / "params.yaml"
     params.write_text(json.dumps({  # JSON is YAML
         "ingest": {"workers": a.workers},
-        "engine": {"kind": "local", "workers": a.workers}}))
+        "engine": {"kind": "local", "workers": a.workers, "memory_limit": a.memory_limit}}))
     runs = []
     if a.stage == "validate" and not (work / "interim-local" / "_manifest.json").exists():
         run("local", raw, work / "interim-local", params)  # the input, not measured
     for k in range(a.rounds):
-        for engine in ("local", "dask"):
+        for engine in a.engines.split(","):
             if a.stage == "ingest":
                 r = run(engine, raw, work / f"interim-{engine}", params)
             else:
@@ -153,7 +158,9 @@ def main() -> None:
             r["round"] = k + 1
             print(json.dumps(r), flush=True)
             runs.append(r)
-    if a.stage == "ingest":
+    if a.engines.split(",") != ["local", "dask"]:
+        identical = None  # one engine run: nothing to compare
+    elif a.stage == "ingest":
         identical = same_bytes(work / "interim-local", work / "interim-dask")
     else:
         left, right = work / "validated-local", work / "validated-dask"
@@ -166,7 +173,8 @@ def main() -> None:
                         "platform": platform.platform(),
                         "memory_gb": round(psutil.virtual_memory().total / 2**30, 1)},
             "ports": a.ports, "dump_mb": round(sum(p.stat().st_size for p in raw.iterdir()) / 2**20, 1),
-            "stage": a.stage, "workers": a.workers, "same_bytes": identical, "runs": runs}
+            "stage": a.stage, "workers": a.workers, "memory_limit": a.memory_limit,
+            "same_bytes": identical, "runs": runs}
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(meta, indent=2) + "\n")
 

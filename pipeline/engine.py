@@ -11,6 +11,10 @@ params.yaml `engine:` (read with plain dict access; the CLI's --engine/--schedul
                          # the system's. Give a shared one when workers run on other machines
       partition_rows: 250000  # rows per partition of a table: Dask (validate), and on disk: a
                               # bigger table is written as a folder of parts (pipeline/io.py)
+      memory_limit: ""   # dask LocalCluster: memory per worker ("4GB"); past 60% of it a worker
+                         # spills the data it holds to disk. "" = Dask's default (the machine's
+                         # memory split among the workers). A running scheduler's workers keep
+                         # their own limit
 
 Ingest, validate, synthesize's shards (synthesize.shards > 1) and export run on Dask so far
 (issue 14).
@@ -44,6 +48,7 @@ class EngineSpec:
     workers: int = DEFAULT_WORKERS
     temp_dir: str = ""
     partition_rows: int = DEFAULT_PARTITION_ROWS
+    memory_limit: int | None = None  # bytes per LocalCluster worker; None: Dask's default
 
 
 def spec_from_params(params: dict, kind: str | None = None, address: str | None = None) -> EngineSpec:
@@ -71,7 +76,28 @@ def spec_from_params(params: dict, kind: str | None = None, address: str | None 
     temp_dir = section.get("temp_dir") or ""
     if not isinstance(temp_dir, str):
         raise InputError(f"params engine.temp_dir must be a folder path, got {temp_dir!r}")
-    return EngineSpec(chosen, addr.strip(), workers, temp_dir, partition_rows(params))
+    return EngineSpec(chosen, addr.strip(), workers, temp_dir, partition_rows(params),
+                      _memory_limit(section.get("memory_limit")))
+
+
+def _memory_limit(raw) -> int | None:
+    """Bytes of params engine.memory_limit ("4GB", "512 MiB", a number of bytes); None for
+    "" (Dask's default)."""
+    if raw in (None, ""):
+        return None
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0:
+        return raw
+    if isinstance(raw, str):
+        from dask.utils import parse_bytes  # dask.utils only: cheap, and only when set
+
+        try:
+            value = parse_bytes(raw)
+        except (ValueError, TypeError):
+            value = 0
+        if value > 0:
+            return value
+    raise InputError(f"params engine.memory_limit must be a size such as 4GB (or \"\" for Dask's "
+                     f"default), got {raw!r}")
 
 
 class DaskEngine:
@@ -151,7 +177,8 @@ def open_engine(spec: EngineSpec, announce: Callable[[str], None] | None = None)
             warnings.filterwarnings("ignore", message="Port .* is already in use")
             # processes, not threads: parsing holds the GIL
             cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True,
-                                   silence_logs=logging.WARNING)
+                                   silence_logs=logging.WARNING,
+                                   memory_limit=spec.memory_limit or "auto")
         client = Client(cluster, set_as_default=False)
         if announce:
             announce(f"dask: started a LocalCluster of {spec.workers} worker processes; "

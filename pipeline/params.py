@@ -232,6 +232,7 @@ class EngineParams(Section):
     workers: int = 2      # LocalCluster worker processes
     temp_dir: str = ""    # dask: ingest's temporary files ("": the system's)
     partition_rows: int = 250_000  # rows per partition: in Dask (validate) and on disk (io.write_tables)
+    memory_limit: str | int = ""  # dask LocalCluster: memory per worker ("4GB"); "": Dask's default
 
 
 class Params(Section):

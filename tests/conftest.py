@@ -63,6 +63,9 @@ def sample_dir() -> Path:
     return SAMPLE
 
 
+TEST_WORKER_MEMORY = 3 * 2**30  # per test worker: past 60% of it a worker spills to disk
+
+
 @pytest.fixture(scope="session")
 def dask_cluster():
     """One 2-worker LocalCluster for every Dask test: (engine, the lines dcnet announced). The
@@ -71,5 +74,6 @@ def dask_cluster():
     from pipeline import engine as engines
 
     lines: list[str] = []
-    with engines.open_engine(engines.EngineSpec("dask", workers=2), announce=lines.append) as eng:
+    spec = engines.EngineSpec("dask", workers=2, memory_limit=TEST_WORKER_MEMORY)
+    with engines.open_engine(spec, announce=lines.append) as eng:
         yield eng, lines

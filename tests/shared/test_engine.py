@@ -86,6 +86,9 @@ def test_the_cluster_announces_its_dashboard_on_one_line(cluster):
     assert len(lines) == 1 and "LocalCluster of 2 worker processes" in lines[0]
     assert eng.client.dashboard_link in lines[0]
     assert sum(eng.client.nthreads().values()) == 2  # 2 processes, 1 thread each
+    # engine.memory_limit reaches the workers (conftest asks for 3 GiB each)
+    limits = [w["memory_limit"] for w in eng.client.scheduler_info()["workers"].values()]
+    assert limits == [3 * 2**30] * 2
 
 
 def test_sample_gives_the_same_bytes_on_both_engines(tmp_path, cluster, sample_dir):
@@ -188,6 +191,9 @@ def test_an_unreachable_scheduler_is_a_one_line_error(tmp_path, monkeypatch, sam
     ({"engine": {"kind": "dask", "workers": 0}}, None, None, "engine.workers must be a positive integer"),
     ({"engine": {"kind": "dask", "workers": "two"}}, None, None, "engine.workers must be a positive integer"),
     ({"engine": ["dask"]}, None, None, "params engine must be a mapping"),
+    ({"engine": {"memory_limit": "lots"}}, None, None, "engine.memory_limit must be a size such as 4GB"),
+    ({"engine": {"memory_limit": -5}}, None, None, "engine.memory_limit must be a size such as 4GB"),
+    ({"engine": {"memory_limit": True}}, None, None, "engine.memory_limit must be a size such as 4GB"),
 ])
 def test_bad_engine_settings_are_input_errors(params, kind, address, message):
     with pytest.raises(InputError, match=message.replace("(", r"\(")):
@@ -201,6 +207,9 @@ def test_engine_settings_and_overrides():
     assert engines.spec_from_params(params, "local").kind == "local"  # --engine local wins
     assert engines.spec_from_params({}, None, "tcp://x:1") == engines.EngineSpec("dask", "tcp://x:1", 2)
     assert engines.spec_from_params({"engine": {"kind": "dask"}}).address == ""  # LocalCluster
+    assert engines.spec_from_params({}).memory_limit is None  # Dask's default
+    assert engines.spec_from_params({"engine": {"memory_limit": "4GB"}}).memory_limit == 4 * 10**9
+    assert engines.spec_from_params({"engine": {"memory_limit": "1 GiB"}}).memory_limit == 2**30
 
 
 def test_the_local_engine_never_imports_dask(tmp_path, sample_dir):
