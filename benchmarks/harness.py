@@ -1,7 +1,10 @@
 """Run a command and measure wall time and peak RSS of its whole process tree.
 
 Peak RSS is sampled (every 20 ms) as the sum over the process and all its children, because
-ingest parses files in worker processes: the largest single process would under-report.
+ingest parses files in worker processes: the largest single process would under-report. A
+forked child's RSS also counts the pages it shares with its parent, so the sum over-reports
+forked workers; peak PSS (every 200 ms: each page's share split among the processes mapping
+it, from /proc/PID/smaps_rollup) is the memory the tree really holds.
 """
 
 from __future__ import annotations
@@ -59,19 +62,38 @@ def tree_rss(procs: list) -> int:
     return total
 
 
+def tree_pss(procs: list) -> int:
+    """Summed PSS of the processes still alive (0 where the kernel has no smaps_rollup)."""
+    total = 0
+    for p in procs:
+        try:
+            with open(f"/proc/{p.pid}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except OSError:
+            pass
+    return total
+
+
 def measure(cmd: list[str], env: dict | None = None, cwd: str | None = None) -> dict:
     """wall_s, cpu_s (user + system of the command and every descendant it waited for: steadier
-    than wall time on a shared machine) and peak_rss_mb of the process tree."""
+    than wall time on a shared machine), peak_rss_mb and peak_pss_mb of the process tree."""
     import resource
 
-    peak = 0
+    peak = peak_pss = samples = 0
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
 
     def on_sample(_root, procs):
-        nonlocal peak
+        nonlocal peak, peak_pss, samples
         peak = max(peak, tree_rss(procs))
+        if samples % 10 == 0:  # reading smaps_rollup walks the page tables: not every 20 ms
+            peak_pss = max(peak_pss, tree_pss(procs))
+        samples += 1
 
     wall, _ = run_sampled(cmd, on_sample, env, cwd)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_rss_mb": round(peak / 2**20, 1)}
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_rss_mb": round(peak / 2**20, 1),
+            "peak_pss_mb": round(peak_pss / 2**20, 1)}

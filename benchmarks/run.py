@@ -59,6 +59,7 @@ def bench_size(n: int, work: Path, keep: bool, ndjson: bool = False) -> dict:
     res = {"ports": n, "dump_mb": round(info["bytes"] / 2**20, 1), "ingest": ing, "validate": val,
            "total_wall_s": round(ing["wall_s"] + val["wall_s"], 2),
            "peak_rss_mb": max(ing["peak_rss_mb"], val["peak_rss_mb"]),
+           "peak_pss_mb": max(ing["peak_pss_mb"], val["peak_pss_mb"]),
            "rows_quarantined": rep["totals"]["rows_quarantined"] if "totals" in rep else None}
     if not keep:
         shutil.rmtree(work / f"{n}", ignore_errors=True)

@@ -39,6 +39,7 @@ def main() -> None:
                     help="HOSTS:PROJECTS pairs")
     ap.add_argument("--work", type=Path, default=HERE / ".work" / "synth")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--params", type=Path, default=None, help="params file (default: params.yaml)")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "synth_scale.json")
     a = ap.parse_args()
     interim, valid = a.work / "interim", a.work / "validated"
@@ -54,7 +55,8 @@ def main() -> None:
         out = a.work / f"syn_{hosts}"
         m = measure([DCNET, "synthesize", "--input", str(valid), "--out", str(out), "--hosts", str(hosts),
                      "--projects", str(projects), "--labels", str(a.work / "none"),
-                     "--predictions", str(a.work / "none"), "--model-out", str(a.work / f"model_{hosts}.json")],
+                     "--predictions", str(a.work / "none"), "--model-out", str(a.work / f"model_{hosts}.json"),
+                     *(["--params", str(a.params)] if a.params else [])],
                     cwd=str(ROOT))
         # from the manifest: a table above engine.partition_rows is a folder of parts
         rows = {name: entry["rows"] for name, entry in

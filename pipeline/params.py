@@ -103,6 +103,7 @@ class IngestParams(Section):
 
 class ValidateParams(Section):
     max_quarantine_fraction: Number = 0.05
+    workers: int = 2  # processes for the local engine's single-table checks (1: this one)
 
 
 class FeaturesParams(Section):

@@ -30,12 +30,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline.errors import StageFailed
+from pipeline.errors import InputError, StageFailed
 from pipeline.params import default
-from pipeline.validate.rules import single_table_failures, summarize_warnings, warning_hits
+from pipeline.validate.rules import summarize_warnings, warning_hits
 from schemas.model import TABLES, conform, empty_frame
 
 DEFAULT_MAX_QUARANTINE_FRACTION = default("validate.max_quarantine_fraction")
+DEFAULT_WORKERS = default("validate.workers")
 
 
 @dataclass
@@ -90,7 +91,7 @@ def validate_tables(tables: dict[str, pd.DataFrame], params: dict | None = None,
     tables, filled = fill.fill_determined(tables)
     step(STEPS[2])
     if engine is None:
-        stale, found, hits = _check_locally(tables)
+        stale, found, hits = _check_locally(tables, _workers(params))
     else:
         from pipeline.validate.dask_checks import run_checks
 
@@ -99,8 +100,17 @@ def validate_tables(tables: dict[str, pd.DataFrame], params: dict | None = None,
     return _assemble(tables, stale, found, hits, normalised, filled)
 
 
-def _check_locally(tables: dict[str, pd.DataFrame]):
-    """(stale copies, other failures, warning hits) per table; positions are table positions."""
+def _workers(params: dict | None) -> int:
+    raw = (params or {}).get("workers", DEFAULT_WORKERS)
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+        raise InputError(f"params validate.workers must be a positive integer, got {raw!r}")
+    return raw
+
+
+def _check_locally(tables: dict[str, pd.DataFrame], workers: int = 1):
+    """(stale copies, other failures, warning hits) per table; positions are table positions.
+    The single-table checks run on up to `workers` processes (pipeline/validate/parallel.py)."""
+    from pipeline.validate.parallel import all_single_table_failures
     from schemas import copies, relations
 
     stale = copies.stale_copies(tables)
@@ -115,7 +125,7 @@ def _check_locally(tables: dict[str, pd.DataFrame]):
             work[name] = df.iloc[kept_pos[name]].reset_index(drop=True)
         else:
             work[name] = df
-    single = {name: single_table_failures(name, df) for name, df in work.items()}
+    single = all_single_table_failures(work, workers)
     work_failures = relations.run(work, single)
     found, hits = {}, {}
     for name, f in work_failures.items():

@@ -129,7 +129,7 @@ def test_the_python_name_of_a_section_is_not_a_key(tmp_path):
     with pytest.raises(InputError, match=re.escape(f"{path}: validate_: unknown key")):
         io.load_params(path)
     assert io.load_params(write(tmp_path, {"validate": {"max_quarantine_fraction": 0.5}}))[
-        "validate"] == {"max_quarantine_fraction": 0.5}
+        "validate"] == {"max_quarantine_fraction": 0.5, "workers": 2}  # defaults filled
     assert P.declared("validate.max_quarantine_fraction") and not P.declared("validate_")
 
 
