@@ -2,14 +2,15 @@
 
 Per-row `ipaddress` costs seconds on millions of rows, so addresses become numbers here:
 every address is (version, hi, lo) with `hi`/`lo` the upper/lower 64 bits as uint64 (IPv4 uses
-`lo` only). IPv4 is parsed with pyarrow string kernels (regex + split); only the rows that look
-like IPv6 go through `ipaddress`, and dumps hold few of those. All functions are pure and
+`lo` only). IPv4 is parsed with pyarrow string kernels (regex + split); the rows that look like IPv6
+go through the C library's parser one by one, `ipaddress` deciding the texts it refuses. All functions are pure and
 return numpy arrays aligned with their input.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import socket
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,21 +85,41 @@ def parse_ips(values) -> Addrs:
     maybe6 = present & ~is4 & np_bool(pc.match_substring(arr, ":"))
     idx = np.flatnonzero(maybe6)
     if len(idx):
-        # Few rows in practice; ipaddress gives exact RFC 4291 parsing. A zone id
-        # ('fe80::1%eth0') names an interface of one host, never a stored address: Neutron's
-        # validator (netaddr) refuses it, so it is invalid here too.
-        texts = arr.take(pa.array(idx)).to_pylist()
-        for i, t in zip(idx, texts):
-            if "%" in t:
-                continue
-            try:
-                v = int(ipaddress.IPv6Address(t))
-            except ValueError:
-                continue
-            version[i] = 6
-            hi[i] = v >> 64
-            lo[i] = v & 0xFFFF_FFFF_FFFF_FFFF
+        ok, words = _ipv6_words(arr.take(pa.array(idx)).to_pylist())
+        version[idx[ok]] = 6
+        hi[idx[ok]] = words[ok, 0]
+        lo[idx[ok]] = words[ok, 1]
     return Addrs(version, hi, lo, present)
+
+
+def _ipv6_words(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(parsed, (n, 2) uint64 upper and lower 64 bits) of IPv6 texts; unparsed rows are 0.
+
+    The C parser (inet_pton, ~20x faster than ipaddress per address) first; a text it refuses
+    is decided by ipaddress, whose RFC 4291 parsing is the rule (inet_pton accepted no text
+    ipaddress refuses in 258k generated ones, tests/schemas/test_netaddr.py). A zone id
+    ('fe80::1%eth0') names an interface of one host, never a stored address: Neutron's
+    validator (netaddr) refuses it, so it is invalid here too.
+    """
+    chunks, ok = [], np.zeros(len(texts), dtype=bool)
+    for k, text in enumerate(texts):
+        packed = None
+        if "%" not in text:
+            try:
+                packed = socket.inet_pton(socket.AF_INET6, text)
+            except (OSError, ValueError):  # ValueError: NUL or non-ASCII characters
+                try:
+                    packed = ipaddress.IPv6Address(text).packed
+                except ValueError:
+                    pass
+        if packed is not None:
+            ok[k] = True
+        chunks.append(packed or _ZERO16)
+    words = np.frombuffer(b"".join(chunks), dtype=">u8").reshape(-1, 2).astype(U64)
+    return ok, words
+
+
+_ZERO16 = bytes(16)
 
 
 def as_ints(a: Addrs) -> np.ndarray:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from schemas.model import TABLES
@@ -127,7 +128,9 @@ def first_position(values: pd.Series, keys: pd.Series) -> np.ndarray:
     """Position in `keys` of the first key equal to each value; -1 when none or value unset.
 
     pyarrow's hash lookup (index_in returns the first match): pandas' Index.get_indexer would
-    convert a million arrow strings to Python objects first.
+    convert a million arrow strings to Python objects first. index_in hashes its value set, so
+    the smaller side is hashed: the keys when values are many, else the distinct values (a
+    floating IP's port among 5M ports: 0.3 s instead of 1.8 s, measured).
     """
     k = na.to_arrow(keys.astype("string"))
     v = na.to_arrow(values.astype("string"))
@@ -135,10 +138,33 @@ def first_position(values: pd.Series, keys: pd.Series) -> np.ndarray:
     posmap = np.flatnonzero(na.np_bool(usable))
     if len(posmap) == 0 or len(v) == 0:
         return np.full(len(values), -1, dtype=np.int64)
-    hit = pc.fill_null(pc.index_in(v, value_set=k.filter(usable)), -1).to_numpy()
-    hit = hit.astype(np.int64)
-    out = np.where(hit >= 0, posmap[np.maximum(hit, 0)], -1)
+    if len(v) * FEW_VALUES < len(posmap):
+        out = _first_position_hashing_values(v, k.filter(usable), posmap)
+    else:
+        hit = pc.fill_null(pc.index_in(v, value_set=k.filter(usable)), -1).to_numpy()
+        hit = hit.astype(np.int64)
+        out = np.where(hit >= 0, posmap[np.maximum(hit, 0)], -1)
     return np.where(_set(values), out, -1).astype(np.int64)
+
+
+FEW_VALUES = 8  # values fewer than keys / this: hash the values, not the keys
+
+
+def _first_position_hashing_values(v: pa.Array, usable_keys: pa.Array,
+                                   posmap: np.ndarray) -> np.ndarray:
+    """first_position's result (before unset values are masked) with the distinct values
+    hashed and the keys looked up in them: `posmap` maps `usable_keys` to key positions."""
+    distinct = pc.unique(v.filter(pc.is_valid(v)))
+    if len(distinct) == 0:
+        return np.full(len(v), -1, dtype=np.int64)
+    of_key = pc.fill_null(pc.index_in(usable_keys, value_set=distinct), -1).to_numpy()
+    matched = np.flatnonzero(of_key >= 0)
+    # the first usable key of each distinct value: keys in position order, np.unique's first index
+    which, first = np.unique(of_key[matched], return_index=True)
+    first_key = np.full(len(distinct), -1, dtype=np.int64)
+    first_key[which] = posmap[matched[first]]
+    hit = pc.fill_null(pc.index_in(v, value_set=distinct), -1).to_numpy().astype(np.int64)
+    return np.where(hit >= 0, first_key[np.maximum(hit, 0)], -1)
 
 
 def _singular(table: str) -> str:

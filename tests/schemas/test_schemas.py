@@ -214,6 +214,44 @@ def test_parse_ips_agrees_with_ipaddress(texts):
             assert (got.version[i], (int(got.hi[i]) << 64) | int(got.lo[i])) == ref, t
 
 
+_HEXTET = st.text(alphabet="0123456789abcdefABCDEF", max_size=5)
+_DOTTED = st.lists(st.sampled_from(["0", "1", "9", "10", "99", "255", "256", "01", "00", "1a"]),
+                   min_size=3, max_size=5).map(".".join)
+
+
+@st.composite
+def _ipv6_like(draw):
+    """Texts near the IPv6 grammar: 0-9 hextets of 0-5 hex digits, maybe a '::' anywhere, maybe
+    a dotted tail: where the C parser's fast path and ipaddress could disagree."""
+    text = ":".join(draw(st.lists(_HEXTET, max_size=9)))
+    if draw(st.booleans()):
+        at = draw(st.integers(0, len(text)))
+        text = text[:at] + "::" + text[at:]
+    if draw(st.integers(0, 4)) == 0:
+        text += ":" + draw(_DOTTED)
+    return text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ipv6_like(), min_size=1, max_size=40))
+def test_ipv6_parsing_agrees_with_ipaddress_near_the_grammar(texts):
+    got = na.parse_ips(pd.Series(texts, dtype="string"))
+    for i, t in enumerate(texts):
+        ref = _ip_reference(t)
+        if ref is None or ref[0] == 4:
+            assert got.version[i] == (4 if ref else 0), t
+        else:
+            assert (got.version[i], (int(got.hi[i]) << 64) | int(got.lo[i])) == ref, t
+
+
+def test_odd_ipv6_texts_are_invalid_not_errors():
+    texts = ["fe80::1%eth0", "::1\x00", "\u0663::1", "1::2::3", "1:2:3:4:5:6:7::8", "::ffff:1.02.3.4",
+             "::ffff:1.2.3.4", "0:0:0:0:0:ffff:102:304"]
+    got = na.parse_ips(pd.Series(texts, dtype="string"))
+    assert got.version.tolist() == [0, 0, 0, 0, 0, 0, 6, 6]
+    assert got.lo[6] == got.lo[7] == 0xFFFF_0102_0304 and got.hi[6] == got.hi[7] == 0
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.one_of(st.ip_addresses(v=4).map(lambda a: (a, 32)), st.ip_addresses(v=6).map(lambda a: (a, 128)))
        .flatmap(lambda p: st.tuples(st.just(p[0]), st.integers(0, p[1]))))
@@ -246,3 +284,30 @@ def test_mac_format_check_is_strict_lower_case_colon_form():
     s = pd.Series(["fa:16:3e:00:00:01", "FA:16:3E:00:00:01", "fa-16-3e-00-00-01",
                    "fa:16:3e:00:00", "fa:16:3e:00:00:01:02", "fa163e000001"], dtype="string")
     assert list(C.mac_format(s)) == [True, False, False, False, False, False]
+
+
+# --- reference lookups ---------------------------------------------------------------------------
+
+_KEY_TEXT = st.one_of(st.none(), st.just(""), st.sampled_from(["a", "b", "c", "d", "e", "f"]))
+
+
+def _first_position_reference(values, keys):
+    out = []
+    for v in values:
+        hits = [i for i, k in enumerate(keys) if k not in (None, "") and k == v]
+        out.append(hits[0] if v not in (None, "") and hits else -1)
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_KEY_TEXT, max_size=12), st.lists(_KEY_TEXT, max_size=60))
+def test_first_position_on_both_sides_hashed_is_the_first_usable_key(values, keys):
+    want = _first_position_reference(values, keys)
+    as_series = lambda xs: pd.Series(xs, dtype="string")  # noqa: E731
+    for few in (0, 10**9):  # 0: always hash the values; 10**9: always hash the keys
+        relations.FEW_VALUES = few
+        try:
+            got = relations.first_position(as_series(values), as_series(keys))
+        finally:
+            relations.FEW_VALUES = 8
+        assert got.tolist() == want, (few, values, keys)
