@@ -3,7 +3,9 @@
 - core.py: the steps (identities and copies, single-table checks, cross-table checks,
   assembly) and the report; `validate_tables` is the pure entry point;
 - rules.py: the per-table rules both engines run (pandera failures, warnings);
+- parallel.py: the local engine's single-table checks on forked processes (validate.workers);
 - dask_checks.py: the checks on a Dask cluster, per partition and co-partitioned on keys;
+- on_engine.py: a folder validated on the Dask workers (reading, checks, writing);
 - stage.py: file I/O of `dcnet validate`.
 """
 

@@ -5,7 +5,8 @@
    one object the newest is kept, the others quarantined (`superseded`, `duplicate_id`) with
    their nested children; the steps below run on the remaining rows;
 1. single-table checks: the pandera schema of each table (schemas/models.py), run lazily; each
-   failure case (row, check) becomes a reason code and a human-readable reason;
+   failure case (row, check) becomes a reason code and a human-readable reason (locally on
+   `validate.workers` forked processes, pipeline/validate/parallel.py);
 2. cross-table checks, references and the parent cascade (schemas/relations.py);
 3. assembly: valid rows keep the model's columns, dtypes and input order; quarantined rows
    keep all their columns plus `check` (sorted unique codes joined by ';') and `reason`.
