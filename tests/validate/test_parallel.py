@@ -21,38 +21,37 @@ def _same(a, b) -> None:
         pd.testing.assert_frame_equal(a.quarantine[name], b.quarantine[name])
 
 
-@pytest.mark.parametrize("workers", [2, 3])
-def test_forked_checks_give_the_one_process_result(faulty_tables, monkeypatch, tmp_path,  # noqa: F811
-                                                   workers):
-    one = validate_tables(faulty_tables, {"workers": 1})
-    assert one.report["totals"]["rows_quarantined"] > 20  # the planted faults are there
+@pytest.fixture
+def checking_pids(monkeypatch, tmp_path):
+    """A function giving the pids of the processes that ran single-table checks so far."""
     pids = tmp_path / "pids"
+    pids.write_text("")
     checks = parallel.single_table_failures
 
     def recording(name, df):
-        with open(pids, "a") as fh:  # inherited by the forked children
+        with open(pids, "a") as fh:  # the wrapper is inherited by the forked children
             fh.write(f"{os.getpid()}\n")
         return checks(name, df)
 
     monkeypatch.setattr(parallel, "single_table_failures", recording)
+    return lambda: set(pids.read_text().split())
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_forked_checks_give_the_one_process_result(faulty_tables, monkeypatch,  # noqa: F811
+                                                   checking_pids, workers):
+    one = validate_tables(faulty_tables, {"workers": 1})
+    assert one.report["totals"]["rows_quarantined"] > 20  # the planted faults are there
+    assert checking_pids() == {str(os.getpid())}
     monkeypatch.setattr(parallel, "MIN_ROWS", 0)  # the fixture is small
     many = validate_tables(faulty_tables, {"workers": workers})
-    assert len(set(pids.read_text().split())) == workers  # the checks did run in the children
+    assert len(checking_pids()) == workers  # the checks did run in the children
     _same(one, many)
 
 
-def test_small_inputs_stay_in_this_process(faulty_tables, monkeypatch, tmp_path):  # noqa: F811
-    pids = tmp_path / "pids"
-    checks = parallel.single_table_failures
-
-    def recording(name, df):
-        with open(pids, "a") as fh:
-            fh.write(f"{os.getpid()}\n")
-        return checks(name, df)
-
-    monkeypatch.setattr(parallel, "single_table_failures", recording)
+def test_small_inputs_stay_in_this_process(faulty_tables, checking_pids):  # noqa: F811
     validate_tables(faulty_tables, {"workers": 2})  # far below MIN_ROWS: no fork
-    assert set(pids.read_text().split()) == {str(os.getpid())}
+    assert checking_pids() == {str(os.getpid())}
 
 
 def test_groups_balance_rows_biggest_first():
