@@ -26,8 +26,9 @@ def all_single_table_failures(tables: dict[str, pd.DataFrame], workers: int) -> 
     """{table: single_table_failures(table, frame)} for every table, on up to `workers`
     processes."""
     groups = row_balanced_groups({name: len(df) for name, df in tables.items()}, workers)
+    # a daemonic process (a multiprocessing.Pool worker) may not start children
     if len(groups) < 2 or sum(len(df) for df in tables.values()) < MIN_ROWS \
-            or "fork" not in mp.get_all_start_methods():
+            or "fork" not in mp.get_all_start_methods() or mp.current_process().daemon:
         return {name: single_table_failures(name, df) for name, df in tables.items()}
     found: dict = {}
     with ProcessPoolExecutor(len(groups) - 1, mp_context=mp.get_context("fork"),

@@ -65,3 +65,17 @@ def test_groups_balance_rows_biggest_first():
 def test_workers_must_be_a_positive_integer(faulty_tables, bad):  # noqa: F811
     with pytest.raises(InputError, match="validate.workers must be a positive integer"):
         validate_tables(faulty_tables, {"workers": bad})
+
+
+def _validate_in_a_pool_worker(tables):
+    return validate_tables(tables, {"workers": 2}).report
+
+
+def test_a_pool_worker_checks_in_its_own_process(faulty_tables, monkeypatch):  # noqa: F811
+    # multiprocessing.Pool workers are daemonic and may not start children: no fork there
+    import multiprocessing as mp
+
+    monkeypatch.setattr(parallel, "MIN_ROWS", 0)
+    with mp.get_context("fork").Pool(1) as pool:
+        report = pool.apply(_validate_in_a_pool_worker, (faulty_tables,))
+    assert report == validate_tables(faulty_tables, {"workers": 1}).report
