@@ -168,7 +168,8 @@ def _md5(path: Path) -> str:
     return h.hexdigest()
 
 
-def _entry(path: Path, rows: int) -> dict[str, Any]:
+def file_entry(path: Path, rows: int) -> dict[str, Any]:
+    """A written file's manifest entry: rows, bytes, md5."""
     return {"rows": int(rows), "bytes": path.stat().st_size, "md5": _md5(path)}
 
 
@@ -224,7 +225,7 @@ class TableParts:
         if not self.parts:  # never more than rows_per_part rows: one file
             path = self.folder / f"{self.name}.parquet"
             write_table(self._take(self.pending_rows), path)
-            return _entry(path, self.rows)
+            return file_entry(path, self.rows)
         if self.pending_rows:
             self._write_part(self.pending_rows)
         return {"rows": self.rows, "bytes": sum(p["bytes"] for p in self.parts), "parts": self.parts}
@@ -245,7 +246,7 @@ class TableParts:
     def _write_part(self, n: int) -> None:
         path = self.folder / self.name / PART.format(len(self.parts))
         write_table(self._take(n), path)
-        self.parts.append({"file": f"{self.name}/{path.name}", **_entry(path, n)})
+        self.parts.append({"file": f"{self.name}/{path.name}", **file_entry(path, n)})
 
 
 def write_tables(tables: dict[str, Any], out_dir: Path, files: dict[str, Any] | None = None,
@@ -304,6 +305,16 @@ class TablesOut:
         self.tables[name] = _Written(files)
 
 
+def record_written(files: list[tuple[TablesOut, str, str, dict[str, Any]]]) -> None:
+    """Files other processes wrote, (folder being written, table, file, `file_entry`) in row
+    order per table, recorded in their folders' manifests (TablesOut.written)."""
+    grouped: dict[tuple[int, str], tuple[TablesOut, str, list]] = {}
+    for out, name, file, entry in files:
+        grouped.setdefault((id(out), name), (out, name, []))[2].append((file, entry))
+    for out, name, listed in grouped.values():
+        out.written(name, listed)
+
+
 def cut_by_rank(name: str, counts, rows_per_part: int | None) -> list[tuple[str, list]]:
     """The files of table `name` whose rows come in pieces of `counts` rows, in order, cut as
     TableParts cuts them (one `<name>.parquet` up to `rows_per_part` rows, else parts of
@@ -323,11 +334,6 @@ def cut_by_rank(name: str, counts, rows_per_part: int | None) -> list[tuple[str,
         out.append((file, [(i, max(lo, firsts[i]) - firsts[i], min(hi, firsts[i + 1]) - firsts[i])
                            for i in range(len(counts)) if firsts[i] < hi and firsts[i + 1] > lo]))
     return out
-
-
-def file_entry(path: Path, rows: int) -> dict[str, Any]:
-    """A written file's manifest entry: rows, bytes, md5."""
-    return _entry(Path(path), rows)
 
 
 class _Written:

@@ -210,11 +210,11 @@ def _ingest(units, files, sizes, label, on_bad, workers, on_file, engine=None, r
         reports[i] = _file_report(files[i], sizes[i], per_file[i])
         for _, tables, _ in per_file[i]:
             for t, tbl in tables.items():
-                if spread:  # (file of the unit's rows, rows, rows with ingest errors)
-                    n_err[t] += tbl[2]
-                    rows[t] += tbl[1]
-                    if tbl[1]:
-                        parts[t].append(tbl[:2])
+                if spread:  # a worker_tables.UnitTable: the rows are in its file
+                    n_err[t] += tbl.errors
+                    rows[t] += tbl.rows
+                    if tbl.rows:
+                        parts[t].append((tbl.path, tbl.rows))
                     continue
                 n_err[t] += tbl.num_rows - tbl.column("ingest_errors").null_count
                 rows[t] += tbl.num_rows

@@ -16,8 +16,17 @@ import functools
 import shutil
 import uuid
 from pathlib import Path
+from typing import NamedTuple
 
 UNITS = "_units"
+
+
+class UnitTable(NamedTuple):
+    """One table of one unit, as its task wrote it."""
+
+    path: str | None  # the Arrow IPC file (None: no row)
+    rows: int
+    errors: int  # rows with ingest errors
 
 
 def units_folder(out) -> Path:
@@ -33,8 +42,7 @@ def unit_task(folder: Path):
 
 
 def _unit_to_files(folder: str, unit):
-    """("ok", {table: (file, rows, rows with ingest errors)}, summary), or the unit's "bad"
-    result as it is."""
+    """("ok", {table: UnitTable}, summary), or the unit's "bad" result as it is."""
     import pyarrow as pa
 
     from pipeline.ingest.worker import run_unit_task
@@ -51,7 +59,7 @@ def _unit_to_files(folder: str, unit):
             path = str(Path(folder) / f"{uuid.uuid4().hex}.{name}.arrow")
             with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, tbl.schema) as writer:
                 writer.write_table(tbl)
-        out[name] = (path, tbl.num_rows, errors)
+        out[name] = UnitTable(path, tbl.num_rows, errors)
     return ("ok", out, summary)
 
 
@@ -70,11 +78,7 @@ def write_tables(engine, out, pieces: dict[str, list], folder: Path) -> None:
             jobs.append((name, file, client.submit(_write_file, name, str(Path(out.folder) / file),
                                                    slices, pure=False)))
     entries = client.gather([fut for *_, fut in jobs])
-    written: dict[str, list] = {}
-    for (name, file, _), entry in zip(jobs, entries):
-        written.setdefault(name, []).append((file, entry))
-    for name, files in written.items():
-        out.written(name, files)
+    io.record_written([(out, name, file, entry) for (name, file, _), entry in zip(jobs, entries)])
     shutil.rmtree(folder)
 
 

@@ -251,11 +251,8 @@ def _write(client, parts: dict, plans: dict, out: Path, quarantine: Path,
                         [(parts[name][i], reasons[i], a, b) for i, a, b in pieces])
                     jobs.append((folder, name, file, task))
         entries = client.gather(client.compute([task for *_, task in jobs]))
-        written: dict = {}
-        for (folder, name, file, _), entry in zip(jobs, entries):
-            written.setdefault((id(folder), name), (folder, name, []))[2].append((file, entry))
-        for folder, name, files in written.values():
-            folder.written(name, files)
+        io.record_written([(folder, name, file, entry)
+                           for (folder, name, file, _), entry in zip(jobs, entries)])
 
 
 def _write_file(path: str, quarantined: bool, pieces: list) -> dict:
