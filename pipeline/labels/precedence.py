@@ -42,9 +42,10 @@ def build_labels(candidates: pd.DataFrame, sources_order: list[str]
                 both = wide[a].notna() & wide[b].notna()
                 agree = both & (wide[a] == wide[b]).fillna(False)
                 pairs[f"{a}~{b}"] = {"both": int(both.sum()), "agree": int(agree.sum())}
-    n_labels = wide.notna().sum(axis=1)
-    n_distinct = wide.nunique(axis=1)
-    conflict_ids = wide.index[(n_labels > 1) & (n_distinct > 1)]
+    # ids whose sources disagree: more than one distinct label (a grouped count; the wide
+    # frame's row-wise nunique took 1.7 s of the port_role training on the sample)
+    distinct = c.groupby("id", sort=True)["label"].nunique()
+    conflict_ids = distinct.index[distinct > 1]
     examples = []
     for i in conflict_ids[:MAX_CONFLICT_EXAMPLES]:
         row = wide.loc[i]

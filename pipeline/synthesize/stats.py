@@ -43,13 +43,24 @@ def hist(values) -> list:
     if isinstance(values, pd.DataFrame):
         if not len(values):
             return []
-        vc = values.astype(object).where(values.notna(), None).value_counts(dropna=False)
-        return _sorted_hist(([json_scalar(x) for x in k], c) for k, c in vc.items())
+        vc = values.value_counts(dropna=False)
+        keys = (tuple(json_scalar(x) for x in k) for k in vc.index)
+        return _sorted_hist(([*k], c) for k, c in _merged(keys, vc))
     s = pd.Series(values)
     if not len(s):
         return []
-    vc = s.astype(object).where(s.notna(), None).value_counts(dropna=False)
-    return _sorted_hist((json_scalar(k), c) for k, c in vc.items())
+    vc = s.value_counts(dropna=False)
+    return _sorted_hist(_merged((json_scalar(k) for k in vc.index), vc))
+
+
+def _merged(keys, counts: pd.Series):
+    """(key, count) with the counts of equal keys added up: the typed column's value counts,
+    converted to JSON values (NaN and NA both become None; converting the column to objects
+    first cost ~0.8 ms per histogram, ~0.13 s of learning the sample)."""
+    acc: dict = {}
+    for key, count in zip(keys, counts.tolist()):
+        acc[key] = acc.get(key, 0) + count
+    return acc.items()
 
 
 def share(mask) -> float | None:
