@@ -61,12 +61,17 @@ def check_export(export_dir: Path, consumers: list[str] | None = None,
 
 
 def _check_forked(target: Path, name: str) -> ConsumerReport:
-    """_check_one in a forked child, with the cyclic collector off for good: the child's objects
-    die with it, and a collection over a checker's millions of decoded objects (when its no_gc
-    block ends) cost 1.3-1.8 s of the Alcor check on the 10k-host export (measured)."""
+    """_check_one in a forked child, with the cyclic collector off for good and the check's big
+    structures parked until the child ends (core.PARKED): its objects die with it, and a
+    collection over a checker's millions of decoded objects (when its no_gc block ends) cost
+    1.3-1.8 s of the Alcor check on the 10k-host export (measured)."""
     import gc
 
+    from pipeline.check_export import core
+
     gc.disable()
+    if core.PARKED is None:
+        core.PARKED = []
     return _check_one(target, name)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pipeline.check_export.core import ConsumerReport, interface_version
+from pipeline.check_export.core import ConsumerReport, free_at_exit, interface_version
 
 MODULE = "dcnet_topo.py"
 TOPO = "dcnet"
@@ -76,6 +76,7 @@ def check(folder: Path) -> ConsumerReport:
     _check_nodes(topo, nodes, switches, report)
     _check_links(links, switches, report)
     report.checked = len(nodes) + len(links)
+    free_at_exit(topo, nodes, switches, links)
     return report
 
 

@@ -52,3 +52,30 @@ def test_split_matches_shlex(cmd):
     except ValueError:
         got = "error"
     assert got == expected
+
+
+def _forked_check(folder, name):
+    """In a forked checker process: its report and how many structures the check parked."""
+    from pipeline.check_export import _check_forked, core
+
+    report = _check_forked(folder, name)
+    return report.to_dict(), len(core.PARKED or [])
+
+
+def test_a_forked_checker_parks_what_it_built_and_reports_as_in_process(tmp_path):
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    from test_check_export_alcor import good_stream, write
+
+    from pipeline.check_export import _check_one, core
+
+    folder = tmp_path / "alcor"
+    folder.mkdir()
+    write(folder, good_stream())
+    here = _check_one(folder, "alcor")
+    assert here.checked > 0 and core.PARKED is None  # an ordinary process frees as usual
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as pool:
+        forked, parked = pool.submit(_forked_check, folder, "alcor").result()
+    assert forked == here.to_dict()
+    assert parked == 3  # the stream, what it creates, its references: never freed one by one
