@@ -5,7 +5,7 @@ every row carrying `_pos`, its position in the table, and:
 
 - row checks (the pandera schema without its row-comparing checks, and the warnings) run on
   each partition as it is (pipeline/validate/rules.py);
-- a rule comparing rows or tables runs on co-partitions of its key: `_co_partitions` hash-
+- a rule comparing rows or tables runs on co-partitions of its key: `co_partitions` hash-
   shuffles the rows of every side on the key column (`DataFrame.shuffle` on `_part`, the key's
   hash modulo the partition count; dask places equal `_part` values in the same partition
   index on every side), so rows sharing a key value meet in partition i of every side, and
@@ -64,13 +64,13 @@ def run_checks(engine, tables: dict[str, pd.DataFrame], partition_rows: int):
         frames[name] = dd.from_delayed(futures, meta=chunks[0].iloc[:0], verify_meta=False)
     sizes = {name: len(df) for name, df in tables.items()}
     try:
-        return checks_on(_Context(client, frames, nparts, sizes))
+        return checks_on(Context(client, frames, nparts, sizes))
     finally:
         for fut in held:
             fut.release()
 
 
-def checks_on(ctx: "_Context"):
+def checks_on(ctx: "Context"):
     """(stale copies, other failures, warning hits) per table of `ctx.frames` (dask frames
     whose rows carry POS, their table positions)."""
     from schemas import relations
@@ -82,7 +82,7 @@ def checks_on(ctx: "_Context"):
         gone = stale[name]["pos"].to_numpy(dtype=np.int64)
         work[name] = frame[~frame[POS].isin(gone)] if len(gone) else frame
         sizes[name] -= len(np.unique(gone))
-    ctx = _Context(ctx.client, ctx.frames, ctx.nparts, sizes)
+    ctx = Context(ctx.client, ctx.frames, ctx.nparts, sizes)
     single, hits = _single_table(ctx, work)
 
     found: dict[str, pd.DataFrame] = {}
@@ -106,7 +106,10 @@ def _levels() -> list[list[str]]:
     return [[n for n in depth if depth[n] == d] for d in range(max(depth.values()) + 1)]
 
 
-class _Context:
+class Context:
+    """What the checks run on: the client, the tables as dask frames (rows carrying POS), the
+    partitions per shuffle, and each table's row count."""
+
     def __init__(self, client, frames, nparts, sizes):
         self.client, self.frames, self.nparts, self.sizes = client, frames, nparts, sizes
 
@@ -133,7 +136,7 @@ def _with_part(df: pd.DataFrame, column: str, nparts: int) -> pd.DataFrame:
     return df.assign(**{PART: (hashed % np.uint64(nparts)).astype(np.int64)})
 
 
-def _co_partitions(sides: list, nparts: int) -> list[list]:
+def co_partitions(sides: list, nparts: int) -> list[list]:
     """Per side (dask frame, key column): its `nparts` partitions (delayed) after a hash
     shuffle on the key; rows sharing a key value are in the same partition index on every side."""
     out = []
@@ -159,7 +162,8 @@ def _to_table_pos(f: pd.DataFrame, pos: np.ndarray) -> pd.DataFrame:
     return f.assign(pos=pos[f["pos"].to_numpy(dtype=np.int64)])
 
 
-def _delayed(fn):
+def pure_task(fn):
+    """`fn` as a dask.delayed task function whose key depends only on its inputs."""
     import dask
 
     return dask.delayed(fn, pure=True)
@@ -207,7 +211,7 @@ def _resolve_copies_task(name: str, part: pd.DataFrame) -> pd.DataFrame:
                                                    np.zeros(len(part), dtype=bool)), pos)
 
 
-def _stale_copies(ctx: _Context) -> dict[str, pd.DataFrame]:
+def _stale_copies(ctx: Context) -> dict[str, pd.DataFrame]:
     """schemas/copies.stale_copies, parents first: repeated keys found on co-partitions of the
     key (only the key columns travel), then the local rule on co-partitions of the whole rows
     of those keys; nested children of stale parent rows found on co-partitions of the
@@ -229,11 +233,11 @@ def _stale_copies(ctx: _Context) -> dict[str, pd.DataFrame]:
                 stale_rows = parent[parent[POS].isin(parent_stale["pos"].to_numpy())][cols]
                 child = ctx.frames[name][[POS, ref.column, "source_file", "source_pos"]]
                 nparts = max(ctx.nparts[name], ctx.nparts[ref.parent])
-                child_parts, parent_parts = _co_partitions(
+                child_parts, parent_parts = co_partitions(
                     [(child, ref.column), (stale_rows, ref.parent_column)], nparts)
                 stale_future = ctx.client.scatter(parent_stale, broadcast=True)
                 scattered.append(stale_future)
-                task = _delayed(_stale_children_task)
+                task = pure_task(_stale_children_task)
                 nested_tasks += [(name, task(ref, c, p, stale_future))
                                  for c, p in zip(child_parts, parent_parts)]
         for (name, _), f in zip(nested_tasks, ctx.gather([t for _, t in nested_tasks])):
@@ -249,9 +253,9 @@ def _stale_copies(ctx: _Context) -> dict[str, pd.DataFrame]:
                                   if r.table == name and r.nested)
             if ctx.sizes[name] - len(gone) >= 2 and not keyed_by_nested:
                 key = list(TABLES[name].key)
-                (shuffled,) = _co_partitions([(ctx.frames[name][[POS, *key]], key[0])],
+                (shuffled,) = co_partitions([(ctx.frames[name][[POS, *key]], key[0])],
                                              ctx.nparts[name])
-                task = _delayed(_repeated_keys_task)
+                task = pure_task(_repeated_keys_task)
                 repeat_tasks += [(name, task(key, p, gone)) for p in shuffled]
         repeated: dict[str, list] = {}
         for (name, _), pos in zip(repeat_tasks, ctx.gather([t for _, t in repeat_tasks])):
@@ -264,9 +268,9 @@ def _stale_copies(ctx: _Context) -> dict[str, pd.DataFrame]:
             # the copies' whole rows, co-partitioned on the key: the local rule keeps the
             # newest of each key
             frame = ctx.frames[name]
-            (shuffled,) = _co_partitions([(frame[frame[POS].isin(pos)], TABLES[name].key[0])],
+            (shuffled,) = co_partitions([(frame[frame[POS].isin(pos)], TABLES[name].key[0])],
                                          ctx.nparts[name])
-            task = _delayed(_resolve_copies_task)
+            task = pure_task(_resolve_copies_task)
             resolve_tasks += [(name, task(name, p)) for p in shuffled]
         for (name, _), f in zip(resolve_tasks, ctx.gather([t for _, t in resolve_tasks])):
             found[name].append(f)
@@ -294,7 +298,7 @@ def _group_task(name: str, number: int, part: pd.DataFrame) -> pd.DataFrame:
     return _to_table_pos(group_check_failures(part.drop(columns=[POS]), chk), pos)
 
 
-def _single_table(ctx: _Context, work: dict):
+def _single_table(ctx: Context, work: dict):
     """Per table: the pandera failures (row checks per partition, row-comparing checks on
     co-partitions of their key) and the warning hits of each partition."""
     from schemas.model import empty_frame
@@ -304,10 +308,10 @@ def _single_table(ctx: _Context, work: dict):
     for name, frame in work.items():
         if not ctx.sizes[name]:
             continue
-        row_tasks[name] = [_delayed(_rows_task)(name, p) for p in frame.to_delayed()]
+        row_tasks[name] = [pure_task(_rows_task)(name, p) for p in frame.to_delayed()]
         for number, (_, column, reads) in enumerate(group_checks(name)):
-            (shuffled,) = _co_partitions([(frame[[POS, *reads]], column)], ctx.nparts[name])
-            group_tasks[(name, number)] = [_delayed(_group_task)(name, number, p)
+            (shuffled,) = co_partitions([(frame[[POS, *reads]], column)], ctx.nparts[name])
+            group_tasks[(name, number)] = [pure_task(_group_task)(name, number, p)
                                            for p in shuffled]
     flat = [t for ts in row_tasks.values() for t in ts] + [t for ts in group_tasks.values()
                                                            for t in ts]
@@ -379,7 +383,7 @@ def _cross_task(part: pd.DataFrame, codes: list[str], vias: tuple[str, ...],
     return pd.concat(out, ignore_index=True) if out else no_failures()
 
 
-def _references_and_cross_checks(ctx: _Context, names: list[str], work: dict,
+def _references_and_cross_checks(ctx: Context, names: list[str], work: dict,
                                  bad: dict[str, pd.Series]) -> dict[str, list[pd.DataFrame]]:
     """Failures of the references and cross-table checks of `names` (whose parents are final),
     per table: one round of reference tasks, then one of cross-table checks."""
@@ -403,11 +407,11 @@ def _references_and_cross_checks(ctx: _Context, names: list[str], work: dict,
             parent = work[ref.parent][list(dict.fromkeys(
                 [POS, ref.parent_column, "source_file", "source_pos", *cols]))]
             nparts = max(ctx.nparts[name], ctx.nparts[ref.parent])
-            child_parts, parent_parts = _co_partitions(
+            child_parts, parent_parts = co_partitions(
                 [(child, ref.column), (parent, ref.parent_column)], nparts)
             if ref.parent not in scattered:
                 scattered[ref.parent] = ctx.client.scatter(bad[ref.parent], broadcast=True)
-            task = _delayed(_reference_task)
+            task = pure_task(_reference_task)
             futures = ctx.client.compute([task(ref, c, p, scattered[ref.parent], cols)
                                           for c, p in zip(child_parts, parent_parts)])
             submitted.append((name, ref.column, futures))
@@ -437,7 +441,7 @@ def _references_and_cross_checks(ctx: _Context, names: list[str], work: dict,
                         [], dtype=work[_parent_of(name, via)][col].dtype)
                 frame = dd.from_delayed(links[(name, via)], meta=meta, verify_meta=False)
                 joined = joined.merge(frame, on=POS, how="inner")
-            task = _delayed(_cross_task)
+            task = pure_task(_cross_task)
             carried = {via: carry[(name, via)] for via in vias}
             tasks += [(name, task(p, codes, vias, carried, child_columns))
                       for p in joined.to_delayed()]

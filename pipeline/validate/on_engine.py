@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import io
-from pipeline.validate.dask_checks import POS, _co_partitions, _Context, _delayed, checks_on
+from pipeline.validate.dask_checks import POS, co_partitions, Context, pure_task, checks_on
 
 NETWORK_FILL = ("ports", "port_ips", "subnets")  # the tables the ports' network fill reads
 
@@ -59,7 +59,7 @@ def validate_folder(engine, input_dir: Path, out: Path, quarantine: Path,
             filled.setdefault("ports", {})["network_id"] = n
         step(STEPS[2])
         sizes = {name: sum(info["rows"] for info in infos[name]) for name in TABLES}
-        ctx = _Context(client, {name: _frame(name, futs) for name, futs in parts.items()},
+        ctx = Context(client, {name: _frame(name, futs) for name, futs in parts.items()},
                        {name: len(futs) for name, futs in parts.items()}, sizes)
         stale, found, hits = checks_on(ctx)
         step(STEPS[3])
@@ -150,15 +150,15 @@ def _fill_port_networks(client, parts: dict, infos: dict, held: list) -> int:
     port_ips = _frame("port_ips", parts["port_ips"])[["port_id", "subnet_id"]]
     ports = _frame("ports", parts["ports"])
     wanted = ports[ports["network_id"].isna()][[POS, "id"]]
-    sub_parts, ip_parts = _co_partitions([(subnets, "id"), (port_ips, "subnet_id")], nparts)
-    links = [_delayed(_fixed_ip_networks_task)(s, p) for s, p in zip(sub_parts, ip_parts)]
+    sub_parts, ip_parts = co_partitions([(subnets, "id"), (port_ips, "subnet_id")], nparts)
+    links = [pure_task(_fixed_ip_networks_task)(s, p) for s, p in zip(sub_parts, ip_parts)]
     meta = fill.fixed_ip_networks(port_ips._meta, pd.Series([], dtype=object))
     link_frame = dd.from_delayed(links, meta=meta, verify_meta=False)
-    link_parts, port_parts = _co_partitions([(link_frame, "port"), (wanted, "id")], nparts)
+    link_parts, port_parts = co_partitions([(link_frame, "port"), (wanted, "id")], nparts)
     starts = np.array([info["start"] for info in infos["ports"]], dtype=np.int64)
-    found = [_delayed(_port_networks_task)(links, wanted, starts)
+    found = [pure_task(_port_networks_task)(links, wanted, starts)
              for links, wanted in zip(link_parts, port_parts)]
-    filled = client.compute([_delayed(_apply_networks)(part, [_delayed(operator.getitem)(f, i)
+    filled = client.compute([pure_task(_apply_networks)(part, [pure_task(operator.getitem)(f, i)
                                                               for f in found])
                              for i, part in enumerate(parts["ports"])])
     new = [client.submit(operator.itemgetter(0), f, pure=False) for f in filled]
@@ -246,7 +246,7 @@ def _write(client, parts: dict, plans: dict, out: Path, quarantine: Path,
                                                 (q_out, True, hi - lo)):
                 for file, pieces in io.cut_by_rank(name, counts, rows_per_part):
                     pieces = pieces or [(0, 0, 0)]  # no rows: the columns, from partition 0
-                    task = _delayed(_write_file)(
+                    task = pure_task(_write_file)(
                         str(folder.folder / file), quarantined,
                         [(parts[name][i], reasons[i], a, b) for i, a, b in pieces])
                     jobs.append((folder, name, file, task))
