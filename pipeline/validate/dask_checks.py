@@ -254,7 +254,7 @@ def _stale_copies(ctx: Context) -> dict[str, pd.DataFrame]:
             if ctx.sizes[name] - len(gone) >= 2 and not keyed_by_nested:
                 key = list(TABLES[name].key)
                 (shuffled,) = co_partitions([(ctx.frames[name][[POS, *key]], key[0])],
-                                             ctx.nparts[name])
+                                            ctx.nparts[name])
                 task = pure_task(_repeated_keys_task)
                 repeat_tasks += [(name, task(key, p, gone)) for p in shuffled]
         repeated: dict[str, list] = {}
@@ -269,7 +269,7 @@ def _stale_copies(ctx: Context) -> dict[str, pd.DataFrame]:
             # newest of each key
             frame = ctx.frames[name]
             (shuffled,) = co_partitions([(frame[frame[POS].isin(pos)], TABLES[name].key[0])],
-                                         ctx.nparts[name])
+                                        ctx.nparts[name])
             task = pure_task(_resolve_copies_task)
             resolve_tasks += [(name, task(name, p)) for p in shuffled]
         for (name, _), f in zip(resolve_tasks, ctx.gather([t for _, t in resolve_tasks])):

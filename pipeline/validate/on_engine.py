@@ -159,7 +159,7 @@ def _fill_port_networks(client, parts: dict, infos: dict, held: list) -> int:
     found = [pure_task(_port_networks_task)(links, wanted, starts)
              for links, wanted in zip(link_parts, port_parts)]
     filled = client.compute([pure_task(_apply_networks)(part, [pure_task(operator.getitem)(f, i)
-                                                              for f in found])
+                                                               for f in found])
                              for i, part in enumerate(parts["ports"])])
     new = [client.submit(operator.itemgetter(0), f, pure=False) for f in filled]
     counts = client.gather([client.submit(operator.itemgetter(1), f, pure=False) for f in filled])
