@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,25 +41,30 @@ def _sorted_hist(pairs) -> list:
 
 def hist(values) -> list:
     """[[value, count], ...] of a Series (nulls as None) or a DataFrame (joint rows)."""
+    # counted on plain Python values: pandas' value_counts costs ~1 ms a call (a learn run makes
+    # ~260 of them on small frames: 0.12 s of its ~0.8 s on the sample)
     if isinstance(values, pd.DataFrame):
-        if not len(values):
-            return []
-        vc = values.value_counts(dropna=False)
-        keys = (tuple(json_scalar(x) for x in k) for k in vc.index)
-        return _sorted_hist(([*k], c) for k, c in _merged(keys, vc))
-    s = pd.Series(values)
-    if not len(s):
-        return []
-    vc = s.value_counts(dropna=False)
-    return _sorted_hist(_merged((json_scalar(k) for k in vc.index), vc))
+        rows = Counter(zip(*(_python_values(values[c]) for c in values.columns)))
+        merged = _merged((tuple(json_scalar(x) for x in row), n) for row, n in rows.items())
+        return _sorted_hist(([*row], n) for row, n in merged)
+    counts = Counter(_python_values(pd.Series(values)))
+    return _sorted_hist(_merged((json_scalar(v), n) for v, n in counts.items()))
 
 
-def _merged(keys, counts: pd.Series):
-    """(key, count) with the counts of equal keys added up: the typed column's value counts,
-    converted to JSON values (NaN and NA both become None; converting the column to objects
-    first cost ~0.8 ms per histogram, ~0.13 s of learning the sample)."""
+def _python_values(col: pd.Series) -> list:
+    """The column as Python values, NaN as None (each NaN is its own object, so NaN keys would
+    never meet)."""
+    values = col.tolist()
+    if col.dtype.kind == "f":
+        values = [None if v != v else v for v in values]
+    return values
+
+
+def _merged(pairs):
+    """(JSON key, count) pairs with the counts of equal keys added up (NaN, NA and None are all
+    None once converted)."""
     acc: dict = {}
-    for key, count in zip(keys, counts.tolist()):
+    for key, count in pairs:
         acc[key] = acc.get(key, 0) + count
     return acc.items()
 
