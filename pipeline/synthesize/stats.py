@@ -104,5 +104,8 @@ class KindTables:
     aap_kinds: pd.Series
 
     def per_project(self, frame: pd.DataFrame) -> pd.Series:
-        """Rows of `frame` per project (0 for projects without any)."""
-        return frame.groupby("project_id").size().reindex(self.projects, fill_value=0)
+        """Rows of `frame` per project (0 for projects without any); counted in Python, as
+        pandas' groupby costs ~0.5 ms a call on these small frames."""
+        counts = Counter(frame["project_id"].tolist())
+        return pd.Series([counts.get(p, 0) for p in self.projects], index=self.projects,
+                         dtype="int64")
