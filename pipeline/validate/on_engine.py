@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import io
-from pipeline.validate.dask_checks import POS, co_partitions, Context, pure_task, checks_on
+from pipeline.validate.dask_checks import POS, Context, checks_on, co_partitions, pure_task
 
 NETWORK_FILL = ("ports", "port_ips", "subnets")  # the tables the ports' network fill reads
 
@@ -60,7 +60,7 @@ def validate_folder(engine, input_dir: Path, out: Path, quarantine: Path,
         step(STEPS[2])
         sizes = {name: sum(info["rows"] for info in infos[name]) for name in TABLES}
         ctx = Context(client, {name: _frame(name, futs) for name, futs in parts.items()},
-                       {name: len(futs) for name, futs in parts.items()}, sizes)
+                      {name: len(futs) for name, futs in parts.items()}, sizes)
         stale, found, hits = checks_on(ctx)
         step(STEPS[3])
         plans, report = _outcome(infos, stale, found, hits, normalised, filled)
