@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -37,51 +38,79 @@ _BAD_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{FFFE}\x{FFFF}]"
 LAYER = {"core": 0, "spine": 0, "aggregation": 1, "edge": 2, "leaf": 2, "compute": 3, "vm": 4}
 
 
-def _xml_text(col: pd.Series, typ: str) -> pd.Series:
+def _xml_text(col: pd.Series, typ: str) -> pa.Array:
     """Escaped XML text per value (null stays null), vectorized (pyarrow string kernels)."""
     if typ == "long":
-        return col.astype("Int64").astype("string")
+        return arrow_column(col.astype("Int64").astype("string"))
     if typ == "double":
         v = col.astype("float64")
-        return pd.Series([None if x != x else repr(x) for x in v.tolist()], dtype="string")
-    t = col.astype("string")
-    if not _any_match(t, _TEXT_SPECIAL):  # most columns (ids, names, addresses): nothing to escape
-        return t
-    t = pd.Series(pc.replace_substring_regex(pa.array(t.array), _BAD_XML, "\ufffd"), dtype="string",
-                  index=t.index)
-    return t.str.replace("&", "&amp;", regex=False).str.replace("<", "&lt;", regex=False) \
-        .str.replace(">", "&gt;", regex=False)
+        return pa.array([None if x != x else repr(x) for x in v.tolist()], pa.large_string())
+    text = _strings(col)
+    if not _any_match(text, _TEXT_SPECIAL):  # most columns (ids, names, addresses): nothing to escape
+        return text
+    text = pc.replace_substring_regex(text, _BAD_XML, "\ufffd")
+    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        text = pc.replace_substring(text, char, entity)
+    return text
 
 
-def _xml_attr(col: pd.Series) -> pd.Series:
-    t = _xml_text(col, "string")
-    if _any_match(t, _ATTR_SPECIAL):
-        t = (t.str.replace('"', "&quot;", regex=False).str.replace("\n", "&#10;", regex=False)
-             .str.replace("\r", "&#13;", regex=False).str.replace("\t", "&#9;", regex=False))
-    return '"' + t + '"'
+def _strings(col: pd.Series) -> pa.Array:
+    """The column as Arrow strings, straight from its Python strings (pandas' astype("string")
+    re-checks every value in Python: ~1.5 s of a 10k-host export); a column holding other
+    values (numbers) is converted by pandas as before."""
+    if col.dtype == object:
+        try:
+            return arrow_column(col)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass
+    return arrow_column(col.astype("string"))
+
+
+def _xml_attr(col: pd.Series) -> pa.Array:
+    text = _xml_text(col, "string")
+    if _any_match(text, _ATTR_SPECIAL):
+        for char, entity in (('"', "&quot;"), ("\n", "&#10;"), ("\r", "&#13;"), ("\t", "&#9;")):
+            text = pc.replace_substring(text, char, entity)
+    return pc.binary_join_element_wise(_scalar('"'), text, _scalar('"'), _scalar(""))
 
 
 _TEXT_SPECIAL = _BAD_XML[:-1] + "&<>]"  # what _xml_text rewrites
 _ATTR_SPECIAL = '["\\n\\r\\t]'  # what _xml_attr rewrites besides
 
 
-def _any_match(t: pd.Series, pattern: str) -> bool:
+def _any_match(text: pa.Array, pattern: str) -> bool:
     """Whether any value holds a character of `pattern` (one vectorised pass, RE2)."""
-    return bool(pc.any(pc.match_substring_regex(pa.array(t.array), pattern)).as_py())
+    return bool(pc.any(pc.match_substring_regex(text, pattern)).as_py())
 
 
-def _elements(df: pd.DataFrame, head: pd.Series, attrs, prefix: str, close: str) -> list[str]:
-    """One XML element per row: `head`, a <data> per non-null attribute, `close`; joined in one
-    Arrow pass (adding the attributes one by one copied the growing text once per attribute)."""
-    pieces = [arrow_column(head)]
+def _elements(df: pd.DataFrame, head: pa.Array, attrs, prefix: str, close: str) -> pa.Buffer:
+    """One XML element per row: `head`, a <data> per non-null attribute, `close` and a newline;
+    joined in one Arrow pass (adding the attributes one by one copied the growing text once per
+    attribute), returned as the UTF-8 text of all rows end to end (no Python string per row)."""
+    pieces = [head]
     for i, (a, t) in enumerate(attrs):
         if a not in df:
             continue
-        text = arrow_column(_xml_text(df[a].reset_index(drop=True), t))
+        text = _xml_text(df[a].reset_index(drop=True), t)
         pieces.append(pc.binary_join_element_wise(_scalar(f'<data key="{prefix}{i}">'), text,
                                                   _scalar("</data>"), _scalar("")))
-    pieces.append(_scalar(close))
-    return pc.binary_join_element_wise(*pieces, _scalar(""), null_handling="skip").to_pylist()
+    pieces.append(_scalar(close + "\n"))
+    return _end_to_end(pc.binary_join_element_wise(*pieces, _scalar(""), null_handling="skip"))
+
+
+def _end_to_end(text: pa.Array) -> pa.Buffer:
+    """The values of a (large) string array without nulls, end to end, without a copy."""
+    if len(text) == 0:
+        return pa.py_buffer(b"")
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)
+    first, last = int(offsets[text.offset]), int(offsets[text.offset + len(text)])
+    return text.buffers()[2].slice(first, last - first)
+
+
+def _join(*pieces) -> pa.Array:
+    """Arrays and fixed texts joined element-wise (null when any array value is null)."""
+    return pc.binary_join_element_wise(*(_scalar(p) if isinstance(p, str) else p for p in pieces),
+                                       _scalar(""))
 
 
 def _scalar(text: str) -> pa.Scalar:
@@ -99,13 +128,13 @@ def write_graphml(topo: Topology, path: Path, part: int = 0, parts: int = 1) -> 
     slices = ([("node", lo) for lo in range(0, len(nodes), CHUNK)]
               + [("link", lo) for lo in range(0, len(links), CHUNK)])
     mine = slices[part * len(slices) // parts:(part + 1) * len(slices) // parts]
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+    with open(path, "wb") as fh:
         if part == 0:
-            fh.write(_header())
+            fh.write(_header().encode())
         for kind, lo in mine:
             fh.write(_node_text(nodes, lo) if kind == "node" else _link_text(links, lo))
         if part == parts - 1:
-            fh.write("  </graph>\n</graphml>\n")
+            fh.write(b"  </graph>\n</graphml>\n")
 
 
 def _header() -> str:
@@ -122,18 +151,18 @@ def _header() -> str:
     return "\n".join(head) + "\n"
 
 
-def _node_text(nodes: pd.DataFrame, lo: int) -> str:
+def _node_text(nodes: pd.DataFrame, lo: int) -> pa.Buffer:
     part = nodes.iloc[lo:lo + CHUNK].reset_index(drop=True)
-    start = "    <node id=" + _xml_attr(part["key"]) + ">"
-    return "\n".join(_elements(part, start, NODE_ATTRS, "n", "</node>")) + "\n"
+    start = _join("    <node id=", _xml_attr(part["key"]), ">")
+    return _elements(part, start, NODE_ATTRS, "n", "</node>")
 
 
-def _link_text(links: pd.DataFrame, lo: int) -> str:
+def _link_text(links: pd.DataFrame, lo: int) -> pa.Buffer:
     part = links.iloc[lo:lo + CHUNK].reset_index(drop=True)
-    ids = pd.Series([f"l{r}" for r in range(lo, lo + len(part))], dtype="string")
-    start = ('    <edge id="' + ids + '" source=' + _xml_attr(part["src"])
-             + " target=" + _xml_attr(part["dst"]) + ">")
-    return "\n".join(_elements(part, start, EDGE_ATTRS, "e", "</edge>")) + "\n"
+    ids = pa.array([f"l{r}" for r in range(lo, lo + len(part))], pa.large_string())
+    start = _join('    <edge id="', ids, '" source=', _xml_attr(part["src"]), " target=",
+                  _xml_attr(part["dst"]), ">")
+    return _elements(part, start, EDGE_ATTRS, "e", "</edge>")
 
 
 def draw_png(topo: Topology, path: Path, max_nodes: int) -> str:

@@ -82,7 +82,7 @@ def read_stream(path: Path, report: ConsumerReport, schema_found: list | None = 
     last_phase = 0
     with open(path, "rb") as fh:
         for n, raw in enumerate(fh, 1):
-            if not raw.strip():
+            if raw.isspace():  # (not strip(): a copy of every line)
                 continue
             try:
                 obj = orjson.loads(raw)
@@ -113,7 +113,7 @@ def read_stream(path: Path, report: ConsumerReport, schema_found: list | None = 
 
 
 def _line(n: int, obj: dict, ep, report: ConsumerReport) -> Line | None:
-    bad = sorted(set(obj) - LINE_KEYS)
+    bad = sorted(set(obj) - LINE_KEYS) if not obj.keys() <= LINE_KEYS else None
     phase, resource = obj.get("phase"), obj.get("resource")
     phase_ok = isinstance(phase, int) and not isinstance(phase, bool) and phase >= 1
     problem = None
@@ -132,13 +132,26 @@ def _line(n: int, obj: dict, ep, report: ConsumerReport) -> Line | None:
             return None  # cannot be placed in the order
         phase = n  # a line without phase: replayed in stream order, so its own phase
     path = obj.get("path") if isinstance(obj.get("path"), str) else ""
-    m = PROJECT_IN_PATH.match(path)
     body = obj.get("body")
     key = WRAPPER.get(ep.name) if ep else None
     inner = body.get(key) if key and isinstance(body, dict) else None
     return Line(n, phase, resource if isinstance(resource, str) else "",
                 ep.name if ep else f"{obj.get('method')} {path}", path, body,
-                m.group(1) if m else None, key, inner if isinstance(inner, dict) else {})
+                _project_in(path), key, inner if isinstance(inner, dict) else {})
+
+
+def _project_in(path: str) -> str | None:
+    """The path's project, when it has one (remembered per path: it repeats per resource)."""
+    found = _PROJECT_OF.get(path, _PROJECT_OF)
+    if found is _PROJECT_OF:
+        m = PROJECT_IN_PATH.match(path)
+        found = m.group(1) if m else None
+        if len(_PROJECT_OF) < 1 << 20:
+            _PROJECT_OF[path] = found
+    return found
+
+
+_PROJECT_OF: dict = {}
 
 
 def _capture(line: Line, capture, stream: Stream, report: ConsumerReport) -> None:
