@@ -99,9 +99,11 @@ def _elements(df: pd.DataFrame, head: pa.Array, attrs, prefix: str, close: str) 
 
 
 def _end_to_end(text: pa.Array) -> pa.Buffer:
-    """The values of a (large) string array without nulls, end to end, without a copy."""
+    """The values of a string array without nulls, end to end, without a copy."""
     if len(text) == 0:
         return pa.py_buffer(b"")
+    if text.type != pa.large_string():  # 64-bit offsets read below
+        text = text.cast(pa.large_string())
     offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)
     first, last = int(offsets[text.offset]), int(offsets[text.offset + len(text)])
     return text.buffers()[2].slice(first, last - first)
