@@ -14,13 +14,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.export.topology import Topology, arrow_column, pylist, to_networkx
-from pipeline.export.wire import join_parts, part_name
+from pipeline.export.wire import end_to_end, join_parts, part_name
 from pipeline.params import default
 
 GRAPHML = "dcnet.graphml"
@@ -95,18 +94,7 @@ def _elements(df: pd.DataFrame, head: pa.Array, attrs, prefix: str, close: str) 
         pieces.append(pc.binary_join_element_wise(_scalar(f'<data key="{prefix}{i}">'), text,
                                                   _scalar("</data>"), _scalar("")))
     pieces.append(_scalar(close + "\n"))
-    return _end_to_end(pc.binary_join_element_wise(*pieces, _scalar(""), null_handling="skip"))
-
-
-def _end_to_end(text: pa.Array) -> pa.Buffer:
-    """The values of a string array without nulls, end to end, without a copy."""
-    if len(text) == 0:
-        return pa.py_buffer(b"")
-    if text.type != pa.large_string():  # 64-bit offsets read below
-        text = text.cast(pa.large_string())
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)
-    first, last = int(offsets[text.offset]), int(offsets[text.offset + len(text)])
-    return text.buffers()[2].slice(first, last - first)
+    return end_to_end(pc.binary_join_element_wise(*pieces, _scalar(""), null_handling="skip"))
 
 
 def _join(*pieces) -> pa.Array:

@@ -1,8 +1,9 @@
-"""Deterministic JSON for every exporter (keys sorted, fixed separators), and one file from the
-parts that tasks wrote side by side."""
+"""Deterministic JSON for every exporter (keys sorted, fixed separators), CSV and text built in
+Arrow, and one file from the parts that tasks wrote side by side."""
 
 from __future__ import annotations
 
+import functools
 import shutil
 from pathlib import Path
 
@@ -35,3 +36,56 @@ def join_parts(folder: Path, name: str, part_files: list[str]) -> None:
             with open(folder / part, "rb") as fh:
                 shutil.copyfileobj(fh, whole, 1 << 24)
             (folder / part).unlink()
+
+
+def end_to_end(text):
+    """The values of an Arrow string array without nulls, end to end, as one buffer (no copy,
+    no Python string per value)."""
+    import numpy as np
+    import pyarrow as pa
+
+    if len(text) == 0:
+        return pa.py_buffer(b"")
+    if text.type != pa.large_string():  # 64-bit offsets read below
+        text = text.cast(pa.large_string())
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)
+    first, last = int(offsets[text.offset]), int(offsets[text.offset + len(text)])
+    return text.buffers()[2].slice(first, last - first)
+
+
+def csv_text(frame) -> str:
+    """util.csv_text of the frame's columns, each cell as util.csv_column gives it (None -> "",
+    a formula start -> a leading apostrophe), built in Arrow when there are several columns,
+    all of text, and no cell needs quoting (the per-value Python took ~0.5 s of a 280k-row
+    names.csv); else by util.csv_text itself."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from pipeline.util import _CSV_SPECIAL, FORMULA_STARTS, csv_column
+    from pipeline.util import csv_text as csv_text_by_row
+
+    header = [str(c) for c in frame.columns]
+    objects = [frame[c].to_numpy(dtype=object, na_value=None) for c in frame.columns]
+    try:  # object columns of strings and None only (anything else: util's formatting)
+        columns = [pa.array(v, pa.large_string()) if frame[c].dtype == object else None
+                   for c, v in zip(frame.columns, objects)]
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        columns = [None]
+    texts = [end_to_end(c.drop_null()).to_pybytes() for c in columns if c is not None]
+    if None in columns or len(header) < 2 or _CSV_SPECIAL.search("".join(header)) \
+            or any(ch in text for text in texts for ch in _CSV_SPECIAL_BYTES):
+        return csv_text_by_row(header, [csv_column(v.tolist()) for v in objects])
+    string = pa.large_string()
+    cells = []
+    for column, text in zip(columns, texts):
+        starts = [pc.starts_with(column, ch) for ch in FORMULA_STARTS if ch.encode() in text]
+        if starts:  # the apostrophe util.csv_cell puts before a formula start
+            column = pc.if_else(functools.reduce(pc.or_, starts), pc.binary_join_element_wise(
+                pa.scalar("'", string), column, pa.scalar("", string)), column)
+        cells.append(pc.fill_null(column, ""))
+    rows = pc.binary_join_element_wise(*cells, pa.scalar(",", string))
+    lines = pc.binary_join_element_wise(rows, pa.scalar("\n", string), pa.scalar("", string))
+    return ",".join(header) + "\n" + end_to_end(lines).to_pybytes().decode()
+
+
+_CSV_SPECIAL_BYTES = (b",", b'"', b"\r", b"\n")  # util._CSV_SPECIAL's characters (tested)

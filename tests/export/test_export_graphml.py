@@ -76,12 +76,3 @@ def test_parts_in_order_are_the_whole_document(tmp_path, monkeypatch, parts):
     for name in summary["files"]:
         assert (tmp_path / "parts" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
 
-
-@pytest.mark.parametrize("type_", ["string", "large_string"])
-def test_rows_are_written_end_to_end_from_any_slice_of_a_string_array(type_):
-    import pyarrow as pa
-
-    rows = pa.array(["<a/>\n", "<bé/>\n", "", "<c/>\n"], getattr(pa, type_)())
-    assert bytes(export_graphml._end_to_end(rows)) == "<a/>\n<bé/>\n<c/>\n".encode()
-    assert bytes(export_graphml._end_to_end(rows.slice(1, 2))) == "<bé/>\n".encode()
-    assert bytes(export_graphml._end_to_end(rows.slice(4))) == b""

@@ -38,10 +38,9 @@ class Topology:
     def names_csv(self) -> str:
         """short,label,kind,role,id,name per node (the map back to real names), built once."""
         def make() -> str:
-            from pipeline.util import csv_column, csv_text
+            from pipeline.export.wire import csv_text
 
-            m = name_map(self)
-            return csv_text(list(m.columns), [csv_column(pylist(m[c])) for c in m.columns])
+            return csv_text(name_map(self))
 
         return self.cached("names_csv", make)
 
