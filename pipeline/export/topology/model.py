@@ -1,5 +1,5 @@
-"""The Topology (node and link frames, the summary, the tables used), its name map, and the
-column reader every exporter goes through."""
+"""The Topology (node and link frames, the summary, the tables used) and its name map; the
+column readers every exporter goes through (`pylist`, `arrow_column`) live in export.wire."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from pipeline.errors import InputError
+from pipeline.export.wire import arrow_column, pylist  # noqa: F401 - the column readers, re-exported
 
 SHORT_MAX = 8
 LABEL_MAX = 40
@@ -49,25 +50,6 @@ class Topology:
 
     def link_count(self, kind: str) -> int:
         return int((self.links["kind"] == kind).sum())
-
-
-def pylist(s) -> list:
-    """A Series as a Python list, nulls (NA, NaN) as None. Iterating a pandas Series element by
-    element is ~50x slower on pyarrow-backed columns; every exporter goes through this."""
-    return s.to_numpy(dtype=object, na_value=None).tolist()
-
-
-def arrow_column(series: pd.Series, type_=None):
-    """The column as one Arrow array of `type_` (default large_string; zero-copy for
-    Arrow-backed columns), for the exporters that build their text a column at a time."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    type_ = type_ or pa.large_string()
-    arr = pa.array(series) if series.dtype != object \
-        else pa.array(series.to_numpy(dtype=object, na_value=None), type=type_)
-    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    return arr if arr.type == type_ else pc.cast(arr, type_)
 
 
 def object_frame(cols: dict) -> pd.DataFrame:
