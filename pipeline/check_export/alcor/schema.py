@@ -33,10 +33,9 @@ class Endpoint:
     any_path: re.Pattern  # what the schema asks of every line's path
     fast: object = None  # compiled (jsonschema-rs) yes/no check of the body, built on first use
     slow: object = None  # jsonschema validator of the line, built on the first failing line
-    # set with `fast`: what the envelope must hold, and the paths seen (path -> any_path matches)
+    # set with `fast`: what the envelope must hold
     service: str = ""
     body_required: bool = False
-    paths_ok: dict | None = None
 
     def valid(self, line: dict) -> bool:
         """Whether the line (method and path already matched to this endpoint) passes the
@@ -48,14 +47,7 @@ class Endpoint:
                                       "$defs": self.schema["$defs"], **body})
             self.service = then["properties"]["service"]["const"]
             self.body_required = "body" in then.get("required", ())
-            self.paths_ok = {}
-        path = line["path"]
-        path_ok = self.paths_ok.get(path)
-        if path_ok is None:  # a project's path repeats once per resource it owns
-            path_ok = bool(self.any_path.match(path))
-            if len(self.paths_ok) < 1 << 20:
-                self.paths_ok[path] = path_ok
-        if line.get("service") != self.service or not path_ok:
+        if line.get("service") != self.service or not _matches(self.any_path, line["path"]):
             return False
         if "body" not in line:
             return not self.body_required
@@ -131,17 +123,20 @@ def endpoints() -> tuple[Endpoint, ...]:
 def endpoint_of(method, path) -> Endpoint | None:
     if not isinstance(path, str):
         return None
-    key = (method, path) if isinstance(method, str) else None
-    hit = _ENDPOINT_OF.get(key, _ENDPOINT_OF) if key else _ENDPOINT_OF
-    if hit is not _ENDPOINT_OF:
-        return hit
-    found = next((ep for ep in endpoints() if ep.method == method and ep.path.match(path)), None)
-    if key and len(_ENDPOINT_OF) < 1 << 20:  # a project's path repeats once per resource it owns
-        _ENDPOINT_OF[key] = found
-    return found
+    if not isinstance(method, str):  # (unhashable, or no endpoint's method)
+        return next((ep for ep in endpoints() if ep.method == method and ep.path.match(path)), None)
+    return _endpoint_of(method, path)
 
 
-_ENDPOINT_OF: dict = {}
+# Per distinct path, remembered: a project's path repeats once per resource it owns.
+@lru_cache(maxsize=1 << 20)
+def _endpoint_of(method: str, path: str) -> Endpoint | None:
+    return next((ep for ep in endpoints() if ep.method == method and ep.path.match(path)), None)
+
+
+@lru_cache(maxsize=1 << 20)
+def _matches(pattern: re.Pattern, path: str) -> bool:
+    return bool(pattern.match(path))
 
 
 def schema_violations(path: Path) -> list[tuple[str, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import orjson
@@ -140,18 +141,11 @@ def _line(n: int, obj: dict, ep, report: ConsumerReport) -> Line | None:
                 _project_in(path), key, inner if isinstance(inner, dict) else {})
 
 
+@lru_cache(maxsize=1 << 20)  # remembered per path: a project's path repeats per resource
 def _project_in(path: str) -> str | None:
-    """The path's project, when it has one (remembered per path: it repeats per resource)."""
-    found = _PROJECT_OF.get(path, _PROJECT_OF)
-    if found is _PROJECT_OF:
-        m = PROJECT_IN_PATH.match(path)
-        found = m.group(1) if m else None
-        if len(_PROJECT_OF) < 1 << 20:
-            _PROJECT_OF[path] = found
-    return found
-
-
-_PROJECT_OF: dict = {}
+    """The path's project, when it has one."""
+    m = PROJECT_IN_PATH.match(path)
+    return m.group(1) if m else None
 
 
 def _capture(line: Line, capture, stream: Stream, report: ConsumerReport) -> None:
