@@ -69,7 +69,8 @@ def csv_text(header: list[str], columns: list[list]) -> str:
     return buf.getvalue()
 
 
-_CSV_SPECIAL = re.compile(r'[,"\r\n]')
+CSV_SPECIAL = ',"\r\n'  # a field holding one of these must be quoted
+_CSV_SPECIAL = re.compile("[" + re.escape(CSV_SPECIAL) + "]")
 
 
 def plot_text(value) -> str:

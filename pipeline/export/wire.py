@@ -81,17 +81,14 @@ def csv_text(frame) -> str:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from pipeline.util import _CSV_SPECIAL, FORMULA_STARTS, csv_column
+    from pipeline.util import _CSV_SPECIAL, CSV_SPECIAL, FORMULA_STARTS, csv_column
     from pipeline.util import csv_text as csv_text_by_row
 
     header = [str(c) for c in frame.columns]
-    try:  # object columns of strings and None only (anything else: util's formatting)
-        columns = [arrow_column(frame[c]) if frame[c].dtype == object else None for c in frame.columns]
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        columns = [None]
-    texts = [end_to_end(c.drop_null()).to_pybytes() for c in columns if c is not None]
-    if None in columns or len(header) < 2 or _CSV_SPECIAL.search("".join(header)) \
-            or any(ch in text for text in texts for ch in _CSV_SPECIAL_BYTES):
+    columns = _text_columns(frame)
+    texts = [end_to_end(c.drop_null()).to_pybytes() for c in columns or []]
+    if columns is None or len(header) < 2 or _CSV_SPECIAL.search("".join(header)) \
+            or any(ch.encode() in text for text in texts for ch in CSV_SPECIAL):
         return csv_text_by_row(header, [csv_column(pylist(frame[c])) for c in frame.columns])
     string = pa.large_string()
     cells = []
@@ -106,4 +103,14 @@ def csv_text(frame) -> str:
     return ",".join(header) + "\n" + end_to_end(lines).to_pybytes().decode()
 
 
-_CSV_SPECIAL_BYTES = (b",", b'"', b"\r", b"\n")  # util._CSV_SPECIAL's characters (tested)
+def _text_columns(frame) -> list | None:
+    """Every column as an Arrow string array, or None unless all are object columns of strings
+    and None (anything else keeps util's formatting)."""
+    import pyarrow as pa
+
+    if any(frame[c].dtype != object for c in frame.columns):
+        return None
+    try:
+        return [arrow_column(frame[c]) for c in frame.columns]
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
